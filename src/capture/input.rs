@@ -1,0 +1,299 @@
+//! Byte sources for captures: a file, standard input or a FIFO, gzip-compressed or not, read
+//! through one growable window.
+//!
+//! In: a path (or `-`). Out: a [`Window`] that hands out contiguous slices of at least the length a
+//! parser asks for, tracking the absolute byte offset of every slice in the (decompressed) stream.
+//! Memory is bounded by the window's capacity, which grows only up to [`MAX_RECORD`].
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+/// Default read size: large reads keep the syscall count low on multi-gigabyte files.
+pub const READ_CHUNK: usize = 1 << 20;
+
+/// Largest record (pcap record or pcapng block) the reader accepts. A length field above this is
+/// treated as corruption rather than honoured with an allocation.
+pub const MAX_RECORD: usize = 64 << 20;
+
+/// Where the capture bytes come from, for messages and the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file system path (regular file or FIFO).
+    Path(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Source {
+    /// Interprets a command-line argument: `-` is standard input, anything else a path.
+    pub fn from_arg(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages and reports.
+    pub fn display_name(&self) -> String {
+        match self {
+            Source::Path(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".to_string(),
+        }
+    }
+
+    /// The path, when the source is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Path(p) => Some(p),
+            Source::Stdin => None,
+        }
+    }
+}
+
+/// What was found at the start of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// A gzip stream (magic `1f 8b`), decompressed on the fly.
+    Gzip,
+}
+
+/// A `Read` that retries on `Interrupted`, so callers only see data, end, or a real error.
+fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A reader over `inner` that first replays bytes already consumed while sniffing the format.
+struct Replay<R> {
+    head: Vec<u8>,
+    pos: usize,
+    inner: R,
+}
+
+impl<R: Read> Read for Replay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.head.len() {
+            let n = (self.head.len() - self.pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Opens `source` and returns a reader over its (decompressed) bytes.
+///
+/// Gzip is recognised by its magic, whatever the name; a pipe's short reads while sniffing are
+/// handled by reading until two bytes or the end have been seen.
+pub fn open(source: &Source) -> io::Result<(Box<dyn Read + Send>, Compression, Option<u64>)> {
+    let (mut raw, size): (Box<dyn Read + Send>, Option<u64>) = match source {
+        Source::Stdin => (Box::new(io::stdin()), None),
+        Source::Path(p) => {
+            let f = File::open(p)?;
+            let meta = f.metadata()?;
+            let size = meta.is_file().then_some(meta.len());
+            (Box::new(f), size)
+        }
+    };
+    let mut head = Vec::with_capacity(2);
+    let mut tmp = [0u8; 2];
+    while head.len() < 2 {
+        let n = read_some(raw.as_mut(), &mut tmp[..2 - head.len()])?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&tmp[..n]);
+    }
+    let gz = head == [0x1f, 0x8b];
+    let replay = Replay {
+        head,
+        pos: 0,
+        inner: raw,
+    };
+    if gz {
+        Ok((
+            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(READ_CHUNK, replay))),
+            Compression::Gzip,
+            size,
+        ))
+    } else {
+        Ok((Box::new(replay), Compression::None, size))
+    }
+}
+
+/// Outcome of asking the window for bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// The requested bytes are available at [`Window::data`].
+    Ready,
+    /// The stream ended before the requested bytes; `available` bytes remain unconsumed.
+    Eof {
+        /// Bytes that were available when the stream ended.
+        available: usize,
+    },
+}
+
+/// A growable read window over a byte stream.
+pub struct Window {
+    inner: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Absolute stream offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+    /// Bytes pulled from the underlying reader so far (decompressed).
+    pulled: u64,
+}
+
+impl Window {
+    /// Wraps a reader with an initial window of [`READ_CHUNK`] bytes.
+    pub fn new(inner: Box<dyn Read + Send>) -> Window {
+        Window::with_capacity(inner, READ_CHUNK)
+    }
+
+    /// Wraps a reader with a window of `cap` bytes (grown on demand up to [`MAX_RECORD`]).
+    pub fn with_capacity(inner: Box<dyn Read + Send>, cap: usize) -> Window {
+        Window {
+            inner,
+            buf: vec![0; cap.max(64)],
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            pulled: 0,
+        }
+    }
+
+    /// Absolute offset of the first unconsumed byte.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Bytes read from the source so far.
+    pub fn bytes_pulled(&self) -> u64 {
+        self.pulled
+    }
+
+    /// The unconsumed bytes currently buffered.
+    pub fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Marks `n` bytes (at most [`Window::data`]'s length) as consumed.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Makes at least `need` unconsumed bytes available, reading as often as the source requires.
+    ///
+    /// `need` must not exceed [`MAX_RECORD`]; callers check length fields before asking.
+    pub fn fill(&mut self, need: usize) -> io::Result<Fill> {
+        debug_assert!(need <= MAX_RECORD + 64);
+        while self.end - self.start < need {
+            if self.eof {
+                return Ok(Fill::Eof {
+                    available: self.end - self.start,
+                });
+            }
+            if self.buf.len() - self.start < need {
+                // Move the tail to the front, and grow if the record itself is larger.
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+                if self.buf.len() < need {
+                    let new_len = need.next_power_of_two().min(MAX_RECORD + 64).max(need);
+                    self.buf.resize(new_len, 0);
+                }
+            }
+            let n = read_some(self.inner.as_mut(), &mut self.buf[self.end..])?;
+            if n == 0 {
+                self.eof = true;
+            } else {
+                self.end += n;
+                self.pulled += n as u64;
+            }
+        }
+        Ok(Fill::Ready)
+    }
+
+    /// The last `len` bytes consumed (still in the buffer until the next fill).
+    pub fn recent(&self, len: usize) -> &[u8] {
+        let len = len.min(self.start);
+        &self.buf[self.start - len..self.start]
+    }
+
+    /// Whether the source has reported its end.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `step` bytes per call, like a pipe.
+    struct Dribble {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+    }
+
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_are_not_the_end() {
+        let data: Vec<u8> = (0..=255).collect();
+        let mut w = Window::with_capacity(
+            Box::new(Dribble {
+                data: data.clone(),
+                pos: 0,
+                step: 3,
+            }),
+            64,
+        );
+        assert_eq!(w.fill(100).unwrap(), Fill::Ready);
+        assert_eq!(&w.data()[..100], &data[..100]);
+        w.consume(100);
+        assert_eq!(w.offset(), 100);
+        assert_eq!(w.fill(200).unwrap(), Fill::Eof { available: 156 });
+        assert_eq!(w.data(), &data[100..]);
+    }
+
+    #[test]
+    fn window_grows_for_large_records() {
+        let data = vec![7u8; 10_000];
+        let mut w = Window::with_capacity(
+            Box::new(Dribble {
+                data,
+                pos: 0,
+                step: 1000,
+            }),
+            64,
+        );
+        assert_eq!(w.fill(9_999).unwrap(), Fill::Ready);
+        assert!(w.data().len() >= 9_999);
+    }
+}

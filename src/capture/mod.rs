@@ -1,0 +1,486 @@
+//! Capture stage: pcap and pcapng records from a file, a pipe or a gzip stream, one borrowed
+//! [`Frame`] at a time.
+//!
+//! In: a [`Source`]. Out: frames (timestamp in ns, interface, link type, captured bytes, original
+//! length) borrowed from a bounded read window, plus [`CaptureStats`] describing the file (format,
+//! interfaces, skipped blocks, truncation). Fatal problems are [`CaptureError`]s carrying the byte
+//! offset; a capture cut inside a record ends the stream with `truncated` set instead.
+
+pub mod input;
+mod pcap;
+mod pcapng;
+pub mod time;
+
+use std::fmt;
+use std::io;
+
+pub use input::{Compression, Source};
+use input::{Fill, Window};
+use serde::Serialize;
+
+/// One captured packet, borrowed from the reader's window.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Nanoseconds since the Unix epoch; `None` for pcapng Simple Packet Blocks.
+    pub ts_ns: Option<i64>,
+    /// Interface index: 0 for pcap; for pcapng, counted across sections in file order (as
+    /// Wireshark numbers them).
+    pub interface: u32,
+    /// The LINKTYPE_ value of the interface.
+    pub link_type: u32,
+    /// The bytes captured (at most the snap length).
+    pub data: &'a [u8],
+    /// The packet's length on the wire.
+    pub orig_len: u32,
+    /// Byte offset of the record in the (decompressed) stream.
+    pub offset: u64,
+}
+
+/// The container format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// libpcap: microsecond or nanosecond magic, either byte order.
+    Pcap,
+    /// pcapng: sections, interfaces, blocks.
+    Pcapng,
+}
+
+/// An interface declared by the capture (pcap has exactly one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interface {
+    /// Global index, as in [`Frame::interface`].
+    pub id: u32,
+    /// pcapng section number (0-based); 0 for pcap.
+    pub section: u32,
+    /// Index within its section, as packet blocks and Wireshark's `frame.interface_id` name it.
+    pub index_in_section: u32,
+    /// `if_name`, when given.
+    pub name: Option<String>,
+    /// LINKTYPE_ value.
+    pub link_type: u32,
+    /// Snap length (0 means unlimited in pcapng).
+    pub snaplen: u32,
+    /// Timestamp resolution, e.g. `1e-6` or `2^-20`.
+    pub ts_resolution: String,
+    /// `if_tsoffset` in seconds.
+    pub ts_offset_s: i64,
+}
+
+/// Counts of pcapng blocks that carry no packet, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SkippedBlocks {
+    /// Name Resolution Blocks.
+    pub name_resolution: u64,
+    /// Interface Statistics Blocks.
+    pub interface_statistics: u64,
+    /// Custom Blocks (copiable and non-copiable).
+    pub custom: u64,
+    /// Decryption Secrets Blocks.
+    pub decryption_secrets: u64,
+    /// systemd Journal Export Blocks.
+    pub systemd_journal: u64,
+    /// Process Information Blocks.
+    pub process_information: u64,
+    /// Blocks of a type this reader does not know.
+    pub unknown: u64,
+}
+
+/// What the reader learned about the file itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptureStats {
+    /// Container format.
+    pub format: Format,
+    /// Whether the bytes were gzip-compressed.
+    pub gzip: bool,
+    /// pcap: `nanosecond` or `microsecond`; pcapng: `per-interface`.
+    pub ts_precision: &'static str,
+    /// Sections seen (pcapng); 1 for pcap.
+    pub sections: u32,
+    /// Interfaces in declaration order.
+    pub interfaces: Vec<Interface>,
+    /// pcapng non-packet blocks skipped.
+    pub skipped_blocks: SkippedBlocks,
+    /// Packet records whose interface id was not declared (pcapng); they are not decoded.
+    pub records_with_unknown_interface: u64,
+    /// Bytes of the (decompressed) stream consumed.
+    pub bytes_read: u64,
+    /// True when the stream ended inside a record.
+    pub truncated: bool,
+    /// Where and how the stream ended early, when it did.
+    pub truncated_at: Option<TruncatedAt>,
+}
+
+/// Position and nature of an early end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruncatedAt {
+    /// Byte offset of the incomplete record.
+    pub offset: u64,
+    /// Bytes the record needed.
+    pub needed: u64,
+    /// Bytes that were present.
+    pub available: u64,
+}
+
+/// A fatal reading problem: the run cannot continue past it.
+#[derive(Debug)]
+pub enum CaptureError {
+    /// The source could not be opened or read.
+    Io {
+        /// The input's name.
+        file: String,
+        /// Offset reached when the error happened.
+        offset: u64,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The input holds no bytes at all.
+    Empty {
+        /// The input's name.
+        file: String,
+    },
+    /// The first bytes are not a pcap or pcapng header.
+    NotACapture {
+        /// The input's name.
+        file: String,
+        /// Up to 16 first bytes, for the message.
+        first_bytes: Vec<u8>,
+    },
+    /// A header or record is inconsistent (bad length, bad version, …).
+    Corrupt {
+        /// The input's name.
+        file: String,
+        /// Offset of the record or field.
+        offset: u64,
+        /// What was wrong.
+        what: String,
+    },
+}
+
+impl CaptureError {
+    /// The byte offset the error refers to, when there is one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            CaptureError::Io { offset, .. } | CaptureError::Corrupt { offset, .. } => Some(*offset),
+            CaptureError::NotACapture { .. } | CaptureError::Empty { .. } => Some(0),
+        }
+    }
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::Io {
+                file,
+                offset,
+                source,
+            } => write!(f, "{file}: read error at byte offset {offset}: {source}"),
+            CaptureError::Empty { file } => {
+                write!(f, "{file}: empty input at byte offset 0: no capture header")
+            }
+            CaptureError::NotACapture { file, first_bytes } => {
+                write!(
+                    f,
+                    "{file}: not a pcap or pcapng capture at byte offset 0: first bytes are"
+                )?;
+                for b in first_bytes {
+                    write!(f, " {b:02x}")?;
+                }
+                if let Ok(s) = std::str::from_utf8(first_bytes) {
+                    if s.chars().all(|c| !c.is_control() || c == '\n') {
+                        write!(f, " ({:?})", s)?;
+                    }
+                }
+                Ok(())
+            }
+            CaptureError::Corrupt { file, offset, what } => {
+                write!(f, "{file}: corrupt capture at byte offset {offset}: {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CaptureError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+enum State {
+    Pcap(pcap::PcapState),
+    Pcapng(pcapng::PcapngState),
+}
+
+/// Streaming reader over a pcap or pcapng capture.
+pub struct CaptureReader {
+    name: String,
+    win: Window,
+    state: State,
+    stats: CaptureStats,
+    size_hint: Option<u64>,
+    finished: bool,
+}
+
+/// What a format parser found when asked for the next record.
+pub(crate) enum Step {
+    /// A packet spanning `len` bytes at the window's start.
+    Packet(FrameMeta, usize),
+    /// A non-packet record of `len` bytes, already accounted.
+    Skip(usize),
+    /// The stream ended cleanly.
+    End,
+}
+
+/// A frame's fields, with the data given as a range of the current window.
+pub(crate) struct FrameMeta {
+    pub ts_ns: Option<i64>,
+    pub interface: u32,
+    pub link_type: u32,
+    pub data_start: usize,
+    pub data_len: usize,
+    pub orig_len: u32,
+}
+
+/// Failure inside a format parser, before the file name is attached.
+pub(crate) enum StepError {
+    Io(io::Error),
+    Corrupt { offset: u64, what: String },
+    Truncated(TruncatedAt),
+}
+
+impl From<io::Error> for StepError {
+    fn from(e: io::Error) -> Self {
+        StepError::Io(e)
+    }
+}
+
+/// Asks `win` for `need` bytes; an early end becomes [`StepError::Truncated`].
+pub(crate) fn need(win: &mut Window, need: usize) -> Result<(), StepError> {
+    match win.fill(need)? {
+        Fill::Ready => Ok(()),
+        Fill::Eof { available } => Err(StepError::Truncated(TruncatedAt {
+            offset: win.offset(),
+            needed: need as u64,
+            available: available as u64,
+        })),
+    }
+}
+
+impl CaptureReader {
+    /// Opens a source and reads its file header.
+    pub fn open(source: &Source) -> Result<CaptureReader, CaptureError> {
+        let name = source.display_name();
+        let (inner, compression, size) = input::open(source).map_err(|e| CaptureError::Io {
+            file: name.clone(),
+            offset: 0,
+            source: e,
+        })?;
+        let size_hint = if compression == Compression::None {
+            size
+        } else {
+            None
+        };
+        Self::from_reader(name, Window::new(inner), compression, size_hint)
+    }
+
+    /// Reads the file header from an already opened window (used by tests with in-memory data).
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
+        let len = bytes.len() as u64;
+        let cursor = io::Cursor::new(bytes);
+        let gz = {
+            let b = cursor.get_ref();
+            b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+        };
+        if gz {
+            let inner = Box::new(flate2::read::MultiGzDecoder::new(cursor));
+            Self::from_reader(name.to_string(), Window::new(inner), Compression::Gzip, None)
+        } else {
+            Self::from_reader(
+                name.to_string(),
+                Window::new(Box::new(cursor)),
+                Compression::None,
+                Some(len),
+            )
+        }
+    }
+
+    fn from_reader(
+        name: String,
+        mut win: Window,
+        compression: Compression,
+        size_hint: Option<u64>,
+    ) -> Result<CaptureReader, CaptureError> {
+        let io_err = |name: &str, e: io::Error| CaptureError::Io {
+            file: name.to_string(),
+            offset: 0,
+            source: e,
+        };
+        let fill = win.fill(4).map_err(|e| io_err(&name, e))?;
+        if let Fill::Eof { available } = fill {
+            if available == 0 {
+                return Err(CaptureError::Empty { file: name });
+            }
+        }
+        let head = win.data();
+        let magic = [
+            head.first().copied().unwrap_or(0),
+            head.get(1).copied().unwrap_or(0),
+            head.get(2).copied().unwrap_or(0),
+            head.get(3).copied().unwrap_or(0),
+        ];
+        let attach = |name: &str, e: StepError| match e {
+            StepError::Io(source) => CaptureError::Io {
+                file: name.to_string(),
+                offset: 0,
+                source,
+            },
+            StepError::Corrupt { offset, what } => CaptureError::Corrupt {
+                file: name.to_string(),
+                offset,
+                what,
+            },
+            StepError::Truncated(t) => CaptureError::Corrupt {
+                file: name.to_string(),
+                offset: t.offset,
+                what: format!(
+                    "file header cut short: {} bytes present, {} needed",
+                    t.available, t.needed
+                ),
+            },
+        };
+        let (state, stats) = if pcap::is_pcap_magic(magic) {
+            let (st, stats) = pcap::PcapState::read_header(&mut win).map_err(|e| attach(&name, e))?;
+            (State::Pcap(st), stats)
+        } else if pcapng::is_pcapng_magic(magic) {
+            let (st, stats) = pcapng::PcapngState::start(&mut win).map_err(|e| attach(&name, e))?;
+            (State::Pcapng(st), stats)
+        } else {
+            let _ = win.fill(16);
+            let first_bytes = win.data()[..win.data().len().min(16)].to_vec();
+            return Err(CaptureError::NotACapture {
+                file: name,
+                first_bytes,
+            });
+        };
+        let mut stats = stats;
+        stats.gzip = compression == Compression::Gzip;
+        Ok(CaptureReader {
+            name,
+            win,
+            state,
+            stats,
+            size_hint,
+            finished: false,
+        })
+    }
+
+    /// The input's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Size of the input in bytes, when it is an uncompressed regular file.
+    pub fn size_hint(&self) -> Option<u64> {
+        self.size_hint
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> u64 {
+        self.win.offset()
+    }
+
+    /// What has been learned about the capture so far.
+    pub fn stats(&self) -> &CaptureStats {
+        &self.stats
+    }
+
+    /// Takes the statistics out once reading is done.
+    pub fn into_stats(mut self) -> CaptureStats {
+        self.stats.bytes_read = self.win.offset();
+        self.stats
+    }
+
+    /// Returns the next packet, `Ok(None)` at the end (clean or truncated), or a fatal error.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            let step = match &mut self.state {
+                State::Pcap(st) => st.step(&mut self.win),
+                State::Pcapng(st) => st.step(&mut self.win, &mut self.stats),
+            };
+            match step {
+                Ok(Step::Skip(len)) => {
+                    self.win.consume(len);
+                    continue;
+                }
+                Ok(Step::End) => {
+                    self.finished = true;
+                    self.stats.bytes_read = self.win.offset();
+                    return Ok(None);
+                }
+                Ok(Step::Packet(meta, len)) => {
+                    let offset = self.win.offset();
+                    self.win.consume(len);
+                    // The consumed bytes stay in place until the next fill.
+                    let data = self.win.consumed_slice(len, meta.data_start, meta.data_len);
+                    return Ok(Some(Frame {
+                        ts_ns: meta.ts_ns,
+                        interface: meta.interface,
+                        link_type: meta.link_type,
+                        data,
+                        orig_len: meta.orig_len,
+                        offset,
+                    }));
+                }
+                Err(StepError::Truncated(t)) => {
+                    self.finished = true;
+                    self.stats.truncated = true;
+                    self.stats.truncated_at = Some(t);
+                    self.stats.bytes_read = self.win.offset();
+                    return Ok(None);
+                }
+                Err(StepError::Io(source)) => {
+                    self.finished = true;
+                    return Err(CaptureError::Io {
+                        file: self.name.clone(),
+                        offset: self.win.offset(),
+                        source,
+                    });
+                }
+                Err(StepError::Corrupt { offset, what }) => {
+                    self.finished = true;
+                    self.stats.bytes_read = self.win.offset();
+                    return Err(CaptureError::Corrupt {
+                        file: self.name.clone(),
+                        offset,
+                        what,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Statistics so far, for a partial report after a fatal error.
+    pub fn partial_stats(&self) -> CaptureStats {
+        let mut s = self.stats.clone();
+        s.bytes_read = self.win.offset();
+        s
+    }
+}
+
+impl Window {
+    /// The bytes of a record just consumed with [`Window::consume`]`(len)`, sliced to the packet data.
+    fn consumed_slice(&self, len: usize, data_start: usize, data_len: usize) -> &[u8] {
+        let rec = self.recent(len);
+        let end = data_start.saturating_add(data_len).min(rec.len());
+        rec.get(data_start.min(end)..end).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! libpcap files: the 24-byte global header (pcap-parser) and 16-byte record headers.
+//!
+//! In: the window positioned at the file header. Out: [`Step`]s, one per record. Microsecond and
+//! nanosecond magics in both byte orders, and the "modified" (Kuznetzov) variant with 24-byte
+//! record headers.
+
+use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_header};
+
+use super::input::{MAX_RECORD, Window};
+use super::time::{TsResolution, clamp_ns};
+use super::{CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, need};
+
+/// Whether four bytes are one of the pcap magics (µs/ns, LE/BE, modified).
+pub(crate) fn is_pcap_magic(m: [u8; 4]) -> bool {
+    let le = u32::from_le_bytes(m);
+    matches!(
+        le,
+        0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34 | 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0x34cd_b2a1
+    )
+}
+
+pub(crate) struct PcapState {
+    big_endian: bool,
+    nanos: bool,
+    modified: bool,
+    link_type: u32,
+}
+
+impl PcapState {
+    pub(crate) fn read_header(win: &mut Window) -> Result<(PcapState, CaptureStats), StepError> {
+        need(win, 24)?;
+        let (_, hdr) = parse_pcap_header(win.data()).map_err(|e| StepError::Corrupt {
+            offset: 0,
+            what: format!("unreadable pcap file header: {e:?}"),
+        })?;
+        if hdr.version_major != 2 {
+            return Err(StepError::Corrupt {
+                offset: 4,
+                what: format!(
+                    "pcap version {}.{} is not 2.x",
+                    hdr.version_major, hdr.version_minor
+                ),
+            });
+        }
+        let big_endian = hdr.is_bigendian();
+        let nanos = hdr.is_nanosecond_precision();
+        let modified = hdr.is_modified_format() || hdr.magic_number == 0x34cd_b2a1;
+        // The upper 16 bits of the link-type field may carry FCS information; the type is below.
+        let link_type = (hdr.network.0 as u32) & 0x0fff_ffff & 0xffff;
+        win.consume(24);
+        let res = if nanos {
+            TsResolution::Decimal(9)
+        } else {
+            TsResolution::MICROS
+        };
+        let stats = CaptureStats {
+            format: Format::Pcap,
+            gzip: false,
+            ts_precision: if nanos { "nanosecond" } else { "microsecond" },
+            sections: 1,
+            interfaces: vec![Interface {
+                id: 0,
+                section: 0,
+                index_in_section: 0,
+                name: None,
+                link_type,
+                snaplen: hdr.snaplen,
+                ts_resolution: res.describe(),
+                ts_offset_s: 0,
+            }],
+            skipped_blocks: SkippedBlocks::default(),
+            records_with_unknown_interface: 0,
+            bytes_read: 24,
+            truncated: false,
+            truncated_at: None,
+        };
+        Ok((
+            PcapState {
+                big_endian,
+                nanos,
+                modified,
+                link_type,
+            },
+            stats,
+        ))
+    }
+
+    pub(crate) fn step(&mut self, win: &mut Window) -> Result<Step, StepError> {
+        let hdr_len = if self.modified { 24 } else { 16 };
+        match win.fill(hdr_len)? {
+            super::input::Fill::Ready => {}
+            super::input::Fill::Eof { available: 0 } => return Ok(Step::End),
+            super::input::Fill::Eof { available } => {
+                return Err(StepError::Truncated(super::TruncatedAt {
+                    offset: win.offset(),
+                    needed: hdr_len as u64,
+                    available: available as u64,
+                }));
+            }
+        }
+        let d = win.data();
+        let field = |i: usize| {
+            let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let caplen = field(8) as usize;
+        if caplen > MAX_RECORD {
+            return Err(StepError::Corrupt {
+                offset: win.offset() + 8,
+                what: format!(
+                    "record captured length {caplen} exceeds the {} MiB limit (original length field {})",
+                    MAX_RECORD >> 20,
+                    field(12)
+                ),
+            });
+        }
+        let total = hdr_len + caplen;
+        need(win, total)?;
+        let rec = &win.data()[..total];
+        let parsed = if self.big_endian {
+            parse_pcap_frame_be(rec)
+        } else {
+            parse_pcap_frame(rec)
+        };
+        let blk = parsed
+            .map_err(|e| StepError::Corrupt {
+                offset: win.offset(),
+                what: format!("unreadable pcap record: {e:?}"),
+            })?
+            .1;
+        let frac_ns = if self.nanos {
+            blk.ts_usec as i128
+        } else {
+            blk.ts_usec as i128 * 1000
+        };
+        let ts = clamp_ns(blk.ts_sec as i128 * 1_000_000_000 + frac_ns);
+        Ok(Step::Packet(
+            FrameMeta {
+                ts_ns: Some(ts),
+                interface: 0,
+                link_type: self.link_type,
+                data_start: hdr_len,
+                data_len: caplen,
+                orig_len: blk.origlen,
+            },
+            total,
+        ))
+    }
+}

@@ -1,0 +1,325 @@
+//! pcapng files: sections with their own byte order, interfaces with their own link type, snap
+//! length and time base, and the packet blocks (Enhanced, Simple, Obsolete).
+//!
+//! In: the window positioned at a Section Header Block. Out: [`Step`]s, one per block.
+//! pcap-parser reads the section and interface headers; the three packet block layouts are read
+//! here field by field, so that no packet allocates (pcap-parser collects EPB options in a `Vec`)
+//! and so that timestamps are computed in integer nanoseconds from each interface's `if_tsresol`
+//! and `if_tsoffset`.
+
+use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
+
+use super::input::{Fill, MAX_RECORD, Window};
+use super::time::{TsResolution, clamp_ns};
+use super::{
+    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt, need,
+};
+
+const SHB: u32 = 0x0A0D_0D0A;
+const IDB: u32 = 0x0000_0001;
+const OPB: u32 = 0x0000_0002;
+const SPB: u32 = 0x0000_0003;
+const NRB: u32 = 0x0000_0004;
+const ISB: u32 = 0x0000_0005;
+const EPB: u32 = 0x0000_0006;
+const SJE: u32 = 0x0000_0009;
+const DSB: u32 = 0x0000_000A;
+const PIB: u32 = 0x8000_0001;
+const CB: u32 = 0x0000_0BAD;
+const DCB: u32 = 0x4000_0BAD;
+
+/// Option codes of the Interface Description Block.
+mod opt {
+    pub const END: u16 = 0;
+    pub const IF_NAME: u16 = 2;
+    pub const IF_TSRESOL: u16 = 9;
+    pub const IF_TSOFFSET: u16 = 14;
+}
+
+pub(crate) fn is_pcapng_magic(m: [u8; 4]) -> bool {
+    u32::from_le_bytes(m) == SHB
+}
+
+/// Per-interface state needed to turn packet blocks into frames.
+struct Iface {
+    global_id: u32,
+    link_type: u32,
+    snaplen: u32,
+    res: TsResolution,
+    offset_s: i64,
+}
+
+pub(crate) struct PcapngState {
+    big_endian: bool,
+    section: u32,
+    ifaces: Vec<Iface>,
+    next_global: u32,
+}
+
+fn u16_at(d: &[u8], i: usize, be: bool) -> u16 {
+    let b = [d[i], d[i + 1]];
+    if be {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_le_bytes(b)
+    }
+}
+
+fn u32_at(d: &[u8], i: usize, be: bool) -> u32 {
+    let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+    if be {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+impl PcapngState {
+    pub(crate) fn start(win: &mut Window) -> Result<(PcapngState, CaptureStats), StepError> {
+        let mut st = PcapngState {
+            big_endian: false,
+            section: 0,
+            ifaces: Vec::new(),
+            next_global: 0,
+        };
+        let mut stats = CaptureStats {
+            format: Format::Pcapng,
+            gzip: false,
+            ts_precision: "per-interface",
+            sections: 0,
+            interfaces: Vec::new(),
+            skipped_blocks: SkippedBlocks::default(),
+            records_with_unknown_interface: 0,
+            bytes_read: 0,
+            truncated: false,
+            truncated_at: None,
+        };
+        // The first block must be a complete Section Header Block.
+        match st.step(win, &mut stats)? {
+            Step::Skip(len) => win.consume(len),
+            _ => {
+                return Err(StepError::Corrupt {
+                    offset: 0,
+                    what: "pcapng file does not start with a section header block".into(),
+                });
+            }
+        }
+        Ok((st, stats))
+    }
+
+    pub(crate) fn step(
+        &mut self,
+        win: &mut Window,
+        stats: &mut CaptureStats,
+    ) -> Result<Step, StepError> {
+        let at = win.offset();
+        match win.fill(12)? {
+            Fill::Ready => {}
+            Fill::Eof { available: 0 } => return Ok(Step::End),
+            Fill::Eof { available } => {
+                return Err(StepError::Truncated(TruncatedAt {
+                    offset: at,
+                    needed: 12,
+                    available: available as u64,
+                }));
+            }
+        }
+        let d = win.data();
+        let raw_type = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+        if raw_type == SHB {
+            self.big_endian = match [d[8], d[9], d[10], d[11]] {
+                [0x4d, 0x3c, 0x2b, 0x1a] => false,
+                [0x1a, 0x2b, 0x3c, 0x4d] => true,
+                other => {
+                    return Err(StepError::Corrupt {
+                        offset: at + 8,
+                        what: format!(
+                            "section header byte-order magic is {:02x} {:02x} {:02x} {:02x}, not 1a2b3c4d in either order",
+                            other[0], other[1], other[2], other[3]
+                        ),
+                    });
+                }
+            };
+        }
+        let be = self.big_endian;
+        let btype = u32_at(d, 0, be);
+        let len = u32_at(d, 4, be) as usize;
+        if len < 12 || len % 4 != 0 || len > MAX_RECORD {
+            return Err(StepError::Corrupt {
+                offset: at + 4,
+                what: format!(
+                    "block type 0x{btype:08x} has total length {len}, which is {}",
+                    if len > MAX_RECORD {
+                        format!("above the {} MiB limit", MAX_RECORD >> 20)
+                    } else {
+                        "not a multiple of 4 of at least 12".to_string()
+                    }
+                ),
+            });
+        }
+        need(win, len)?;
+        let blk = &win.data()[..len];
+        let trailer = u32_at(blk, len - 4, be) as usize;
+        if trailer != len {
+            return Err(StepError::Corrupt {
+                offset: at + len as u64 - 4,
+                what: format!(
+                    "block type 0x{btype:08x} length {len} does not match its trailing length {trailer}"
+                ),
+            });
+        }
+        let corrupt = |what: String| StepError::Corrupt { offset: at, what };
+        match btype {
+            SHB => {
+                let (_, shb) = parse_sectionheaderblock(blk)
+                    .map_err(|e| corrupt(format!("unreadable section header block: {e:?}")))?;
+                if shb.major_version != 1 {
+                    return Err(corrupt(format!(
+                        "pcapng version {}.{} is not 1.x",
+                        shb.major_version, shb.minor_version
+                    )));
+                }
+                self.section = stats.sections;
+                stats.sections += 1;
+                self.ifaces.clear();
+                Ok(Step::Skip(len))
+            }
+            IDB => {
+                let parsed = if be {
+                    parse_block_be(blk)
+                } else {
+                    parse_block_le(blk)
+                };
+                let idb = match parsed {
+                    Ok((_, Block::InterfaceDescription(idb))) => idb,
+                    other => {
+                        return Err(corrupt(format!(
+                            "unreadable interface description block: {:?}",
+                            other.err()
+                        )));
+                    }
+                };
+                let mut res = TsResolution::MICROS;
+                let mut offset_s = 0i64;
+                let mut name = None;
+                for o in &idb.options {
+                    let v = o.value();
+                    match o.code.0 {
+                        opt::IF_TSRESOL if !v.is_empty() => res = TsResolution::from_byte(v[0]),
+                        opt::IF_TSOFFSET if v.len() >= 8 => {
+                            let b = [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]];
+                            offset_s = if be {
+                                i64::from_be_bytes(b)
+                            } else {
+                                i64::from_le_bytes(b)
+                            };
+                        }
+                        opt::IF_NAME => {
+                            name = Some(String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
+                        }
+                        opt::END => break,
+                        _ => {}
+                    }
+                }
+                let link_type = idb.linktype.0 as u32 & 0xffff;
+                let global_id = self.next_global;
+                self.next_global += 1;
+                self.ifaces.push(Iface {
+                    global_id,
+                    link_type,
+                    snaplen: idb.snaplen,
+                    res,
+                    offset_s,
+                });
+                stats.interfaces.push(Interface {
+                    id: global_id,
+                    section: self.section,
+                    index_in_section: self.ifaces.len() as u32 - 1,
+                    name,
+                    link_type,
+                    snaplen: idb.snaplen,
+                    ts_resolution: res.describe(),
+                    ts_offset_s: offset_s,
+                });
+                Ok(Step::Skip(len))
+            }
+            EPB | OPB => {
+                if len < 32 {
+                    return Err(corrupt(format!(
+                        "packet block of {len} bytes is shorter than its 32-byte minimum"
+                    )));
+                }
+                let if_id = if btype == EPB {
+                    u32_at(blk, 8, be)
+                } else {
+                    u16_at(blk, 8, be) as u32
+                };
+                let ts_units = ((u32_at(blk, 12, be) as u64) << 32) | u32_at(blk, 16, be) as u64;
+                let caplen = u32_at(blk, 20, be) as usize;
+                let orig_len = u32_at(blk, 24, be);
+                if 28 + caplen > len - 4 {
+                    return Err(corrupt(format!(
+                        "packet block captured length {caplen} exceeds the block's {} data bytes",
+                        len - 32
+                    )));
+                }
+                let Some(iface) = self.ifaces.get(if_id as usize) else {
+                    stats.records_with_unknown_interface += 1;
+                    return Ok(Step::Skip(len));
+                };
+                let ns = iface.res.units_to_ns(ts_units) + iface.offset_s as i128 * 1_000_000_000;
+                Ok(Step::Packet(
+                    FrameMeta {
+                        ts_ns: Some(clamp_ns(ns)),
+                        interface: iface.global_id,
+                        link_type: iface.link_type,
+                        data_start: 28,
+                        data_len: caplen,
+                        orig_len,
+                    },
+                    len,
+                ))
+            }
+            SPB => {
+                if len < 16 {
+                    return Err(corrupt(format!(
+                        "simple packet block of {len} bytes is shorter than 16"
+                    )));
+                }
+                let orig_len = u32_at(blk, 8, be);
+                let Some(iface) = self.ifaces.first() else {
+                    stats.records_with_unknown_interface += 1;
+                    return Ok(Step::Skip(len));
+                };
+                let mut caplen = (orig_len as usize).min(len - 16);
+                if iface.snaplen != 0 {
+                    caplen = caplen.min(iface.snaplen as usize);
+                }
+                Ok(Step::Packet(
+                    FrameMeta {
+                        ts_ns: None,
+                        interface: iface.global_id,
+                        link_type: iface.link_type,
+                        data_start: 12,
+                        data_len: caplen,
+                        orig_len,
+                    },
+                    len,
+                ))
+            }
+            other => {
+                let s = &mut stats.skipped_blocks;
+                match other {
+                    NRB => s.name_resolution += 1,
+                    ISB => s.interface_statistics += 1,
+                    CB | DCB => s.custom += 1,
+                    DSB => s.decryption_secrets += 1,
+                    SJE => s.systemd_journal += 1,
+                    PIB => s.process_information += 1,
+                    _ => s.unknown += 1,
+                }
+                Ok(Step::Skip(len))
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! vmkflow reads packet captures of VMware vSphere hosts and tells, with numbers, which VMkernel
+//! network carried which migration traffic.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//!
+//! ```text
+//!  capture  ->  decode  ->  (flow -> classify -> migration -> verify)  ->  report
+//!  pcap/pcapng  zero-copy                                                   JSON, text
+//!  file/stdin   summaries
+//! ```
+//!
+//! [`analyze::run`] drives the stages over a [`capture::CaptureReader`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod analyze;
+pub mod capture;
+pub mod decode;
+pub mod report;

@@ -1,0 +1,115 @@
+//! Report stage: the serialize-only types of the JSON report and the human summary.
+//!
+//! In: what the pipeline stages computed. Out: `schema_version` 1 JSON (deterministic: sorted maps,
+//! no wall-clock time, no random ids) and a short text summary.
+
+pub mod summary;
+
+use serde::Serialize;
+
+use crate::capture::{Format, Interface, SkippedBlocks, TruncatedAt};
+use crate::decode::DecodeStats;
+
+/// The report's schema version; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole JSON report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The program that wrote the report.
+    pub generator: String,
+    /// The input as named on the command line.
+    pub input: InputSection,
+    /// What the capture file holds.
+    pub capture: CaptureSection,
+}
+
+/// Where the capture came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSection {
+    /// Path as given, or `<stdin>`.
+    pub name: String,
+}
+
+/// Packets, bytes, time span and decode counters of the capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureSection {
+    /// `pcap` or `pcapng`.
+    pub format: Format,
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// Timestamp precision of the file (`microsecond`, `nanosecond`, `per-interface`).
+    pub ts_precision: &'static str,
+    /// Sections (pcapng), 1 for pcap.
+    pub sections: u32,
+    /// Link types with their packet counts, by link type.
+    pub link_types: Vec<LinkTypeCount>,
+    /// Interfaces with their packet counts.
+    pub interfaces: Vec<InterfaceSection>,
+    /// Packet records read.
+    pub packets: u64,
+    /// Sum of original (on-the-wire) frame lengths.
+    pub wire_bytes: u64,
+    /// Sum of captured lengths.
+    pub captured_bytes: u64,
+    /// Earliest packet timestamp, RFC 3339 UTC with nanoseconds.
+    pub first_ts: Option<String>,
+    /// Latest packet timestamp.
+    pub last_ts: Option<String>,
+    /// `last_ts - first_ts` in seconds.
+    pub duration_s: f64,
+    /// Packets without a timestamp (pcapng Simple Packet Blocks).
+    pub packets_without_timestamp: u64,
+    /// Packets whose timestamp is earlier than the packet before them.
+    pub out_of_order_timestamps: u64,
+    /// Layer counters.
+    pub decode: DecodeStats,
+    /// pcapng blocks that carry no packet, by kind.
+    pub skipped_blocks: SkippedBlocks,
+    /// Packet records naming an interface the section did not declare (not decoded).
+    pub records_with_unknown_interface: u64,
+    /// Bytes of the (decompressed) input consumed.
+    pub bytes_read: u64,
+    /// True when the capture ends inside a record.
+    pub truncated: bool,
+    /// Where the capture was cut, when it was.
+    pub truncated_at: Option<TruncatedAt>,
+    /// A fatal error that stopped reading early, when one did.
+    pub error: Option<ErrorSection>,
+}
+
+/// One link type and how many packets used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkTypeCount {
+    /// LINKTYPE_ value.
+    pub link_type: u32,
+    /// Its name (`UNSUPPORTED` when the decoder cannot read it).
+    pub name: &'static str,
+    /// Packets of this link type.
+    pub packets: u64,
+}
+
+/// An interface and its packets.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterfaceSection {
+    /// What the capture declared.
+    #[serde(flatten)]
+    pub interface: Interface,
+    /// Name of the link type.
+    pub link_type_name: &'static str,
+    /// Packets recorded on it.
+    pub packets: u64,
+    /// Sum of original lengths of its packets.
+    pub wire_bytes: u64,
+}
+
+/// A fatal error, recorded in a partial report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorSection {
+    /// Byte offset in the input.
+    pub offset: Option<u64>,
+    /// The message also printed on stderr.
+    pub message: String,
+}
