@@ -5,15 +5,26 @@
 //! fatal error that stopped reading early, if any (the report then covers what was read).
 
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
+use crate::classify::inventory::VmkInventory;
+use crate::classify::{Classifier, ClassifyConfig, infer};
 use crate::decode::{self, DecodeStats, linktype};
+use crate::flow::{FlowConfig, FlowTable};
+use crate::report::flows;
 use crate::report::{
     CaptureSection, ErrorSection, InputSection, InterfaceSection, LinkTypeCount, Report,
     SCHEMA_VERSION,
 };
 
 /// Settings of one analysis run.
-#[derive(Debug, Clone, Default)]
-pub struct AnalyzeOptions {}
+#[derive(Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Flow table limits.
+    pub flow: FlowConfig,
+    /// Port catalogue and report limits.
+    pub classify: ClassifyConfig,
+    /// The inventory; `None` infers one from the traffic.
+    pub inventory: Option<VmkInventory>,
+}
 
 /// The result of a run.
 pub struct Outcome {
@@ -57,7 +68,11 @@ impl CaptureTotals {
             }
             None => self.no_ts += 1,
         }
-        match self.link_types.iter_mut().find(|(lt, _)| *lt == f.link_type) {
+        match self
+            .link_types
+            .iter_mut()
+            .find(|(lt, _)| *lt == f.link_type)
+        {
             Some(e) => e.1 += 1,
             None => self.link_types.push((f.link_type, 1)),
         }
@@ -133,10 +148,12 @@ impl CaptureTotals {
 /// number of bytes consumed.
 pub fn run(
     mut reader: CaptureReader,
-    _opts: &AnalyzeOptions,
+    opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Outcome {
     let mut totals = CaptureTotals::default();
+    let mut table = FlowTable::new(opts.flow);
+    let mut classifier = Classifier::new(opts.classify.clone());
     let mut error = None;
     let mut since_progress = 0u32;
     loop {
@@ -147,6 +164,13 @@ pub fn run(
                 totals
                     .decode
                     .add(&d, frame.data.len() as u32, frame.orig_len);
+                table.add(
+                    &d,
+                    frame.ts_ns,
+                    frame.orig_len,
+                    &opts.classify.ports,
+                    &mut |f| classifier.flow_ended(f),
+                );
                 since_progress += 1;
                 if since_progress >= 65_536 {
                     since_progress = 0;
@@ -161,6 +185,22 @@ pub fn run(
         }
     }
     progress(reader.position());
+    table.finish(&mut |f| classifier.flow_ended(f));
+    let classified = classifier.finish();
+    let inferred;
+    let inv = match &opts.inventory {
+        Some(i) => i,
+        None => {
+            inferred = infer::infer(&classified.convs, &classified.macs);
+            &inferred
+        }
+    };
+    let traffic = flows::build(
+        &classified,
+        inv,
+        table.peak_live as u64,
+        table.packets_without_ports,
+    );
     let name = reader.name().to_string();
     let stats = reader.partial_stats();
     let capture = totals.section(stats, error.as_ref());
@@ -170,6 +210,7 @@ pub fn run(
             generator: format!("vmkflow {}", env!("CARGO_PKG_VERSION")),
             input: InputSection { name },
             capture,
+            traffic,
         },
         error,
     }

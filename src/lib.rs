@@ -15,5 +15,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod classify;
 pub mod decode;
+pub mod flow;
 pub mod report;

@@ -3,6 +3,7 @@
 //! In: what the pipeline stages computed. Out: `schema_version` 1 JSON (deterministic: sorted maps,
 //! no wall-clock time, no random ids) and a short text summary.
 
+pub mod flows;
 pub mod summary;
 
 use serde::Serialize;
@@ -24,6 +25,9 @@ pub struct Report {
     pub input: InputSection,
     /// What the capture file holds.
     pub capture: CaptureSection,
+    /// Inventory, interfaces, networks, classes and flows.
+    #[serde(flatten)]
+    pub traffic: flows::FlowSections,
 }
 
 /// Where the capture came from.

@@ -88,6 +88,7 @@ pub fn render(r: &Report) -> String {
             c.records_with_unknown_interface
         );
     }
+    render_traffic(&mut s, r);
     if let Some(t) = &c.truncated_at {
         let _ = writeln!(
             s,
@@ -96,4 +97,71 @@ pub fn render(r: &Report) -> String {
         );
     }
     s
+}
+
+/// How many flows the summary lists.
+const SUMMARY_FLOWS: usize = 10;
+
+fn render_traffic(s: &mut String, r: &Report) {
+    use crate::classify::inventory::InventorySource;
+    let t = &r.traffic;
+    let inv = match &t.inventory.source {
+        InventorySource::File(p) => format!("from {p}"),
+        InventorySource::PowerCliCsv(p) => format!("from PowerCLI CSV {p}"),
+        InventorySource::Inferred => "inferred from the traffic".to_string(),
+        InventorySource::None => "none".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "  inventory: {inv} ({} hosts, {} vmknics); flows: {}",
+        t.inventory.hosts, t.inventory.vmknics, t.flow_summary.flows
+    );
+    let m = &t.payload_bytes_by_network_and_class;
+    if m.is_empty() {
+        return;
+    }
+    let mut classes: Vec<crate::classify::ports::TrafficClass> =
+        m.values().flat_map(|c| c.keys().copied()).collect();
+    classes.sort();
+    classes.dedup();
+    let _ = writeln!(s, "\n  payload bytes by network and class:");
+    let _ = write!(s, "  {:<13}", "network");
+    for c in &classes {
+        let _ = write!(s, " {:>11}", c.name());
+    }
+    let _ = writeln!(s);
+    for (n, row) in m {
+        let _ = write!(s, "  {:<13}", n.name());
+        for c in &classes {
+            let v = row.get(c).copied().unwrap_or(0);
+            let cell = if v == 0 {
+                "-".to_string()
+            } else {
+                human_bytes(v)
+            };
+            let _ = write!(s, " {cell:>11}");
+        }
+        let _ = writeln!(s);
+    }
+    if !t.flows.is_empty() {
+        let _ = writeln!(s, "\n  largest flows:");
+        for f in t.flows.iter().take(SUMMARY_FLOWS) {
+            let side = |e: &super::flows::EndpointReport| {
+                let who = match (&e.host, &e.vmk) {
+                    (Some(h), Some(v)) => format!(" ({h}/{v} {})", e.network.name()),
+                    _ => format!(" ({})", e.network.name()),
+                };
+                format!("{}:{}{who}", e.ip, e.port)
+            };
+            let bytes = f.client_to_server.payload_bytes + f.server_to_client.payload_bytes;
+            let _ = writeln!(
+                s,
+                "  {:>11} {:<11} {} -> {}",
+                human_bytes(bytes),
+                f.class.name(),
+                side(&f.client),
+                side(&f.server)
+            );
+        }
+    }
 }

@@ -1,0 +1,289 @@
+//! Classify stage: ended flows in, traffic classes, vmk endpoints and networks out.
+//!
+//! In: every [`Flow`] as it leaves the flow table. Out, at the end of the capture: the report's
+//! `inventory`, `interfaces`, `networks`, `classes` and `flows` sections. During the run flows are
+//! folded into conversations (client address, server address, protocol, class, VLAN), so memory
+//! follows the number of distinct conversations, not of flows; the largest flows are kept whole
+//! for the `flows` list, up to a cap. Networks are resolved once, at the end, against the given
+//! inventory or one inferred from all the traffic.
+
+pub mod infer;
+pub mod inventory;
+pub mod ports;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::flow::{DirStats, Flow};
+use inventory::{Network, VmkInventory};
+use ports::{PortCatalogue, TrafficClass};
+
+/// Conversation key: a flow without its ports (but with its class).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConvKey {
+    /// IP protocol.
+    pub proto: u8,
+    /// Client address.
+    pub client: IpAddr,
+    /// Server address.
+    pub server: IpAddr,
+    /// Traffic class from the ports.
+    pub class: TrafficClass,
+    /// VLAN id.
+    pub vlan: Option<u16>,
+}
+
+/// Sums over the flows of one conversation; index 0 is client → server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConvStats {
+    /// Flows.
+    pub flows: u64,
+    /// Packets per direction.
+    pub packets: [u64; 2],
+    /// Wire bytes per direction.
+    pub wire_bytes: [u64; 2],
+    /// Payload bytes per direction.
+    pub payload_bytes: [u64; 2],
+    /// Retransmitted payload bytes per direction.
+    pub retransmitted_bytes: [u64; 2],
+}
+
+impl ConvStats {
+    fn add(&mut self, c2s: &DirStats, s2c: &DirStats) {
+        self.flows += 1;
+        for (i, d) in [c2s, s2c].into_iter().enumerate() {
+            self.packets[i] += d.packets;
+            self.wire_bytes[i] += d.wire_bytes;
+            self.payload_bytes[i] += d.payload_bytes;
+            self.retransmitted_bytes[i] += d.retransmitted_bytes;
+        }
+    }
+
+    /// Packets both ways.
+    pub fn total_packets(&self) -> u64 {
+        self.packets[0] + self.packets[1]
+    }
+    /// Wire bytes both ways.
+    pub fn total_wire(&self) -> u64 {
+        self.wire_bytes[0] + self.wire_bytes[1]
+    }
+    /// Payload bytes both ways.
+    pub fn total_payload(&self) -> u64 {
+        self.payload_bytes[0] + self.payload_bytes[1]
+    }
+}
+
+/// A flow kept whole for the report, with its class.
+#[derive(Debug, Clone)]
+pub struct KeptFlow {
+    /// The flow.
+    pub flow: Flow,
+    /// Its class.
+    pub class: TrafficClass,
+}
+
+/// Settings of the classifier.
+#[derive(Clone)]
+pub struct ClassifyConfig {
+    /// Port catalogue with the user's overrides.
+    pub ports: PortCatalogue,
+    /// Keep only the N largest flows in the report (`--top`).
+    pub top: Option<usize>,
+    /// Keep at most this many flows whole when `top` is not given.
+    pub max_report_flows: usize,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            ports: PortCatalogue::default(),
+            top: None,
+            max_report_flows: 100_000,
+        }
+    }
+}
+
+/// Flows folded out of the kept list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Folded {
+    /// Flows not listed individually.
+    pub flows: u64,
+    /// Their payload bytes.
+    pub payload_bytes: u64,
+}
+
+/// Accumulates ended flows.
+pub struct Classifier {
+    cfg: ClassifyConfig,
+    convs: FxHashMap<ConvKey, ConvStats>,
+    macs: FxHashMap<IpAddr, [u8; 6]>,
+    kept: Vec<KeptFlow>,
+    /// Flows that were not kept whole.
+    pub folded: Folded,
+    /// Flows seen.
+    pub flows: u64,
+}
+
+impl Classifier {
+    /// A classifier with its settings.
+    pub fn new(cfg: ClassifyConfig) -> Classifier {
+        Classifier {
+            cfg,
+            convs: FxHashMap::default(),
+            macs: FxHashMap::default(),
+            kept: Vec::new(),
+            folded: Folded::default(),
+            flows: 0,
+        }
+    }
+
+    /// The port catalogue.
+    pub fn ports(&self) -> &PortCatalogue {
+        &self.cfg.ports
+    }
+
+    /// The class of a flow.
+    pub fn class_of(&self, f: &Flow) -> TrafficClass {
+        self.cfg
+            .ports
+            .classify(f.key.proto, f.server().port, f.client().port)
+    }
+
+    fn cap(&self) -> usize {
+        self.cfg.top.unwrap_or(self.cfg.max_report_flows)
+    }
+
+    /// Takes one ended flow.
+    pub fn flow_ended(&mut self, f: Flow) {
+        self.flows += 1;
+        let class = self.class_of(&f);
+        let (c2s, s2c) = f.client_server();
+        let key = ConvKey {
+            proto: f.key.proto,
+            client: f.client().ip,
+            server: f.server().ip,
+            class,
+            vlan: f.key.vlan,
+        };
+        self.convs.entry(key).or_default().add(c2s, s2c);
+        let (cm, sm) = f.client_server_macs();
+        if let Some(m) = cm {
+            self.macs.entry(key.client).or_insert(m);
+        }
+        if let Some(m) = sm {
+            self.macs.entry(key.server).or_insert(m);
+        }
+        let cap = self.cap();
+        if cap == 0 {
+            self.folded.flows += 1;
+            self.folded.payload_bytes += f.payload_bytes();
+            return;
+        }
+        self.kept.push(KeptFlow { flow: f, class });
+        if self.kept.len() >= cap.saturating_mul(2) {
+            self.trim(cap);
+        }
+    }
+
+    fn trim(&mut self, cap: usize) {
+        self.kept.sort_by(|a, b| {
+            b.flow
+                .payload_bytes()
+                .cmp(&a.flow.payload_bytes())
+                .then(a.flow.serial.cmp(&b.flow.serial))
+        });
+        for k in self.kept.drain(cap.min(self.kept.len())..) {
+            self.folded.flows += 1;
+            self.folded.payload_bytes += k.flow.payload_bytes();
+        }
+    }
+
+    /// Flows kept whole so far (bounded by twice the cap).
+    pub fn kept_len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Conversations so far.
+    pub fn conversations(&self) -> &FxHashMap<ConvKey, ConvStats> {
+        &self.convs
+    }
+
+    /// The first source MAC seen for an address.
+    pub fn mac_of(&self, ip: IpAddr) -> Option<[u8; 6]> {
+        self.macs.get(&ip).copied()
+    }
+
+    /// Ends accumulation: the kept flows (largest first, at most the cap) and the conversations
+    /// sorted by key.
+    pub fn finish(mut self) -> Classified {
+        let cap = self.cap();
+        self.trim(cap);
+        let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
+        convs.sort_by_key(|a| a.0);
+        let macs: BTreeMap<IpAddr, [u8; 6]> = self.macs.into_iter().collect();
+        Classified {
+            kept: self.kept,
+            folded: self.folded,
+            flows: self.flows,
+            convs,
+            macs,
+        }
+    }
+}
+
+/// Everything the classifier accumulated, sorted.
+pub struct Classified {
+    /// Flows kept whole, largest first.
+    pub kept: Vec<KeptFlow>,
+    /// Flows not kept whole.
+    pub folded: Folded,
+    /// Flows seen.
+    pub flows: u64,
+    /// Conversations by key.
+    pub convs: Vec<(ConvKey, ConvStats)>,
+    /// First source MAC per address.
+    pub macs: BTreeMap<IpAddr, [u8; 6]>,
+}
+
+/// One end of a flow or conversation, located in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// Index of the vmk in the inventory.
+    pub vmk: Option<usize>,
+    /// The endpoint's network for this class.
+    pub network: Network,
+}
+
+impl Classified {
+    /// Locates an endpoint for a class.
+    pub fn locate(
+        &self,
+        inv: &VmkInventory,
+        ip: IpAddr,
+        vlan: Option<u16>,
+        class: TrafficClass,
+    ) -> Located {
+        let vmk = inv.lookup(ip, vlan);
+        Located {
+            vmk,
+            network: inv.network(vmk, self.macs.get(&ip).copied(), class),
+        }
+    }
+}
+
+/// The networks a conversation counts for: each distinct vmk network of its two ends; when
+/// neither end is a vmk, `vm` if either end is a VM, else `external`.
+pub fn networks_of(client: Network, server: Network) -> [Option<Network>; 2] {
+    match (client.is_vmk(), server.is_vmk()) {
+        (true, true) if client == server => [Some(client), None],
+        (true, true) => [Some(client), Some(server)],
+        (true, false) => [Some(client), None],
+        (false, true) => [Some(server), None],
+        (false, false) if client == Network::Vm || server == Network::Vm => {
+            [Some(Network::Vm), None]
+        }
+        (false, false) => [Some(Network::External), None],
+    }
+}

@@ -1,0 +1,446 @@
+//! Flow stage: decoded packets in, bidirectional flows out.
+//!
+//! In: a [`Decoded`] packet with its timestamp and wire length. Out: [`Flow`]s handed to a sink when
+//! they end (TCP close, idle timeout, table pressure, or end of capture). A flow is keyed
+//! canonically by protocol, both endpoints (lower endpoint first), VLAN and tunnel, so both
+//! directions land in one flow. Memory is bounded by the number of live flows: the table never
+//! holds more than [`FlowConfig::max_live`] entries.
+
+mod tcp;
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::classify::ports::PortCatalogue;
+use crate::decode::{Decoded, Transport, TunnelKind};
+
+/// An address and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip: IpAddr,
+    /// Port (0 for protocols without ports).
+    pub port: u16,
+}
+
+/// Canonical flow key: the lower endpoint first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    /// IP protocol number.
+    pub proto: u8,
+    /// The lower endpoint.
+    pub lo: Endpoint,
+    /// The higher endpoint.
+    pub hi: Endpoint,
+    /// Outermost VLAN id of the (inner) frame.
+    pub vlan: Option<u16>,
+    /// Tunnel kind and id when the packets were mirrored through one.
+    pub tunnel: Option<(TunnelKind, u32)>,
+}
+
+/// Counters of one direction of a flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DirStats {
+    /// Packets sent.
+    pub packets: u64,
+    /// Original frame bytes.
+    pub wire_bytes: u64,
+    /// TCP/UDP payload bytes from the length fields (retransmissions included).
+    pub payload_bytes: u64,
+    /// TCP payload bytes that repeat sequence space already seen.
+    pub retransmitted_bytes: u64,
+    /// First packet time (ns).
+    pub first_ts: Option<i64>,
+    /// Last packet time (ns).
+    pub last_ts: Option<i64>,
+    /// SYN sent.
+    pub syn: bool,
+    /// FIN sent.
+    pub fin: bool,
+    /// RST sent.
+    pub rst: bool,
+    /// Highest sequence number end seen (TCP), for retransmission detection.
+    pub(crate) seq_end: Option<u32>,
+}
+
+/// Why a flow left the live table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndReason {
+    /// TCP FIN in both directions, or RST.
+    Closed,
+    /// No packet for the idle timeout.
+    Idle,
+    /// Evicted because the table was full.
+    Pressure,
+    /// Still open at the end of the capture.
+    EndOfCapture,
+}
+
+/// One bidirectional flow.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// Canonical key.
+    pub key: FlowKey,
+    /// True when the client is `key.lo`.
+    pub client_is_lo: bool,
+    /// True when the client was identified by a SYN (else by ports).
+    pub client_by_syn: bool,
+    /// Direction stats: `[lo → hi, hi → lo]`.
+    pub dir: [DirStats; 2],
+    /// MAC addresses seen as source of each direction: `[lo, hi]`.
+    pub macs: [Option<[u8; 6]>; 2],
+    /// Sequence of creation, for stable ordering of otherwise equal flows.
+    pub serial: u64,
+    /// Why the flow ended.
+    pub end: Option<EndReason>,
+}
+
+impl Flow {
+    /// The client endpoint.
+    pub fn client(&self) -> Endpoint {
+        if self.client_is_lo {
+            self.key.lo
+        } else {
+            self.key.hi
+        }
+    }
+
+    /// The server endpoint.
+    pub fn server(&self) -> Endpoint {
+        if self.client_is_lo {
+            self.key.hi
+        } else {
+            self.key.lo
+        }
+    }
+
+    /// Stats of client → server and server → client.
+    pub fn client_server(&self) -> (&DirStats, &DirStats) {
+        if self.client_is_lo {
+            (&self.dir[0], &self.dir[1])
+        } else {
+            (&self.dir[1], &self.dir[0])
+        }
+    }
+
+    /// MACs of client and server.
+    pub fn client_server_macs(&self) -> (Option<[u8; 6]>, Option<[u8; 6]>) {
+        if self.client_is_lo {
+            (self.macs[0], self.macs[1])
+        } else {
+            (self.macs[1], self.macs[0])
+        }
+    }
+
+    /// Payload bytes both ways.
+    pub fn payload_bytes(&self) -> u64 {
+        self.dir[0].payload_bytes + self.dir[1].payload_bytes
+    }
+
+    /// First packet time.
+    pub fn first_ts(&self) -> Option<i64> {
+        min_opt(self.dir[0].first_ts, self.dir[1].first_ts)
+    }
+
+    /// Last packet time.
+    pub fn last_ts(&self) -> Option<i64> {
+        max_opt(self.dir[0].last_ts, self.dir[1].last_ts)
+    }
+
+    fn closed(&self) -> bool {
+        (self.dir[0].fin && self.dir[1].fin) || self.dir[0].rst || self.dir[1].rst
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Limits of the live table.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    /// Most flows held at once; beyond it the least recently active are ended.
+    pub max_live: usize,
+    /// A flow idle this long (capture time, ns) is ended.
+    pub idle_timeout_ns: i64,
+    /// A closed TCP flow is ended after this much further capture time (late ACKs join it).
+    pub close_linger_ns: i64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_live: 200_000,
+            idle_timeout_ns: 300 * 1_000_000_000,
+            close_linger_ns: 2 * 1_000_000_000,
+        }
+    }
+}
+
+/// What a packet contributed to its flow, for stages that follow packets in time.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketRef {
+    /// The flow's key.
+    pub key: FlowKey,
+    /// True when the packet went from `key.lo` to `key.hi`.
+    pub from_lo: bool,
+    /// Payload bytes of the packet.
+    pub payload: u64,
+}
+
+/// The live flow table.
+pub struct FlowTable {
+    cfg: FlowConfig,
+    live: FxHashMap<FlowKey, Flow>,
+    next_serial: u64,
+    last_sweep_ts: i64,
+    /// Most flows live at once, for the report and tests.
+    pub peak_live: usize,
+    /// Flows created.
+    pub created: u64,
+    /// Packets that had an IP header but no ports where the protocol needs them.
+    pub packets_without_ports: u64,
+}
+
+impl FlowTable {
+    /// An empty table.
+    pub fn new(cfg: FlowConfig) -> FlowTable {
+        FlowTable {
+            cfg,
+            live: FxHashMap::default(),
+            next_serial: 0,
+            last_sweep_ts: i64::MIN,
+            peak_live: 0,
+            created: 0,
+            packets_without_ports: 0,
+        }
+    }
+
+    /// Flows currently live.
+    pub fn live_len(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Adds one packet; flows that end meanwhile are passed to `ended`.
+    pub fn add(
+        &mut self,
+        d: &Decoded,
+        ts: Option<i64>,
+        wire_len: u32,
+        ports: &PortCatalogue,
+        ended: &mut dyn FnMut(Flow),
+    ) -> Option<PacketRef> {
+        let ip = d.ip.as_ref()?;
+        let (sport, dport, payload) = match d.transport {
+            Transport::Tcp {
+                fields,
+                payload_len,
+            } => (
+                fields.src_port,
+                fields.dst_port,
+                payload_len.unwrap_or(0) as u64,
+            ),
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload_len,
+            } => (src_port, dst_port, payload_len as u64),
+            Transport::None if matches!(ip.protocol, 6 | 17) => {
+                self.packets_without_ports += 1;
+                return None;
+            }
+            _ => (0, 0, 0),
+        };
+        let src = Endpoint {
+            ip: ip.src,
+            port: sport,
+        };
+        let dst = Endpoint {
+            ip: ip.dst,
+            port: dport,
+        };
+        let from_lo = src <= dst;
+        let (lo, hi) = if from_lo { (src, dst) } else { (dst, src) };
+        let key = FlowKey {
+            proto: ip.protocol,
+            lo,
+            hi,
+            vlan: d.vlan(),
+            tunnel: d.tunnel.map(|t| (t.kind, t.id)),
+        };
+        if let Some(now) = ts {
+            self.maybe_sweep(now, ended);
+        }
+        if !self.live.contains_key(&key) && self.live.len() >= self.cfg.max_live {
+            self.evict_oldest(ended);
+        }
+        let serial = self.next_serial;
+        let created = &mut self.created;
+        let flow = self.live.entry(key).or_insert_with(|| {
+            *created += 1;
+            let client_is_lo = initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
+            Flow {
+                key,
+                client_is_lo,
+                client_by_syn: false,
+                dir: [DirStats::default(); 2],
+                macs: [None, None],
+                serial,
+                end: None,
+            }
+        });
+        if flow.serial == serial {
+            self.next_serial += 1;
+        }
+        let di = if from_lo { 0 } else { 1 };
+        if flow.macs[di].is_none() {
+            flow.macs[di] = d.src_mac;
+        }
+        let st = &mut flow.dir[di];
+        st.packets += 1;
+        st.wire_bytes += wire_len as u64;
+        st.payload_bytes += payload;
+        if let Some(t) = ts {
+            st.first_ts = Some(st.first_ts.map_or(t, |v| v.min(t)));
+            st.last_ts = Some(st.last_ts.map_or(t, |v| v.max(t)));
+        }
+        if let Transport::Tcp {
+            fields,
+            payload_len,
+        } = d.transport
+        {
+            let flags = fields.flags.unwrap_or(0);
+            if flags & tcp::SYN != 0 {
+                st.syn = true;
+                if flags & tcp::ACK == 0 && !flow.client_by_syn {
+                    flow.client_is_lo = from_lo;
+                    flow.client_by_syn = true;
+                }
+            }
+            let st = &mut flow.dir[di];
+            st.fin |= flags & tcp::FIN != 0;
+            st.rst |= flags & tcp::RST != 0;
+            if let (Some(seq), Some(len)) = (fields.seq, payload_len) {
+                st.retransmitted_bytes += tcp::track(&mut st.seq_end, seq, len, flags);
+            }
+        }
+        self.peak_live = self.peak_live.max(self.live.len());
+        Some(PacketRef {
+            key,
+            from_lo,
+            payload,
+        })
+    }
+
+    fn maybe_sweep(&mut self, now: i64, ended: &mut dyn FnMut(Flow)) {
+        // Sweep at most once per second of capture time.
+        if now.saturating_sub(self.last_sweep_ts) < 1_000_000_000 {
+            return;
+        }
+        self.last_sweep_ts = now;
+        let cfg = self.cfg;
+        let mut gone: Vec<(FlowKey, EndReason)> = Vec::new();
+        for (k, f) in &self.live {
+            let last = f.last_ts().unwrap_or(now);
+            let idle = now.saturating_sub(last);
+            if f.closed() && idle >= cfg.close_linger_ns {
+                gone.push((*k, EndReason::Closed));
+            } else if idle >= cfg.idle_timeout_ns {
+                gone.push((*k, EndReason::Idle));
+            }
+        }
+        gone.sort();
+        for (k, why) in gone {
+            if let Some(mut f) = self.live.remove(&k) {
+                f.end = Some(why);
+                ended(f);
+            }
+        }
+    }
+
+    /// Ends the least recently active quarter of the table (closed flows first).
+    fn evict_oldest(&mut self, ended: &mut dyn FnMut(Flow)) {
+        let mut order: Vec<(bool, i64, u64, FlowKey)> = self
+            .live
+            .values()
+            .map(|f| {
+                (
+                    !f.closed(),
+                    f.last_ts().unwrap_or(i64::MIN),
+                    f.serial,
+                    f.key,
+                )
+            })
+            .collect();
+        order.sort_unstable();
+        let n = (self.live.len() / 4).max(1);
+        for (_, _, _, k) in order.into_iter().take(n) {
+            if let Some(mut f) = self.live.remove(&k) {
+                f.end = Some(if f.closed() {
+                    EndReason::Closed
+                } else {
+                    EndReason::Pressure
+                });
+                ended(f);
+            }
+        }
+    }
+
+    /// Ends every live flow (end of capture), in creation order.
+    pub fn finish(&mut self, ended: &mut dyn FnMut(Flow)) {
+        let mut all: Vec<Flow> = self.live.drain().map(|(_, f)| f).collect();
+        all.sort_by_key(|f| f.serial);
+        for mut f in all {
+            f.end = Some(if f.closed() {
+                EndReason::Closed
+            } else {
+                EndReason::EndOfCapture
+            });
+            ended(f);
+        }
+    }
+}
+
+/// Decides which side is the client from the first packet seen.
+fn initial_client_is_lo(
+    d: &Decoded,
+    from_lo: bool,
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    ports: &PortCatalogue,
+) -> bool {
+    if let Transport::Tcp { fields, .. } = d.transport {
+        if let Some(f) = fields.flags {
+            if f & tcp::SYN != 0 {
+                // SYN: the sender is the client; SYN-ACK: the receiver is.
+                return if f & tcp::ACK == 0 { from_lo } else { !from_lo };
+            }
+        }
+    }
+    let dst_known = ports.lookup(proto, dport).is_some();
+    let src_known = ports.lookup(proto, sport).is_some();
+    let dst_is_server = match (dst_known, src_known) {
+        (true, false) => true,
+        (false, true) => false,
+        // Neither or both named: the lower port is the server's.
+        _ => dport <= sport,
+    };
+    if dst_is_server { from_lo } else { !from_lo }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::classify::{Classifier, ClassifyConfig};
+use crate::decode::views::TcpFields;
+use crate::decode::{Fragment, IpInfo};
+
+fn ip(a: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(a))
+}
+
+fn tcp(src: (u32, u16), dst: (u32, u16), seq: u32, flags: u8, len: u32) -> Decoded {
+    Decoded {
+        ip: Some(IpInfo {
+            src: ip(src.0),
+            dst: ip(dst.0),
+            protocol: 6,
+            fragment: Fragment::None,
+            payload_len: len + 20,
+        }),
+        transport: Transport::Tcp {
+            fields: TcpFields {
+                src_port: src.1,
+                dst_port: dst.1,
+                seq: Some(seq),
+                ack: Some(0),
+                header_len: Some(20),
+                flags: Some(flags),
+                window: Some(1000),
+            },
+            payload_len: Some(len),
+        },
+        ..Decoded::default()
+    }
+}
+
+fn collect(table: &mut FlowTable) -> Vec<Flow> {
+    let mut out = Vec::new();
+    table.finish(&mut |f| out.push(f));
+    out
+}
+
+#[test]
+fn both_directions_one_flow_client_by_syn() {
+    let ports = PortCatalogue::default();
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| panic!("nothing ends early");
+    // The server (high address, port 50000) is unknown to the catalogue; the SYN decides.
+    let c = (0x0a00_0002, 40000);
+    let s = (0x0a00_0001, 50000);
+    t.add(&tcp(c, s, 10, tcp::SYN, 0), Some(1), 60, &ports, &mut none);
+    t.add(
+        &tcp(s, c, 99, tcp::SYN | tcp::ACK, 0),
+        Some(2),
+        60,
+        &ports,
+        &mut none,
+    );
+    t.add(
+        &tcp(c, s, 11, tcp::ACK, 1000),
+        Some(3),
+        1054,
+        &ports,
+        &mut none,
+    );
+    t.add(
+        &tcp(c, s, 11, tcp::ACK, 1000),
+        Some(4),
+        1054,
+        &ports,
+        &mut none,
+    );
+    t.add(&tcp(s, c, 100, tcp::ACK, 5), Some(5), 59, &ports, &mut none);
+    let flows = collect(&mut t);
+    assert_eq!(flows.len(), 1);
+    let f = &flows[0];
+    assert_eq!(f.client().port, 40000);
+    assert!(f.client_by_syn);
+    let (c2s, s2c) = f.client_server();
+    assert_eq!(
+        (c2s.packets, c2s.payload_bytes, c2s.retransmitted_bytes),
+        (3, 2000, 1000)
+    );
+    assert_eq!(
+        (s2c.packets, s2c.payload_bytes, s2c.wire_bytes),
+        (2, 5, 119)
+    );
+    assert_eq!(f.first_ts(), Some(1));
+    assert_eq!(f.last_ts(), Some(5));
+    assert!(c2s.syn && s2c.syn);
+}
+
+#[test]
+fn client_by_well_known_port_without_syn() {
+    let ports = PortCatalogue::default();
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| {};
+    // First packet seen goes from the vMotion server port to an ephemeral port.
+    t.add(
+        &tcp((1, 8000), (2, 60000), 5, tcp::ACK, 100),
+        Some(1),
+        154,
+        &ports,
+        &mut none,
+    );
+    let f = &collect(&mut t)[0];
+    assert_eq!(f.server().port, 8000);
+    assert!(!f.client_by_syn);
+    assert_eq!(f.client_server().1.payload_bytes, 100);
+}
+
+#[test]
+fn closed_and_idle_flows_leave_the_table() {
+    let ports = PortCatalogue::default();
+    let cfg = FlowConfig {
+        idle_timeout_ns: 10_000_000_000,
+        ..FlowConfig::default()
+    };
+    let mut t = FlowTable::new(cfg);
+    let mut ended: Vec<(u16, EndReason)> = Vec::new();
+    let sec = 1_000_000_000i64;
+    {
+        let mut sink = |f: Flow| ended.push((f.client().port, f.end.unwrap()));
+        let (a, b) = ((1, 1000), (2, 902));
+        t.add(&tcp(a, b, 1, tcp::SYN, 0), Some(0), 60, &ports, &mut sink);
+        t.add(
+            &tcp(a, b, 2, tcp::FIN | tcp::ACK, 0),
+            Some(sec),
+            60,
+            &ports,
+            &mut sink,
+        );
+        t.add(
+            &tcp(b, a, 2, tcp::FIN | tcp::ACK, 0),
+            Some(sec),
+            60,
+            &ports,
+            &mut sink,
+        );
+        t.add(
+            &tcp((3, 2000), (4, 8000), 1, tcp::ACK, 10),
+            Some(sec),
+            60,
+            &ports,
+            &mut sink,
+        );
+        // 5 s later the closed flow is swept; the open one stays.
+        t.add(
+            &tcp((5, 3000), (6, 443), 1, tcp::ACK, 10),
+            Some(6 * sec),
+            60,
+            &ports,
+            &mut sink,
+        );
+        // 20 s later the open flows are idle.
+        t.add(
+            &tcp((7, 4000), (8, 443), 1, tcp::ACK, 10),
+            Some(26 * sec),
+            60,
+            &ports,
+            &mut sink,
+        );
+    }
+    assert_eq!(
+        ended,
+        vec![
+            (1000, EndReason::Closed),
+            (2000, EndReason::Idle),
+            (3000, EndReason::Idle)
+        ]
+    );
+    assert_eq!(t.live_len(), 1);
+}
+
+/// A million short flows run through a table capped at 10 000 live flows and a classifier
+/// keeping 1 000: neither grows past its bound, and no flow is lost from the totals.
+#[test]
+fn million_short_flows_bounded_memory() {
+    let ports = PortCatalogue::default();
+    let mut t = FlowTable::new(FlowConfig {
+        max_live: 10_000,
+        ..FlowConfig::default()
+    });
+    let mut cls = Classifier::new(ClassifyConfig {
+        top: Some(1_000),
+        ..ClassifyConfig::default()
+    });
+    let mut max_kept = 0usize;
+    let n: u32 = 1_000_000;
+    for i in 0..n {
+        // Distinct client ports and addresses, one server; 1 µs apart.
+        let client = (0x0a01_0000 + i / 60_000, (1024 + i % 60_000) as u16);
+        let server = (0x0a00_0001, 902);
+        let ts = Some(i as i64 * 1_000);
+        let mut sink = |f: Flow| cls.flow_ended(f);
+        t.add(
+            &tcp(client, server, 1, tcp::SYN, 0),
+            ts,
+            60,
+            &ports,
+            &mut sink,
+        );
+        t.add(
+            &tcp(client, server, 2, tcp::ACK, 100),
+            ts,
+            154,
+            &ports,
+            &mut sink,
+        );
+        max_kept = max_kept.max(cls.kept_len());
+    }
+    t.finish(&mut |f| cls.flow_ended(f));
+    assert!(t.peak_live <= 10_000, "peak {}", t.peak_live);
+    assert!(max_kept <= 2_000, "kept {max_kept}");
+    assert_eq!(t.created, n as u64);
+    let done = cls.finish();
+    assert_eq!(done.flows, n as u64);
+    assert_eq!(done.kept.len(), 1_000);
+    assert_eq!(done.folded.flows, n as u64 - 1_000);
+    let payload: u64 = done.convs.iter().map(|(_, s)| s.total_payload()).sum();
+    assert_eq!(payload, n as u64 * 100);
+}
