@@ -490,7 +490,7 @@ fn pcapng_non_packet_blocks_are_skipped_and_counted() {
     v.extend(block(false, 0x4000_0BAD, &[1, 2, 3, 4])); // custom, non-copiable
     v.extend(block(false, 0x0000_0A0A, &[])); // unknown
     v.extend(block(false, 0x0000_000A, &[0; 8])); // DSB
-    v.extend(block(false, 0x0000_0009, &[b'x'])); // systemd journal
+    v.extend(block(false, 0x0000_0009, b"x")); // systemd journal
     v.extend(block(false, 0x8000_0001, &[0; 4])); // process information
     v.extend(epb(false, 0, 1, &[1], 1));
     v.extend(epb(false, 5, 1, &[2], 1)); // interface 5 was never declared
