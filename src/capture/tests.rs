@@ -768,3 +768,30 @@ fn pcap_modified_format_has_24_byte_record_headers() {
     assert_eq!(frames[0].ts_ns, Some(3_000_005_000));
     assert_eq!(stats.bytes_read, 24 + 26);
 }
+
+#[test]
+fn pcap_modified_format_big_endian() {
+    let mut v = pcap_header(true, false, 65535, 1);
+    v[..4].copy_from_slice(&0xa1b2_cd34u32.to_be_bytes());
+    let mut rec = pcap_record(true, 3, 5, &[], 2);
+    rec[8..12].copy_from_slice(&2u32.to_be_bytes());
+    rec.extend([0xee; 8]);
+    rec.extend([0x11, 0x22]);
+    v.extend(rec);
+    let (frames, _) = read_all(v);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].data, vec![0x11, 0x22]);
+    assert_eq!(frames[0].ts_ns, Some(3_000_005_000));
+}
+
+#[test]
+fn pcapng_if_name_ignores_option_padding() {
+    let mut v = shb(false);
+    let mut body = vec![1, 0, 0, 0, 0, 0, 0, 0];
+    body.extend([2, 0, 5, 0]);
+    body.extend(b"vmk10\xff\xff\xff");
+    body.extend([0; 4]);
+    v.extend(block(false, 1, &body));
+    let (_, stats) = read_all(v);
+    assert_eq!(stats.interfaces[0].name.as_deref(), Some("vmk10"));
+}
