@@ -838,3 +838,59 @@ fn stats_count_layers() {
         serde_json::json!({"truncated_ip_header": 1, "unknown_link_type": 1})
     );
 }
+
+#[test]
+fn zero_length_fields_use_the_captured_length() {
+    // TSO/LRO captures write 0 into the IPv4 total length and the IPv6 payload length.
+    let mut f = eth(
+        0x0800,
+        &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0x10, &[0; 3000])),
+    );
+    f[16..18].copy_from_slice(&[0, 0]);
+    let d = decode(linktype::ETHERNET, &f);
+    assert_eq!(d.ip.expect("ip").payload_len, 3020);
+    assert_eq!(tcp_of(&d).1, Some(3000));
+    let mut f = eth(
+        0x86dd,
+        &ipv6(v6(1), v6(2), 6, &tcp(1, 2, &[], 0x10, &[0; 70000])),
+    );
+    f[18..20].copy_from_slice(&[0, 0]);
+    let d = decode(linktype::ETHERNET, &f);
+    assert_eq!(d.ip.expect("ip").payload_len, 70020);
+    assert_eq!(tcp_of(&d).1, Some(70000));
+}
+
+#[test]
+fn tcp_data_offset_beyond_the_ip_payload() {
+    // Data offset 15 words (60 bytes) in a 30-byte IP payload.
+    let mut f = eth(
+        0x0800,
+        &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0x10, &[0; 10])),
+    );
+    f[14 + 20 + 12] = 0xf0;
+    let d = decode(linktype::ETHERNET, &f);
+    assert_eq!(d.error, Some(Undecodable::BadTcpHeader));
+    assert_eq!(tcp_of(&d).1, None);
+    assert_eq!(tcp_of(&d).0.header_len, Some(60));
+}
+
+#[test]
+fn erspan_over_ipv6() {
+    let mut hdr = vec![0x10, 0x00, 0x00, 0x07, 0, 0, 0, 0];
+    hdr.extend(inner_frame());
+    let f = eth(
+        0x86dd,
+        &ipv6(v6(9), v6(10), 47, &gre_hdr(0x10, 0x88be, &[0; 4], &hdr)),
+    );
+    let d = decode(linktype::ETHERNET, &f);
+    assert_eq!(
+        d.tunnel,
+        Some(Tunnel {
+            kind: TunnelKind::Erspan2,
+            outer_src: ip6(v6(9)),
+            outer_dst: ip6(v6(10)),
+            id: 7,
+        })
+    );
+    assert_inner(&d);
+}
