@@ -213,14 +213,17 @@ impl Window {
                 });
             }
             if self.buf.len() - self.start < need {
-                // Move the tail to the front, and grow if the record itself is larger.
+                // Move the tail to the front.
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
-                if self.buf.len() < need {
-                    let new_len = need.next_power_of_two().min(MAX_RECORD + 64).max(need);
-                    self.buf.resize(new_len, 0);
-                }
+            }
+            if self.end == self.buf.len() {
+                // Grow for a record larger than the window, doubling as bytes arrive, so a length
+                // field promising more than the stream holds costs at most twice what is there.
+                let cap = need.next_power_of_two().min(MAX_RECORD + 64).max(need);
+                let new_len = (self.buf.len() * 2).min(cap).max(self.end + 1);
+                self.buf.resize(new_len, 0);
             }
             let n = read_some(self.inner.as_mut(), &mut self.buf[self.end..])?;
             if n == 0 {
@@ -282,6 +285,21 @@ mod tests {
         assert_eq!(w.offset(), 100);
         assert_eq!(w.fill(200).unwrap(), Fill::Eof { available: 156 });
         assert_eq!(w.data(), &data[100..]);
+    }
+
+    #[test]
+    fn window_grows_with_the_data_not_the_request() {
+        let mut w = Window::with_capacity(
+            Box::new(Dribble {
+                data: vec![1; 1000],
+                pos: 0,
+                step: 7,
+            }),
+            64,
+        );
+        assert_eq!(w.fill(MAX_RECORD).unwrap(), Fill::Eof { available: 1000 });
+        assert_eq!(w.buf.len(), 1024);
+        assert_eq!(w.data(), &[1; 1000][..]);
     }
 
     #[test]

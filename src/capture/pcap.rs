@@ -29,7 +29,15 @@ pub(crate) struct PcapState {
 impl PcapState {
     pub(crate) fn read_header(win: &mut Window) -> Result<(PcapState, CaptureStats), StepError> {
         need(win, 24)?;
-        let (_, hdr) = parse_pcap_header(win.data()).map_err(|e| StepError::Corrupt {
+        // pcap-parser does not know the big-endian "modified" magic; parse it as the big-endian
+        // microsecond header it otherwise is.
+        let mut head = [0u8; 24];
+        head.copy_from_slice(&win.data()[..24]);
+        let modified_be = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) == 0x34cd_b2a1;
+        if modified_be {
+            head[..4].copy_from_slice(&0xa1b2_c3d4u32.to_be_bytes());
+        }
+        let (_, hdr) = parse_pcap_header(&head).map_err(|e| StepError::Corrupt {
             offset: 0,
             what: format!("unreadable pcap file header: {e:?}"),
         })?;
@@ -44,7 +52,7 @@ impl PcapState {
         }
         let big_endian = hdr.is_bigendian();
         let nanos = hdr.is_nanosecond_precision();
-        let modified = hdr.is_modified_format() || hdr.magic_number == 0x34cd_b2a1;
+        let modified = hdr.is_modified_format() || modified_be;
         // The upper 16 bits of the link-type field may carry FCS information; the type is below.
         let link_type = (hdr.network.0 as u32) & 0x0fff_ffff & 0xffff;
         win.consume(24);

@@ -214,12 +214,13 @@ impl PcapngState {
                                 i64::from_le_bytes(b)
                             };
                         }
+                        // `value()` includes the padding to 4 bytes; `as_bytes()` honours the length.
                         opt::IF_NAME => {
-                            name = Some(
-                                String::from_utf8_lossy(v)
+                            name = o.as_bytes().ok().map(|b| {
+                                String::from_utf8_lossy(b)
                                     .trim_end_matches('\0')
-                                    .to_string(),
-                            )
+                                    .to_string()
+                            })
                         }
                         opt::END => break,
                         _ => {}

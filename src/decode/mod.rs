@@ -368,10 +368,10 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
             let hdr_len = h.ihl() as u32 * 4;
             let total = h.total_len() as u32;
             let ipp = v4.payload();
+            let bad_total = total != 0 && total < hdr_len;
             let payload_len = if total == 0 {
                 ipp.payload.len() as u32
-            } else if total < hdr_len {
-                out.error = Some(Undecodable::BadIpHeader);
+            } else if bad_total {
                 0
             } else {
                 total - hdr_len
@@ -391,6 +391,11 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
                 payload_len,
             };
             out.ip = Some(ip);
+            if bad_total {
+                // The transport decoder would otherwise replace this reason with its own.
+                out.error = Some(Undecodable::BadIpHeader);
+                return;
+            }
             transport(ip, ipp.payload, out, depth);
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
@@ -416,7 +421,18 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
                 payload_len,
             };
             out.ip = Some(ip);
-            if let Some((_, etherparse::err::Layer::Ipv6ExtHeader)) = &p.stop_err {
+            // etherparse names the extension that failed (hop-by-hop, destination options, …).
+            use etherparse::err::Layer;
+            if let Some((
+                _,
+                Layer::Ipv6ExtHeader
+                | Layer::Ipv6HopByHopHeader
+                | Layer::Ipv6DestOptionsHeader
+                | Layer::Ipv6RouteHeader
+                | Layer::Ipv6FragHeader
+                | Layer::IpAuthHeader,
+            )) = &p.stop_err
+            {
                 out.error = Some(Undecodable::BadIpv6Extension);
                 return;
             }
@@ -431,6 +447,8 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
                         out.error = Some(ip_error(p));
                     }
                     ethertype::ARP => out.error = Some(Undecodable::TruncatedArp),
+                    // A VLAN tag cut short: etherparse hands back the payload before the tag.
+                    _ if p.stop_err.is_some() => out.error = Some(Undecodable::TruncatedLinkHeader),
                     _ => {}
                 }
             } else if p.stop_err.is_some() {
