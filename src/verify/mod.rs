@@ -1,0 +1,573 @@
+//! Verify stage: claim sets in, verdicts out.
+//!
+//! In: a [`ClaimSet`] (the blog's table, VMware's documentation, or a user's file, all in one JSON
+//! format) and, per labelled migration, its [`Evidence`]: data bytes by network and class.
+//! Out: per migration and row, `confirmed`, `contradicted` or `inconclusive` with the numbers and
+//! thresholds behind each claim; per row over all migrations, the same or `not_observed`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::classify::inventory::Network;
+use crate::classify::ports::TrafficClass;
+use crate::labels::{MigrationKind, PowerState};
+
+/// The claim set built from the blog's table.
+pub const ARTICLE: &str = include_str!("../../claims/article.json");
+/// The claim set built from VMware's documentation.
+pub const VMWARE_DOCS: &str = include_str!("../../claims/vmware-docs.json");
+
+/// Below this many data bytes a migration's verdicts are inconclusive.
+pub const MIN_DATA_BYTES: u64 = 4096;
+/// Above this share of data bytes between addresses that are no vmk, verdicts are inconclusive.
+pub const MAX_UNKNOWN_SHARE: f64 = 0.5;
+/// Default share a claimed carrier must reach.
+pub const DEFAULT_MIN_SHARE: f64 = 0.10;
+/// Default share a network said to be unused may still carry.
+pub const DEFAULT_MAX_SHARE: f64 = 0.02;
+
+/// A network as a claim names it: a concrete network, or the blog's "provisioning or
+/// management", resolved per host (provisioning when the host has a provisioning vmk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NetRef {
+    /// One network.
+    Net(Network),
+    /// Provisioning where the host has it, else management.
+    ProvisioningOrManagement,
+}
+
+impl<'de> Deserialize<'de> for NetRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NetRef, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "provisioning_or_management" {
+            return Ok(NetRef::ProvisioningOrManagement);
+        }
+        Network::ALL
+            .iter()
+            .find(|n| n.name() == s)
+            .map(|n| NetRef::Net(*n))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown network {s:?} (one of: provisioning_or_management, {})",
+                    Network::ALL
+                        .iter()
+                        .map(|n| n.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+}
+
+impl Serialize for NetRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl fmt::Display for NetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetRef::Net(n) => f.write_str(n.name()),
+            NetRef::ProvisioningOrManagement => f.write_str("provisioning_or_management"),
+        }
+    }
+}
+
+fn de_class<'de, D: Deserializer<'de>>(d: D) -> Result<TrafficClass, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// What a claim asserts, machine-checkable.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClaimKind {
+    /// The network carries at least `min_share` of the migration's data bytes.
+    Carries {
+        /// The network.
+        network: NetRef,
+        /// Share threshold (default [`DEFAULT_MIN_SHARE`]).
+        min_share: Option<f64>,
+    },
+    /// The network carries at most `max_share` of the data bytes.
+    NotUsed {
+        /// The network.
+        network: NetRef,
+        /// Share threshold (default [`DEFAULT_MAX_SHARE`]).
+        max_share: Option<f64>,
+    },
+    /// The networks together carry at least `min_share`.
+    CarriesAny {
+        /// The networks.
+        networks: Vec<NetRef>,
+        /// Share threshold.
+        min_share: Option<f64>,
+    },
+    /// The network carries at most a fraction of the VM's memory (or an absolute count).
+    VolumeAtMost {
+        /// The network.
+        network: NetRef,
+        /// Fraction of the labelled `memory_mb`.
+        fraction_of_memory: Option<f64>,
+        /// Bytes, used when the label has no memory size.
+        absolute_bytes: Option<u64>,
+    },
+    /// The network carries at least a fraction of the VM's memory.
+    VolumeAtLeast {
+        /// The network.
+        network: NetRef,
+        /// Fraction of the labelled `memory_mb`.
+        fraction_of_memory: Option<f64>,
+        /// Bytes, used when the label has no memory size.
+        absolute_bytes: Option<u64>,
+    },
+    /// The traffic class carries at least `min_share` of the data bytes.
+    ClassShare {
+        /// The class.
+        #[serde(deserialize_with = "de_class")]
+        class: TrafficClass,
+        /// Share threshold.
+        min_share: Option<f64>,
+    },
+}
+
+/// When a claim applies, from the label.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The labelled vSphere version is at least this.
+    pub vsphere_at_least: Option<String>,
+    /// The labelled vSphere version is below this.
+    pub vsphere_below: Option<String>,
+}
+
+/// One claim of a row.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Claim {
+    /// What it asserts.
+    #[serde(flatten)]
+    pub kind: ClaimKind,
+    /// When it applies (always, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+}
+
+/// One row of a claim set: a kind of migration and what is claimed of it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    /// Row number as the source numbers it.
+    pub row: u32,
+    /// Migration kind.
+    pub kind: MigrationKind,
+    /// Power state.
+    pub state: PowerState,
+    /// The row's words.
+    pub says: String,
+    /// Its machine-checkable claims.
+    pub claims: Vec<Claim>,
+}
+
+/// A named set of rows.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSet {
+    /// Short name (`article`, `vmware-docs`, or the user's).
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Rows.
+    pub rows: Vec<Row>,
+}
+
+/// A claim set that could not be read.
+#[derive(Debug)]
+pub struct ClaimSetError {
+    /// File or embedded set name.
+    pub source_name: String,
+    /// What was wrong.
+    pub what: String,
+}
+
+impl fmt::Display for ClaimSetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source_name, self.what)
+    }
+}
+
+impl std::error::Error for ClaimSetError {}
+
+impl ClaimSet {
+    /// Parses a claim set from JSON text.
+    pub fn parse(source_name: &str, text: &str) -> Result<ClaimSet, ClaimSetError> {
+        let set: ClaimSet = serde_json::from_str(text).map_err(|e| ClaimSetError {
+            source_name: source_name.to_string(),
+            what: e.to_string(),
+        })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &set.rows {
+            if !seen.insert(r.row) {
+                return Err(ClaimSetError {
+                    source_name: source_name.to_string(),
+                    what: format!("row {} appears twice", r.row),
+                });
+            }
+        }
+        Ok(set)
+    }
+
+    /// Loads a user's claim set.
+    pub fn load(path: &Path) -> Result<ClaimSet, ClaimSetError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ClaimSetError {
+            source_name: name.clone(),
+            what: e.to_string(),
+        })?;
+        ClaimSet::parse(&name, &text)
+    }
+
+    /// The two embedded sets.
+    pub fn builtin() -> Vec<ClaimSet> {
+        [("article", ARTICLE), ("vmware-docs", VMWARE_DOCS)]
+            .iter()
+            .filter_map(|(n, t)| ClaimSet::parse(n, t).ok())
+            .collect()
+    }
+}
+
+/// A claim's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The numbers agree with the claim.
+    Confirmed,
+    /// The numbers disagree.
+    Contradicted,
+    /// The numbers cannot decide.
+    Inconclusive,
+    /// The claim's condition does not hold for this migration.
+    NotApplicable,
+    /// No migration of the row's kind was in the capture.
+    NotObserved,
+}
+
+impl Verdict {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::Contradicted => "contradicted",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotApplicable => "not_applicable",
+            Verdict::NotObserved => "not_observed",
+        }
+    }
+}
+
+/// What a migration's traffic shows, as the claims need it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    /// Payload bytes of data classes in the migration's window and scope.
+    pub data_bytes: u64,
+    /// Data bytes by network (a flow whose ends are on two networks counts under both).
+    pub by_network: BTreeMap<Network, u64>,
+    /// Data bytes on each host's provisioning-or-management network.
+    pub provisioning_or_management: u64,
+    /// Data bytes by class.
+    pub by_class: BTreeMap<TrafficClass, u64>,
+    /// Data bytes between addresses of which neither is a vmk.
+    pub unknown_bytes: u64,
+    /// Labelled memory size in MiB.
+    pub memory_mb: Option<u64>,
+    /// Labelled vSphere version.
+    pub vsphere_version: Option<String>,
+}
+
+impl Evidence {
+    fn bytes(&self, n: NetRef) -> u64 {
+        match n {
+            NetRef::Net(n) => self.by_network.get(&n).copied().unwrap_or(0),
+            NetRef::ProvisioningOrManagement => self.provisioning_or_management,
+        }
+    }
+
+    fn share(&self, bytes: u64) -> f64 {
+        if self.data_bytes == 0 {
+            0.0
+        } else {
+            bytes as f64 / self.data_bytes as f64
+        }
+    }
+}
+
+/// The outcome of one claim, with its numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimResult {
+    /// The claim as written.
+    pub claim: Claim,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Bytes measured for the claim's network(s) or class.
+    pub bytes: u64,
+    /// Their share of the migration's data bytes.
+    pub share: f64,
+    /// The threshold compared against (a share, or bytes for volume claims).
+    pub threshold: f64,
+    /// One sentence: what was compared.
+    pub evidence: String,
+}
+
+/// The outcome of one row for one migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowVerdict {
+    /// Claim set name.
+    pub claim_set: String,
+    /// Row number.
+    pub row: u32,
+    /// Row verdict.
+    pub verdict: Verdict,
+    /// Why the whole row is inconclusive, when a migration-level rule made it so.
+    pub inconclusive_because: Option<String>,
+    /// Each claim.
+    pub claims: Vec<ClaimResult>,
+}
+
+/// Parses the leading `major.minor` of a version string.
+fn version(s: &str) -> Option<(u32, u32)> {
+    let mut it = s
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+fn applies(when: &Option<Condition>, ev: &Evidence) -> bool {
+    let Some(c) = when else { return true };
+    let have = ev.vsphere_version.as_deref().and_then(version);
+    if let Some(min) = c.vsphere_at_least.as_deref().and_then(version) {
+        if have.is_none_or(|v| v < min) {
+            return false;
+        }
+    }
+    if let Some(max) = c.vsphere_below.as_deref().and_then(version) {
+        if have.is_none_or(|v| v >= max) {
+            return false;
+        }
+    }
+    true
+}
+
+fn volume_threshold(ev: &Evidence, fraction: Option<f64>, absolute: Option<u64>) -> Option<f64> {
+    match (ev.memory_mb, fraction, absolute) {
+        (Some(m), Some(f), _) => Some(m as f64 * 1024.0 * 1024.0 * f),
+        (_, _, Some(a)) => Some(a as f64),
+        _ => None,
+    }
+}
+
+/// Evaluates one claim.
+pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
+    let result = |verdict, bytes: u64, threshold: f64, evidence: String| ClaimResult {
+        claim: claim.clone(),
+        verdict,
+        bytes,
+        share: ev.share(bytes),
+        threshold,
+        evidence,
+    };
+    if !applies(&claim.when, ev) {
+        return result(
+            Verdict::NotApplicable,
+            0,
+            0.0,
+            format!(
+                "condition does not hold for vSphere version {}",
+                ev.vsphere_version.as_deref().unwrap_or("(not labelled)")
+            ),
+        );
+    }
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    match &claim.kind {
+        ClaimKind::Carries { network, min_share } => {
+            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
+            let b = ev.bytes(*network);
+            let s = ev.share(b);
+            let v = if s >= t {
+                Verdict::Confirmed
+            } else {
+                Verdict::Contradicted
+            };
+            result(
+                v,
+                b,
+                t,
+                format!("{network} carried {b} of {} data bytes ({}), needs at least {}", ev.data_bytes, pct(s), pct(t)),
+            )
+        }
+        ClaimKind::NotUsed { network, max_share } => {
+            let t = max_share.unwrap_or(DEFAULT_MAX_SHARE);
+            let b = ev.bytes(*network);
+            let s = ev.share(b);
+            let v = if s <= t {
+                Verdict::Confirmed
+            } else {
+                Verdict::Contradicted
+            };
+            result(
+                v,
+                b,
+                t,
+                format!("{network} carried {b} of {} data bytes ({}), at most {} allowed", ev.data_bytes, pct(s), pct(t)),
+            )
+        }
+        ClaimKind::CarriesAny {
+            networks,
+            min_share,
+        } => {
+            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
+            // The sum over the networks, capped at the data bytes: a flow counted under two of
+            // them cannot make the share exceed 100%.
+            let b = networks
+                .iter()
+                .map(|n| ev.bytes(*n))
+                .sum::<u64>()
+                .min(ev.data_bytes);
+            let s = ev.share(b);
+            let v = if s >= t {
+                Verdict::Confirmed
+            } else {
+                Verdict::Contradicted
+            };
+            let names: Vec<String> = networks.iter().map(|n| n.to_string()).collect();
+            result(
+                v,
+                b,
+                t,
+                format!("{} carried {b} of {} data bytes ({}), needs at least {}", names.join(" + "), ev.data_bytes, pct(s), pct(t)),
+            )
+        }
+        ClaimKind::VolumeAtMost {
+            network,
+            fraction_of_memory,
+            absolute_bytes,
+        } => {
+            let b = ev.bytes(*network);
+            match volume_threshold(ev, *fraction_of_memory, *absolute_bytes) {
+                Some(t) => result(
+                    if (b as f64) <= t {
+                        Verdict::Confirmed
+                    } else {
+                        Verdict::Contradicted
+                    },
+                    b,
+                    t,
+                    format!("{network} carried {b} bytes, at most {t:.0} allowed"),
+                ),
+                None => result(Verdict::Inconclusive, b, 0.0, "no memory size labelled and no absolute threshold".into()),
+            }
+        }
+        ClaimKind::VolumeAtLeast {
+            network,
+            fraction_of_memory,
+            absolute_bytes,
+        } => {
+            let b = ev.bytes(*network);
+            match volume_threshold(ev, *fraction_of_memory, *absolute_bytes) {
+                Some(t) => result(
+                    if (b as f64) >= t {
+                        Verdict::Confirmed
+                    } else {
+                        Verdict::Contradicted
+                    },
+                    b,
+                    t,
+                    format!("{network} carried {b} bytes, at least {t:.0} expected"),
+                ),
+                None => result(Verdict::Inconclusive, b, 0.0, "no memory size labelled and no absolute threshold".into()),
+            }
+        }
+        ClaimKind::ClassShare { class, min_share } => {
+            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
+            let b = ev.by_class.get(class).copied().unwrap_or(0);
+            let s = ev.share(b);
+            result(
+                if s >= t {
+                    Verdict::Confirmed
+                } else {
+                    Verdict::Contradicted
+                },
+                b,
+                t,
+                format!("class {class} carried {b} of {} data bytes ({}), needs at least {}", ev.data_bytes, pct(s), pct(t)),
+            )
+        }
+    }
+}
+
+/// Evaluates a row for one migration.
+pub fn evaluate_row(set: &ClaimSet, row: &Row, ev: &Evidence) -> RowVerdict {
+    let mut claims: Vec<ClaimResult> = row.claims.iter().map(|c| evaluate_claim(c, ev)).collect();
+    let unknown_share = ev.share(ev.unknown_bytes);
+    let because = if ev.data_bytes < MIN_DATA_BYTES {
+        Some(format!(
+            "the migration moved {} data bytes, fewer than {MIN_DATA_BYTES}",
+            ev.data_bytes
+        ))
+    } else if unknown_share > MAX_UNKNOWN_SHARE {
+        Some(format!(
+            "{:.1}% of the data bytes ran between addresses that are no vmk in the inventory (more than {:.0}%)",
+            unknown_share * 100.0,
+            MAX_UNKNOWN_SHARE * 100.0
+        ))
+    } else {
+        None
+    };
+    if because.is_some() {
+        for c in &mut claims {
+            if c.verdict != Verdict::NotApplicable {
+                c.verdict = Verdict::Inconclusive;
+            }
+        }
+    }
+    let applicable: Vec<Verdict> = claims
+        .iter()
+        .map(|c| c.verdict)
+        .filter(|v| *v != Verdict::NotApplicable)
+        .collect();
+    let verdict = if applicable.contains(&Verdict::Contradicted) {
+        Verdict::Contradicted
+    } else if !applicable.is_empty() && applicable.iter().all(|v| *v == Verdict::Confirmed) {
+        Verdict::Confirmed
+    } else {
+        Verdict::Inconclusive
+    };
+    RowVerdict {
+        claim_set: set.name.clone(),
+        row: row.row,
+        verdict,
+        inconclusive_because: because,
+        claims,
+    }
+}
+
+/// Combines one row's verdicts over several migrations.
+pub fn combine(verdicts: &[Verdict]) -> Verdict {
+    if verdicts.is_empty() {
+        Verdict::NotObserved
+    } else if verdicts.contains(&Verdict::Contradicted) {
+        Verdict::Contradicted
+    } else if verdicts.iter().all(|v| *v == Verdict::Confirmed) {
+        Verdict::Confirmed
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+use super::*;
+
+fn evidence(data: u64, nets: &[(Network, u64)], pom: u64) -> Evidence {
+    Evidence {
+        data_bytes: data,
+        by_network: nets.iter().copied().collect(),
+        provisioning_or_management: pom,
+        ..Evidence::default()
+    }
+}
+
+fn row<'a>(set: &'a ClaimSet, n: u32) -> &'a Row {
+    set.rows.iter().find(|r| r.row == n).unwrap()
+}
+
+#[test]
+fn builtin_sets_parse_with_six_rows() {
+    let sets = ClaimSet::builtin();
+    assert_eq!(sets.len(), 2);
+    for s in &sets {
+        assert_eq!(s.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+        assert!(s.rows.iter().all(|r| !r.claims.is_empty()));
+    }
+}
+
+#[test]
+fn article_row1_volume_claim() {
+    let set = ClaimSet::parse("article", ARTICLE).unwrap();
+    let r1 = row(&set, 1);
+    // 64 MiB VM: moving 200 KiB over vMotion fits "ownership only"; moving 70 MiB does not.
+    let mut ev = evidence(200 << 10, &[(Network::Vmotion, 200 << 10)], 0);
+    ev.memory_mb = Some(64);
+    assert_eq!(evaluate_row(&set, r1, &ev).verdict, Verdict::Confirmed);
+    let mut ev = evidence(70 << 20, &[(Network::Vmotion, 70 << 20)], 0);
+    ev.memory_mb = Some(64);
+    let v = evaluate_row(&set, r1, &ev);
+    assert_eq!(v.verdict, Verdict::Contradicted);
+    assert_eq!(v.claims[0].verdict, Verdict::Confirmed);
+    assert_eq!(v.claims[1].verdict, Verdict::Contradicted);
+    assert_eq!(v.claims[1].threshold, 64.0 * 1024.0 * 1024.0 * 0.1);
+    // Without a memory label the absolute threshold (64 MiB) decides.
+    let ev = evidence(70 << 20, &[(Network::Vmotion, 70 << 20)], 0);
+    assert_eq!(evaluate_row(&set, r1, &ev).claims[1].threshold, 67_108_864.0);
+}
+
+#[test]
+fn not_used_and_carries_thresholds() {
+    let set = ClaimSet::parse("article", ARTICLE).unwrap();
+    let r3 = row(&set, 3);
+    // All data on storage: provisioning-or-management carries nothing → contradicted.
+    let ev = evidence(1 << 20, &[(Network::Storage, 1 << 20)], 0);
+    let v = evaluate_row(&set, r3, &ev);
+    assert_eq!(v.verdict, Verdict::Contradicted);
+    assert_eq!(v.claims[0].verdict, Verdict::Confirmed);
+    assert_eq!(v.claims[1].verdict, Verdict::Contradicted);
+    // 3% on vMotion breaks "not used" (2% allowed).
+    let ev = evidence(100_000, &[(Network::Vmotion, 3_000), (Network::Provisioning, 97_000)], 97_000);
+    assert_eq!(evaluate_row(&set, r3, &ev).claims[0].verdict, Verdict::Contradicted);
+    let ev = evidence(100_000, &[(Network::Vmotion, 1_000), (Network::Provisioning, 99_000)], 99_000);
+    assert_eq!(evaluate_row(&set, r3, &ev).verdict, Verdict::Confirmed);
+}
+
+#[test]
+fn too_little_data_or_unknown_addresses_are_inconclusive() {
+    let set = ClaimSet::parse("article", ARTICLE).unwrap();
+    let r6 = row(&set, 6);
+    let ev = evidence(100, &[(Network::Provisioning, 100)], 100);
+    let v = evaluate_row(&set, r6, &ev);
+    assert_eq!(v.verdict, Verdict::Inconclusive);
+    assert!(v.inconclusive_because.unwrap().contains("fewer than"));
+    let mut ev = evidence(1 << 20, &[(Network::External, 1 << 20)], 0);
+    ev.unknown_bytes = 1 << 20;
+    let v = evaluate_row(&set, r6, &ev);
+    assert_eq!(v.verdict, Verdict::Inconclusive);
+    assert!(v.claims.iter().all(|c| c.verdict == Verdict::Inconclusive));
+}
+
+#[test]
+fn conditions_on_vsphere_version() {
+    let set = ClaimSet::parse("vmware-docs", VMWARE_DOCS).unwrap();
+    let r6 = row(&set, 6);
+    let mut ev = evidence(1 << 20, &[(Network::Provisioning, 1 << 20)], 1 << 20);
+    ev.by_class.insert(TrafficClass::Vmotion, 1 << 20);
+    ev.vsphere_version = Some("8.0 U2".into());
+    let v = evaluate_row(&set, r6, &ev);
+    assert_eq!(v.verdict, Verdict::Confirmed);
+    assert_eq!(v.claims[3].verdict, Verdict::NotApplicable);
+    ev.vsphere_version = Some("7.0".into());
+    let v = evaluate_row(&set, r6, &ev);
+    assert_eq!(v.claims[2].verdict, Verdict::NotApplicable);
+    assert_eq!(v.claims[3].verdict, Verdict::Contradicted, "no NFC data under 7.0");
+    assert_eq!(version("7.0 U3c"), Some((7, 0)));
+    assert_eq!(version("8"), Some((8, 0)));
+    assert_eq!(version("x"), None);
+}
+
+#[test]
+fn combine_over_migrations() {
+    use Verdict::*;
+    assert_eq!(combine(&[]), NotObserved);
+    assert_eq!(combine(&[Confirmed, Confirmed]), Confirmed);
+    assert_eq!(combine(&[Confirmed, Inconclusive]), Inconclusive);
+    assert_eq!(combine(&[Confirmed, Contradicted]), Contradicted);
+}
+
+#[test]
+fn bad_claim_sets_are_rejected_with_the_reason() {
+    let e = ClaimSet::parse("x.json", r#"{"name":"x","title":"t","rows":[{"row":1,"kind":"vmotion","state":"hot","says":"","claims":[{"type":"carries","network":"wan"}]}]}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown network \"wan\""), "{e}");
+    let e = ClaimSet::parse("x.json", r#"{"name":"x","title":"t","rows":[{"row":1,"kind":"vmotion","state":"hot","says":"","claims":[]},{"row":1,"kind":"vmotion","state":"cold","says":"","claims":[]}]}"#).unwrap_err();
+    assert!(e.to_string().contains("row 1 appears twice"));
+}
