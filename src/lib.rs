@@ -16,4 +16,6 @@
 pub mod analyze;
 pub mod capture;
 pub mod decode;
+pub mod labels;
 pub mod report;
+pub mod synth;
