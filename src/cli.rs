@@ -14,7 +14,9 @@ use vmkflow::capture::{CaptureError, CaptureReader, Source};
 use vmkflow::classify::ClassifyConfig;
 use vmkflow::classify::ports::{PortCatalogue, PortRule};
 use vmkflow::flow::FlowConfig;
+use vmkflow::labels::{MigrationKind, PowerState};
 use vmkflow::report::summary;
+use vmkflow::synth::{self, Encap, Format, Model, SynthConfig, SynthError};
 
 /// Exit status: the command line is wrong (as clap uses).
 pub const EXIT_USAGE: u8 = 2;
@@ -37,6 +39,156 @@ pub struct Cli {
 pub enum Command {
     /// Analyse a pcap or pcapng capture (file, FIFO, `-` for stdin; gzip read transparently).
     Analyze(AnalyzeArgs),
+    /// Write a synthetic capture of vSphere migrations, with its inventory and migration labels.
+    ///
+    /// Beside the capture FILE it writes FILE.inventory.json (hosts, vmknics, addresses, services)
+    /// and FILE.migrations.json (what migrated when: the ground truth). The lab is two hosts,
+    /// esx01 and esx02, each with vmk0 management (10.0.10.11/.12, VLAN 10), vmk1 vMotion
+    /// (10.0.20.x, VLAN 20), vmk2 provisioning (10.0.30.x, VLAN 30) and vmk3 storage (10.0.40.x,
+    /// VLAN 40); vCenter at 10.0.10.5, an NFS array at 10.0.40.100.
+    ///
+    /// Synthetic captures show that vmkflow works, not what vSphere does.
+    #[command(after_help = SYNTH_EXAMPLES)]
+    Synth(SynthArgs),
+}
+
+const SYNTH_EXAMPLES: &str = "\
+Examples:
+  vmkflow synth --scenario xvmotion:hot --model vmware --out x.pcap
+  vmkflow synth --scenario all --model article --format pcapng --snaplen 96 --out all.pcapng
+  vmkflow synth --scenario vmotion:hot --encap erspan3 --vlan --out mirror.pcap
+  vmkflow synth --scenario all --size 1000000000 --out big.pcap      (benchmark input)";
+
+/// `--scenario`: one migration or all six.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioArg {
+    One(MigrationKind, PowerState),
+    All,
+}
+
+fn parse_scenario(s: &str) -> Result<ScenarioArg, String> {
+    if s == "all" {
+        return Ok(ScenarioArg::All);
+    }
+    let (kind, state) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)"))?;
+    let kind = match kind {
+        "vmotion" => MigrationKind::Vmotion,
+        "storage-vmotion" | "svmotion" => MigrationKind::StorageVmotion,
+        "xvmotion" => MigrationKind::Xvmotion,
+        other => {
+            return Err(format!(
+                "unknown kind `{other}`: expected vmotion, storage-vmotion or xvmotion"
+            ));
+        }
+    };
+    let state = match state {
+        "hot" => PowerState::Hot,
+        "cold" => PowerState::Cold,
+        other => return Err(format!("unknown state `{other}`: expected hot or cold")),
+    };
+    Ok(ScenarioArg::One(kind, state))
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum ModelArg {
+    /// Documented vSphere behaviour: hot data over vMotion (TCP 8000), cold data by NFC (TCP 902)
+    /// on provisioning (else vmk0), Storage vMotion through the storage vmk (NFS 2049).
+    Vmware,
+    /// The blog's table taken literally: hot vMotion moves only a few KiB of "ownership",
+    /// VMDK data always by NFC over provisioning or management.
+    Article,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum FormatArg {
+    /// Classic pcap, microsecond timestamps.
+    Pcap,
+    /// Classic pcap, nanosecond timestamps.
+    PcapNs,
+    /// pcapng with one interface per vmk (esx01-vmk1, ...), as `pktcap-uw --ng` writes.
+    Pcapng,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum EncapArg {
+    /// Frames as captured on the host.
+    None,
+    /// vDS port mirror, GRE transparent Ethernet (0x6558), 10.0.99.1 -> 10.0.99.2.
+    Gre,
+    /// vDS port mirror, ERSPAN type II (GRE 0x88BE).
+    Erspan2,
+    /// vDS port mirror, ERSPAN type III (GRE 0x22EB).
+    Erspan3,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Migration to generate: KIND:STATE with KIND vmotion, storage-vmotion or xvmotion and
+    /// STATE hot or cold; or `all` for all six in sequence, each in its own time window.
+    #[arg(long, value_name = "KIND:STATE|all", value_parser = parse_scenario)]
+    pub scenario: ScenarioArg,
+    /// Behaviour model: what goes over which vmk.
+    #[arg(long, value_enum, default_value = "vmware")]
+    pub model: ModelArg,
+    /// The capture file to write (labels are written beside it).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// VM memory moved by a hot vMotion (first pre-copy pass), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub memory_mb: u64,
+    /// VM disk data moved by Storage vMotion, xvMotion and cold migrations, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub disk_mb: u64,
+    /// Parallel vMotion TCP streams (1-16).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub streams: usize,
+    /// Hosts have no provisioning vmk2: NFC then uses vmk0 (management).
+    #[arg(long)]
+    pub no_provisioning: bool,
+    /// KB 340170 routed case: the source's NFC uses vmk0, the destination its provisioning vmk.
+    #[arg(long)]
+    pub nfc_asymmetric: bool,
+    /// vSphere version in the labels; 8.0 or later moves cold data with UDT (vMotion protocol,
+    /// TCP 8000, between the provisioning vmks; NFC 902 only for control) in the vmware model.
+    #[arg(long, value_name = "VERSION", default_value = "7.0")]
+    pub vsphere: String,
+    /// IPv6 addresses throughout (fd00:10::11/64, ...).
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Tag every frame with 802.1Q, using each vmk's VLAN (VM network: VLAN 100).
+    #[arg(long)]
+    pub vlan: bool,
+    /// Deliver frames as a vDS port-mirror session does.
+    #[arg(long, value_enum, default_value = "none")]
+    pub encap: EncapArg,
+    /// Header-only capture: keep the first N bytes of each frame (original length kept).
+    #[arg(long, value_name = "N")]
+    pub snaplen: Option<u32>,
+    /// Capture file format.
+    #[arg(long, value_enum, default_value = "pcap")]
+    pub format: FormatArg,
+    /// Background traffic (vCenter API, UDP 902 heartbeats, DNS, NTP, other VMs' NFS): 0 none,
+    /// each step adds about one event per 10 ms.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0)]
+    pub noise: u32,
+    /// Link speed in Gbit/s: packet timestamps advance by wire size / rate.
+    #[arg(long, value_name = "GBPS", default_value_t = 10.0)]
+    pub link_gbps: f64,
+    /// PRNG seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scale memory and disk sizes until the capture is about BYTES long (for benchmarks).
+    #[arg(long, value_name = "BYTES")]
+    pub size: Option<u64>,
+    /// Also write the generator's account (payload bytes per migration, port, sender,
+    /// receiver) as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<String>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +271,7 @@ impl AnalyzeArgs {
 pub enum CliError {
     Usage(String),
     Capture(CaptureError),
+    Synth(SynthError),
     Output { what: String, source: io::Error },
 }
 
@@ -128,6 +281,8 @@ impl CliError {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Capture(CaptureError::Io { .. }) => EXIT_IO,
             CliError::Capture(_) => EXIT_BAD_CAPTURE,
+            CliError::Synth(SynthError::Config(_)) => EXIT_USAGE,
+            CliError::Synth(_) => EXIT_OUTPUT,
             CliError::Output { .. } => EXIT_OUTPUT,
         }
     }
@@ -142,6 +297,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(m) => write!(f, "{m}"),
             CliError::Capture(e) => write!(f, "{e}"),
+            CliError::Synth(e) => write!(f, "{e}"),
             CliError::Output { what, source } => write!(f, "cannot write {what}: {source}"),
         }
     }
@@ -221,4 +377,80 @@ pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
         Some(e) => Err(CliError::Capture(e)),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+impl SynthArgs {
+    /// The validated generator settings.
+    fn config(&self) -> Result<SynthConfig, SynthError> {
+        let cfg = SynthConfig {
+            scenarios: match self.scenario {
+                ScenarioArg::All => synth::ALL_SCENARIOS.to_vec(),
+                ScenarioArg::One(k, s) => vec![(k, s)],
+            },
+            model: match self.model {
+                ModelArg::Vmware => Model::Vmware,
+                ModelArg::Article => Model::Article,
+            },
+            out: self.out.clone(),
+            memory_mb: self.memory_mb,
+            disk_mb: self.disk_mb,
+            streams: self.streams,
+            provisioning: !self.no_provisioning,
+            ipv6: self.ipv6,
+            vlan: self.vlan,
+            encap: match self.encap {
+                EncapArg::None => Encap::None,
+                EncapArg::Gre => Encap::Gre,
+                EncapArg::Erspan2 => Encap::Erspan2,
+                EncapArg::Erspan3 => Encap::Erspan3,
+            },
+            snaplen: self.snaplen,
+            format: match self.format {
+                FormatArg::Pcap => Format::Pcap,
+                FormatArg::PcapNs => Format::PcapNs,
+                FormatArg::Pcapng => Format::Pcapng,
+            },
+            noise: self.noise,
+            link_gbps: self.link_gbps,
+            seed: self.seed,
+            size: self.size,
+            vsphere: self.vsphere.clone(),
+            nfc_asymmetric: self.nfc_asymmetric,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+pub fn synth(args: SynthArgs) -> Result<ExitCode, CliError> {
+    let cfg = args.config().map_err(CliError::Synth)?;
+    let s = synth::generate(&cfg).map_err(CliError::Synth)?;
+    if let Some(dest) = &args.summary_json {
+        write_json(dest, &s)?;
+    }
+    if !args.quiet {
+        let line = format!(
+            "wrote {} ({}, {} model, {} migration(s), {} packets, {} bytes) + {} + {}\n",
+            s.capture.display(),
+            s.format,
+            s.model,
+            s.migrations.migrations.len(),
+            s.packets,
+            s.file_bytes,
+            s.inventory.display(),
+            s.migrations_file.display()
+        );
+        let to_err = args.summary_json.as_deref() == Some("-");
+        let r = if to_err {
+            io::stderr().lock().write_all(line.as_bytes())
+        } else {
+            let mut out = io::stdout().lock();
+            out.write_all(line.as_bytes()).and_then(|_| out.flush())
+        };
+        r.map_err(|source| CliError::Output {
+            what: "the summary".into(),
+            source,
+        })?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

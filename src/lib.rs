@@ -18,4 +18,6 @@ pub mod capture;
 pub mod classify;
 pub mod decode;
 pub mod flow;
+pub mod labels;
 pub mod report;
+pub mod synth;

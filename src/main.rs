@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => cli::analyze(args),
+        Command::Synth(args) => cli::synth(args),
     };
     match result {
         Ok(code) => code,

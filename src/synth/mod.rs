@@ -1,0 +1,543 @@
+//! Synthetic captures of vSphere migrations, with their ground truth.
+//!
+//! In: a [`SynthConfig`] (scenarios, behaviour model, sizes, capture format and delivery). Out: a
+//! capture file streamed to disk in constant memory, `CAPTURE.inventory.json` and
+//! `CAPTURE.migrations.json` beside it ([`crate::labels`]), and a [`SynthSummary`] with the exact
+//! count of payload bytes generated per migration, protocol, port, sender and receiver.
+//!
+//! ```text
+//!  plan (model x kind x state)  ->  emit (TCP/UDP state, clock)  ->  frame (bytes)  ->  writer
+//!                                    noise (background)
+//! ```
+//!
+//! Synthetic captures show that vmkflow works; they do not show what vSphere does.
+
+pub mod emit;
+pub mod frame;
+pub mod noise;
+pub mod plan;
+pub mod rng;
+pub mod topology;
+pub mod writer;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::capture::time::{parse_rfc3339, rfc3339};
+use crate::labels::{
+    Inventory, LabelError, Migration, MigrationKind, Migrations, PowerState, Timestamp,
+};
+use emit::{Emitter, EmitterConfig};
+pub use frame::Encap;
+pub use plan::Model;
+use plan::PlanParams;
+use topology::Topology;
+use writer::CaptureWriter;
+pub use writer::Format;
+
+/// Start of every synthetic capture.
+pub const EPOCH: &str = "2026-03-02T10:00:00Z";
+/// Idle time between migrations of one capture, ns.
+pub const GAP_NS: u64 = 2_000_000_000;
+/// Bytes in a MiB.
+pub const MIB: u64 = 1 << 20;
+
+/// The six migrations, in the order `--scenario all` writes them.
+pub const ALL_SCENARIOS: [(MigrationKind, PowerState); 6] = [
+    (MigrationKind::Vmotion, PowerState::Hot),
+    (MigrationKind::Vmotion, PowerState::Cold),
+    (MigrationKind::StorageVmotion, PowerState::Hot),
+    (MigrationKind::StorageVmotion, PowerState::Cold),
+    (MigrationKind::Xvmotion, PowerState::Hot),
+    (MigrationKind::Xvmotion, PowerState::Cold),
+];
+
+/// What to generate (validated values).
+#[derive(Debug, Clone)]
+pub struct SynthConfig {
+    /// The migrations, in order.
+    pub scenarios: Vec<(MigrationKind, PowerState)>,
+    /// The behaviour model.
+    pub model: Model,
+    /// The capture path; labels go to `PATH.inventory.json` and `PATH.migrations.json`.
+    pub out: PathBuf,
+    /// Memory moved by a hot vMotion (first pre-copy pass), MiB.
+    pub memory_mb: u64,
+    /// Disk data moved, MiB.
+    pub disk_mb: u64,
+    /// Parallel vMotion streams (1..=16).
+    pub streams: usize,
+    /// Hosts have a provisioning vmk2.
+    pub provisioning: bool,
+    /// IPv6 addresses throughout.
+    pub ipv6: bool,
+    /// 802.1Q tags.
+    pub vlan: bool,
+    /// Port-mirror encapsulation.
+    pub encap: Encap,
+    /// Header-only capture: keep the first N bytes of each frame.
+    pub snaplen: Option<u32>,
+    /// File format.
+    pub format: Format,
+    /// Background noise level (0 = none).
+    pub noise: u32,
+    /// Link speed in Gbit/s.
+    pub link_gbps: f64,
+    /// PRNG seed.
+    pub seed: u64,
+    /// Grow memory and disk sizes until the capture is about this many bytes.
+    pub size: Option<u64>,
+    /// vSphere version written to the labels; 8.0 and later use UDT for cold data (vmware model).
+    pub vsphere: String,
+    /// KB 340170 routed case for NFC.
+    pub nfc_asymmetric: bool,
+}
+
+impl Default for SynthConfig {
+    fn default() -> SynthConfig {
+        SynthConfig {
+            scenarios: ALL_SCENARIOS.to_vec(),
+            model: Model::Vmware,
+            out: PathBuf::from("synth.pcap"),
+            memory_mb: 64,
+            disk_mb: 256,
+            streams: 2,
+            provisioning: true,
+            ipv6: false,
+            vlan: false,
+            encap: Encap::None,
+            snaplen: None,
+            format: Format::Pcap,
+            noise: 0,
+            link_gbps: 10.0,
+            seed: 1,
+            size: None,
+            vsphere: "7.0".into(),
+            nfc_asymmetric: false,
+        }
+    }
+}
+
+/// An error of the generator.
+#[derive(Debug)]
+pub enum SynthError {
+    /// A setting is out of range or inconsistent.
+    Config(String),
+    /// The capture could not be written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A label file could not be written.
+    Labels(LabelError),
+}
+
+impl fmt::Display for SynthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SynthError::Config(m) => write!(f, "{m}"),
+            SynthError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            SynthError::Labels(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SynthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SynthError::Config(_) => None,
+            SynthError::Io { source, .. } => Some(source),
+            SynthError::Labels(e) => Some(e),
+        }
+    }
+}
+
+/// Payload bytes of one (migration, protocol, port, sender, receiver).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PayloadCount {
+    /// `vmotion:hot` etc., or `noise` for background traffic.
+    pub scenario: String,
+    /// Migration id (`m1` …), none for noise.
+    pub migration: Option<String>,
+    /// `tcp` or `udp`.
+    pub proto: &'static str,
+    /// The service port of the flow (8000, 902, 2049, 443, 53, 123).
+    pub port: u16,
+    /// Sending node, e.g. `esx01-vmk1`.
+    pub src: String,
+    /// Receiving node.
+    pub dst: String,
+    /// Packets, including pure ACKs, SYN and FIN.
+    pub packets: u64,
+    /// TCP or UDP payload bytes.
+    pub bytes: u64,
+}
+
+/// What was written: the ground truth for tests and benchmarks.
+#[derive(Debug, Clone, Serialize)]
+pub struct SynthSummary {
+    /// The capture file.
+    pub capture: PathBuf,
+    /// The inventory file.
+    pub inventory: PathBuf,
+    /// The migration labels file.
+    pub migrations_file: PathBuf,
+    /// `pcap`, `pcap-ns` or `pcapng`.
+    pub format: &'static str,
+    /// `vmware` or `article`.
+    pub model: &'static str,
+    /// Packet records written.
+    pub packets: u64,
+    /// Sum of frame lengths on the wire (outer frames when encapsulated).
+    pub wire_bytes: u64,
+    /// Sum of captured lengths.
+    pub captured_bytes: u64,
+    /// Size of the capture file.
+    pub file_bytes: u64,
+    /// Memory size used, bytes (after `--size` scaling).
+    pub memory_bytes: u64,
+    /// Disk size used, bytes (after `--size` scaling).
+    pub disk_bytes: u64,
+    /// Payload bytes, sorted by migration, protocol, port, sender, receiver.
+    pub payload: Vec<PayloadCount>,
+    /// The migration labels written.
+    pub migrations: Migrations,
+}
+
+impl SynthSummary {
+    /// Payload bytes per (protocol, port) over the whole capture.
+    pub fn bytes_by_port(&self) -> BTreeMap<(&'static str, u16), u64> {
+        let mut m = BTreeMap::new();
+        for p in &self.payload {
+            *m.entry((p.proto, p.port)).or_insert(0) += p.bytes;
+        }
+        m
+    }
+}
+
+/// `PATH` with `suffix` appended (`x.pcap` → `x.pcap.inventory.json`).
+pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = OsString::from(path.as_os_str());
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+impl SynthConfig {
+    /// Checks ranges and combinations; the error says which setting is wrong.
+    pub fn validate(&self) -> Result<(), SynthError> {
+        let bad = |m: String| Err(SynthError::Config(m));
+        if self.scenarios.is_empty() {
+            return bad("no scenario given".into());
+        }
+        if !(1..=16).contains(&self.streams) {
+            return bad(format!("--streams {} is not in 1..=16", self.streams));
+        }
+        if !(self.link_gbps.is_finite() && self.link_gbps >= 0.001 && self.link_gbps <= 1000.0) {
+            return bad(format!(
+                "--link-gbps {} is not in 0.001..=1000",
+                self.link_gbps
+            ));
+        }
+        if let Some(s) = self.snaplen {
+            if !(34..=262_144).contains(&s) {
+                return bad(format!("--snaplen {s} is not in 34..=262144"));
+            }
+        }
+        if self.memory_mb > 1 << 20 || self.disk_mb > 1 << 24 {
+            return bad("--memory-mb at most 1048576, --disk-mb at most 16777216".into());
+        }
+        if self.noise > 1000 {
+            return bad(format!("--noise {} is above 1000", self.noise));
+        }
+        if self.nfc_asymmetric && !self.provisioning {
+            return bad(
+                "--nfc-asymmetric needs a provisioning vmk (drop --no-provisioning)".into(),
+            );
+        }
+        if vsphere_major(&self.vsphere).is_none() {
+            return bad(format!(
+                "--vsphere `{}` is not a version like 7.0 or 8.0",
+                self.vsphere
+            ));
+        }
+        Ok(())
+    }
+
+    fn params(&self, memory_bytes: u64, disk_bytes: u64) -> PlanParams {
+        PlanParams {
+            model: self.model,
+            memory_bytes,
+            disk_bytes,
+            streams: self.streams,
+            udt: vsphere_major(&self.vsphere).is_some_and(|m| m >= 8),
+            nfc_asymmetric: self.nfc_asymmetric,
+        }
+    }
+}
+
+fn vsphere_major(v: &str) -> Option<u32> {
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse::<u32>().ok()?;
+    parts
+        .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        .then_some(major)
+}
+
+/// What one pass of the generator produced.
+struct Pass<W> {
+    writer: W,
+    packets: u64,
+    wire_bytes: u64,
+    captured_bytes: u64,
+    file_bytes: u64,
+    counts: BTreeMap<emit::CountKey, emit::Count>,
+    windows: Vec<Option<(i64, i64)>>,
+    hosts: Vec<(usize, usize)>,
+}
+
+fn run_pass<W: Write>(
+    cfg: &SynthConfig,
+    topo: &Topology,
+    w: W,
+    memory_bytes: u64,
+    disk_bytes: u64,
+) -> io::Result<Pass<W>> {
+    let epoch_ns = parse_rfc3339(EPOCH).unwrap_or(0);
+    let ecfg = EmitterConfig {
+        epoch_ns,
+        link_gbps: cfg.link_gbps,
+        vlan: cfg.vlan,
+        encap: cfg.encap,
+        seed: cfg.seed,
+        noise: cfg.noise,
+    };
+    let interfaces = if cfg.encap == Encap::None {
+        topo.interfaces()
+    } else {
+        vec!["mirror-collector".to_string()]
+    };
+    let out = CaptureWriter::new(w, cfg.format, cfg.snaplen, &interfaces)?;
+    let mut em = Emitter::new(topo, out, &ecfg);
+    let params = cfg.params(memory_bytes, disk_bytes);
+    let mut hosts = Vec::new();
+    em.idle(10_000_000)?;
+    for (i, &(kind, state)) in cfg.scenarios.iter().enumerate() {
+        if i > 0 {
+            em.idle(GAP_NS)?;
+        }
+        em.set_migration(Some(i));
+        hosts.push(plan::migration(&mut em, i, kind, state, &params)?);
+        em.set_migration(None);
+    }
+    em.idle(10_000_000)?;
+    let (packets, wire_bytes, captured_bytes) = (em.packets, em.wire_bytes, em.captured_bytes);
+    let file_bytes = em.file_bytes();
+    let counts = em.counts().clone();
+    let windows = em.windows().to_vec();
+    let writer = em.finish()?;
+    Ok(Pass {
+        writer,
+        packets,
+        wire_bytes,
+        captured_bytes,
+        file_bytes,
+        counts,
+        windows,
+        hosts,
+    })
+}
+
+/// Finds memory and disk sizes (scaled together) that make the capture about `target` bytes, from
+/// two cheap dry runs (the file size is linear in the scale).
+fn scale_for_size(cfg: &SynthConfig, topo: &Topology, target: u64) -> io::Result<(u64, u64)> {
+    let (m, d) = (cfg.memory_mb.max(1) * MIB, cfg.disk_mb.max(1) * MIB);
+    let probe = |k: u64| -> io::Result<u64> {
+        Ok(run_pass(cfg, topo, io::sink(), m * k / 64, d * k / 64)?.file_bytes)
+    };
+    let (s1, s2) = (probe(1)?, probe(2)?);
+    let slope = s2.saturating_sub(s1).max(1) as f64; // bytes per 1/64 of the base sizes
+    let k = (target as f64 - s1 as f64) / slope + 1.0; // in 1/64 units
+    let k = k.max(0.0);
+    let scale = |base: u64| ((base as f64) * k / 64.0) as u64;
+    Ok((scale(m), scale(d)))
+}
+
+fn floor_us(ns: i64) -> i64 {
+    ns.div_euclid(1000) * 1000
+}
+
+fn ceil_us(ns: i64) -> i64 {
+    -(-ns).div_euclid(1000) * 1000
+}
+
+/// Writes the capture and both label files; returns the account of what was written.
+pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
+    cfg.validate()?;
+    let topo = Topology::new(cfg.provisioning, cfg.ipv6);
+    let io_err = |source| SynthError::Io {
+        path: cfg.out.clone(),
+        source,
+    };
+    let (memory_bytes, disk_bytes) = match cfg.size {
+        Some(target) => scale_for_size(cfg, &topo, target).map_err(io_err)?,
+        None => (cfg.memory_mb * MIB, cfg.disk_mb * MIB),
+    };
+    let file = File::create(&cfg.out).map_err(io_err)?;
+    let w = BufWriter::with_capacity(1 << 20, file);
+    let pass = run_pass(cfg, &topo, w, memory_bytes, disk_bytes).map_err(io_err)?;
+    drop(pass.writer);
+
+    let migrations = Migrations {
+        migrations: cfg
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, &(kind, state))| {
+                let (first, last) = pass.windows.get(i).copied().flatten().unwrap_or((0, 0));
+                let (sh, dh) = pass.hosts.get(i).copied().unwrap_or((0, 1));
+                Migration {
+                    id: format!("m{}", i + 1),
+                    vm: Some(format!("web{:02}", i + 1)),
+                    kind,
+                    state,
+                    start: Timestamp(floor_us(first)),
+                    end: Timestamp(ceil_us(last)),
+                    source_host: topo.hosts.get(sh).cloned(),
+                    dest_host: topo.hosts.get(dh).cloned(),
+                    memory_mb: Some((memory_bytes + MIB / 2) / MIB),
+                    disk_mb: Some((disk_bytes + MIB / 2) / MIB),
+                    vsphere_version: Some(cfg.vsphere.clone()),
+                }
+            })
+            .collect(),
+    };
+    let inventory: Inventory = topo.inventory();
+    let inventory_path = sidecar(&cfg.out, ".inventory.json");
+    let migrations_path = sidecar(&cfg.out, ".migrations.json");
+    inventory
+        .save(&inventory_path)
+        .map_err(SynthError::Labels)?;
+    migrations
+        .save(&migrations_path)
+        .map_err(SynthError::Labels)?;
+
+    let label = |tag: usize| -> (String, Option<String>) {
+        match tag
+            .checked_sub(1)
+            .and_then(|i| cfg.scenarios.get(i).map(|s| (i, s)))
+        {
+            Some((i, (k, s))) => (
+                format!("{}:{}", k.as_str(), s.as_str()),
+                Some(format!("m{}", i + 1)),
+            ),
+            None => ("noise".into(), None),
+        }
+    };
+    let payload = pass
+        .counts
+        .iter()
+        .map(|(k, c)| {
+            let (scenario, migration) = label(k.tag);
+            PayloadCount {
+                scenario,
+                migration,
+                proto: if k.proto == 6 { "tcp" } else { "udp" },
+                port: k.port,
+                src: topo
+                    .nodes
+                    .get(k.src)
+                    .map_or_else(String::new, |n| n.name.clone()),
+                dst: topo
+                    .nodes
+                    .get(k.dst)
+                    .map_or_else(String::new, |n| n.name.clone()),
+                packets: c.packets,
+                bytes: c.bytes,
+            }
+        })
+        .collect();
+    Ok(SynthSummary {
+        capture: cfg.out.clone(),
+        inventory: inventory_path,
+        migrations_file: migrations_path,
+        format: cfg.format.as_str(),
+        model: cfg.model.as_str(),
+        packets: pass.packets,
+        wire_bytes: pass.wire_bytes,
+        captured_bytes: pass.captured_bytes,
+        file_bytes: pass.file_bytes,
+        memory_bytes,
+        disk_bytes,
+        payload,
+        migrations,
+    })
+}
+
+/// Renders a timestamp of the labels (RFC 3339, ns).
+pub fn label_time(ns: i64) -> String {
+    rfc3339(ns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(dir: &Path, name: &str) -> SynthConfig {
+        SynthConfig {
+            out: dir.join(name),
+            memory_mb: 1,
+            disk_mb: 2,
+            ..SynthConfig::default()
+        }
+    }
+
+    #[test]
+    fn writes_files_and_accounts_bytes() {
+        let dir = std::env::temp_dir().join(format!("vmkflow-synth-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = generate(&cfg(&dir, "a.pcap")).unwrap();
+        assert_eq!(s.migrations.migrations.len(), 6);
+        let by_port = s.bytes_by_port();
+        // Hot xvMotion moves the disk over 8000 (vmware model).
+        assert!(by_port[&("tcp", 8000)] >= 2 * MIB + MIB);
+        assert!(by_port[&("tcp", 902)] >= 2 * 2 * MIB);
+        assert_eq!(std::fs::metadata(&s.capture).unwrap().len(), s.file_bytes);
+        let m = Migrations::load(&s.migrations_file).unwrap();
+        assert_eq!(m, s.migrations);
+        assert!(Inventory::load(&s.inventory).is_ok());
+        for w in m.migrations.windows(2) {
+            assert!(w[0].end < w[1].start);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        let bad = SynthConfig {
+            streams: 0,
+            ..SynthConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--streams")
+        );
+        let bad = SynthConfig {
+            vsphere: "eight".into(),
+            ..SynthConfig::default()
+        };
+        assert!(bad.validate().is_err());
+        assert_eq!(vsphere_major("8.0"), Some(8));
+        assert_eq!(ceil_us(1_001), 2_000);
+        assert_eq!(floor_us(1_999), 1_000);
+    }
+}

@@ -1,0 +1,282 @@
+//! What each migration puts on the wire, under each behaviour model.
+//!
+//! In: the migration kind and power state, the model, and the sizes of what moves. Out: a sequence
+//! of emitter operations (connections, transfers, RARP) and the hosts the migration went between.
+//!
+//! `vmware` follows VMware's documentation (KB 340170, UDT, multi-stream vMotion); `article` takes
+//! the blog's table literally. See the crate README for the rows.
+
+use std::io::{self, Write};
+
+use super::emit::{Dir, Emitter, Style};
+use super::topology::{NodeId, Role, VM_VLAN};
+use crate::labels::{MigrationKind, PowerState};
+
+/// Size of the VM's configuration files (.vmx, .nvram, logs) moved by a cold vMotion.
+pub const CONFIG_FILES_BYTES: u64 = 1 << 20;
+/// Device state and last dirty pages sent at switchover, on top of memory / 256.
+pub const SWITCHOVER_BYTES: u64 = 128 << 10;
+/// The "ownership" exchange of a hot vMotion in the article model: bytes to and from the
+/// destination.
+pub const OWNERSHIP_BYTES: (u64, u64) = (4096, 1024);
+/// NFS transfer size per READ/WRITE call.
+pub const NFS_CHUNK: u64 = 256 << 10;
+/// vMotion and UDT port.
+pub const PORT_VMOTION: u16 = 8000;
+/// NFC port.
+pub const PORT_NFC: u16 = 902;
+/// NFS port.
+pub const PORT_NFS: u16 = 2049;
+/// vSphere API port.
+pub const PORT_HTTPS: u16 = 443;
+
+/// The behaviour model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Model {
+    /// Documented vSphere behaviour.
+    #[default]
+    Vmware,
+    /// The blog's table taken literally.
+    Article,
+}
+
+impl Model {
+    /// `vmware` or `article`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Vmware => "vmware",
+            Model::Article => "article",
+        }
+    }
+}
+
+/// Everything a plan needs besides the kind.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanParams {
+    /// The model.
+    pub model: Model,
+    /// Memory moved by a hot vMotion's first pre-copy pass, bytes.
+    pub memory_bytes: u64,
+    /// Disk data moved, bytes.
+    pub disk_bytes: u64,
+    /// Parallel vMotion streams.
+    pub streams: usize,
+    /// vSphere 8 Unified Data Transport for cold data.
+    pub udt: bool,
+    /// KB 340170 routed case: source NFC on vmk0, destination on its provisioning vmk.
+    pub nfc_asymmetric: bool,
+}
+
+/// The MAC of the VM of migration `index`.
+pub fn vm_mac(index: usize) -> [u8; 6] {
+    [0x00, 0x50, 0x56, 0xaa, 0xbb, (index + 1) as u8]
+}
+
+/// The fractions of memory sent by the pre-copy passes: 100 %, 25 %, 6.25 %, 1.5625 %.
+pub fn precopy_passes(memory: u64) -> [u64; 4] {
+    [memory, memory >> 2, memory >> 4, memory >> 6]
+}
+
+/// Emits one migration; returns (source host, destination host).
+pub fn migration<W: Write>(
+    em: &mut Emitter<'_, W>,
+    index: usize,
+    kind: MigrationKind,
+    state: PowerState,
+    p: &PlanParams,
+) -> io::Result<(usize, usize)> {
+    use MigrationKind::*;
+    use PowerState::*;
+    let (src, dst) = (0usize, 1usize);
+    let mac = vm_mac(index);
+    let hosts = match (p.model, kind, state) {
+        (Model::Vmware, StorageVmotion, Hot) => (src, src),
+        _ => (src, dst),
+    };
+    let both = [hosts.0, hosts.1];
+    let involved: &[usize] = if hosts.0 == hosts.1 {
+        &both[..1]
+    } else {
+        &both
+    };
+    vcenter_calls(em, involved, 1_900, 3_400)?;
+    em.idle(5_000_000)?;
+    match (p.model, kind, state) {
+        (Model::Vmware, Vmotion, Hot) => {
+            vmotion(em, p, src, dst, p.memory_bytes, 0)?;
+            rarp(em, dst, mac)?;
+        }
+        (Model::Vmware, Xvmotion, Hot) => {
+            vmotion(em, p, src, dst, p.memory_bytes, p.disk_bytes)?;
+            rarp(em, dst, mac)?;
+        }
+        (Model::Vmware, StorageVmotion, Hot) => nfs_copy(em, src, p.disk_bytes)?,
+        (Model::Vmware, Vmotion, Cold) => nfc_copy(em, p, src, dst, CONFIG_FILES_BYTES, p.udt)?,
+        (Model::Vmware, _, Cold) => {
+            nfc_copy(em, p, src, dst, p.disk_bytes + CONFIG_FILES_BYTES, p.udt)?
+        }
+        (Model::Article, Vmotion, Hot) => {
+            let t = em.topo();
+            let mut c = em.open(
+                t.host_vmk(src, 1),
+                t.host_vmk(dst, 1),
+                PORT_VMOTION,
+                Style::Pattern,
+            )?;
+            em.exchange(&mut c, OWNERSHIP_BYTES.0, OWNERSHIP_BYTES.1)?;
+            em.close(&mut c)?;
+            rarp(em, dst, mac)?;
+        }
+        (Model::Article, Vmotion, Cold) => nfc_copy(em, p, src, dst, CONFIG_FILES_BYTES, false)?,
+        (Model::Article, StorageVmotion, _) | (Model::Article, Xvmotion, Cold) => {
+            nfc_copy(em, p, src, dst, p.disk_bytes, false)?
+        }
+        (Model::Article, Xvmotion, Hot) => {
+            let t = em.topo();
+            let mut c = em.open(
+                t.host_vmk(src, 1),
+                t.host_vmk(dst, 1),
+                PORT_VMOTION,
+                Style::Pattern,
+            )?;
+            em.send(&mut c, Dir::ToServer, p.memory_bytes)?;
+            em.close(&mut c)?;
+            em.idle(1_000_000)?;
+            nfc_copy(em, p, src, dst, p.disk_bytes, false)?;
+            rarp(em, dst, mac)?;
+        }
+    }
+    em.idle(5_000_000)?;
+    vcenter_calls(em, involved, 1_200, 900)?;
+    Ok(hosts)
+}
+
+/// vCenter drives the hosts (vpxa/hostd) over HTTPS on their management vmk.
+fn vcenter_calls<W: Write>(
+    em: &mut Emitter<'_, W>,
+    hosts: &[usize],
+    req: u64,
+    resp: u64,
+) -> io::Result<()> {
+    let t = em.topo();
+    let vc = t.find(Role::Vcenter);
+    for &h in hosts {
+        let mut c = em.open(vc, t.host_vmk(h, 0), PORT_HTTPS, Style::Tls)?;
+        em.exchange(&mut c, req, resp)?;
+        em.close(&mut c)?;
+        em.idle(1_000_000)?;
+    }
+    Ok(())
+}
+
+/// Hot vMotion: `streams` TCP 8000 connections between the vMotion vmks; disk data (xvMotion)
+/// first, then memory pre-copy passes and the switchover burst.
+fn vmotion<W: Write>(
+    em: &mut Emitter<'_, W>,
+    p: &PlanParams,
+    src: usize,
+    dst: usize,
+    memory: u64,
+    disk: u64,
+) -> io::Result<()> {
+    let t = em.topo();
+    let mut conns = em.open_many(
+        p.streams,
+        t.host_vmk(src, 1),
+        t.host_vmk(dst, 1),
+        PORT_VMOTION,
+    )?;
+    if let Some(c) = conns.first_mut() {
+        em.exchange(c, 1_024, 512)?;
+    }
+    if disk > 0 {
+        em.send_streams(&mut conns, Dir::ToServer, disk)?;
+        em.idle(1_000_000)?;
+    }
+    for pass in precopy_passes(memory) {
+        em.send_streams(&mut conns, Dir::ToServer, pass)?;
+        em.idle(2_000_000)?;
+    }
+    em.send_streams(&mut conns, Dir::ToServer, memory / 256 + SWITCHOVER_BYTES)?;
+    if let Some(c) = conns.first_mut() {
+        em.send(c, Dir::ToClient, 256)?;
+    }
+    em.close_all(&mut conns)
+}
+
+/// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s.
+fn rarp<W: Write>(em: &mut Emitter<'_, W>, host: usize, mac: [u8; 6]) -> io::Result<()> {
+    for gap in [1_000_000u64, 150_000_000, 300_000_000] {
+        em.idle(gap)?;
+        em.rarp(host, mac, VM_VLAN)?;
+    }
+    Ok(())
+}
+
+/// The NFC endpoints per KB 340170.
+fn nfc_nodes<W: Write>(
+    em: &Emitter<'_, W>,
+    p: &PlanParams,
+    src: usize,
+    dst: usize,
+) -> (NodeId, NodeId) {
+    let t = em.topo();
+    if p.nfc_asymmetric {
+        (t.host_vmk(src, 0), t.nfc_vmk(dst))
+    } else {
+        (t.nfc_vmk(src), t.nfc_vmk(dst))
+    }
+}
+
+/// NFC copy of `bytes` from the source host to the destination on TCP 902; with UDT the data
+/// goes over TCP 8000 between the same vmks and NFC carries only control.
+fn nfc_copy<W: Write>(
+    em: &mut Emitter<'_, W>,
+    p: &PlanParams,
+    src: usize,
+    dst: usize,
+    bytes: u64,
+    udt: bool,
+) -> io::Result<()> {
+    let (a, b) = nfc_nodes(em, p, src, dst);
+    let mut nfc = em.open(a, b, PORT_NFC, Style::Pattern)?;
+    em.exchange(&mut nfc, 512, 256)?;
+    if udt {
+        let mut data = em.open(a, b, PORT_VMOTION, Style::Pattern)?;
+        em.send(&mut data, Dir::ToServer, bytes)?;
+        em.close(&mut data)?;
+    } else {
+        em.send(&mut nfc, Dir::ToServer, bytes)?;
+    }
+    em.send(&mut nfc, Dir::ToClient, 128)?;
+    em.close(&mut nfc)
+}
+
+/// Hot Storage vMotion on one host: NFS READs from one datastore and WRITEs to another, both on
+/// the array, from the host's storage vmk.
+fn nfs_copy<W: Write>(em: &mut Emitter<'_, W>, host: usize, bytes: u64) -> io::Result<()> {
+    let t = em.topo();
+    let (vmk, array) = (t.host_vmk(host, 3), t.find(Role::Array));
+    let mut read = em.open(vmk, array, PORT_NFS, Style::Pattern)?;
+    let mut write = em.open(vmk, array, PORT_NFS, Style::Pattern)?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(NFS_CHUNK);
+        left -= n;
+        em.exchange(&mut read, 200, n)?;
+        em.exchange(&mut write, n, 160)?;
+    }
+    em.close(&mut read)?;
+    em.close(&mut write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precopy_shrinks() {
+        assert_eq!(precopy_passes(64), [64, 16, 4, 1]);
+        assert_eq!(vm_mac(0), [0x00, 0x50, 0x56, 0xaa, 0xbb, 0x01]);
+    }
+}
