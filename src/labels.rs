@@ -63,30 +63,7 @@ impl std::error::Error for LabelError {
 }
 
 /// A VMkernel service tag, as vSphere names them (snake case in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Service {
-    /// Management traffic (hostd/vpxa, vCenter agent).
-    Management,
-    /// vMotion (TCP 8000).
-    Vmotion,
-    /// vSphere Provisioning: NFC between hosts (TCP 902), UDT data.
-    Provisioning,
-    /// Fault Tolerance logging.
-    Ft,
-    /// vSphere Replication.
-    VsphereReplication,
-    /// vSphere Replication NFC.
-    VsphereReplicationNfc,
-    /// vSAN.
-    Vsan,
-    /// vSAN witness.
-    VsanWitness,
-    /// vSphere Backup NFC.
-    BackupNfc,
-    /// NVMe over TCP.
-    NvmeTcp,
-}
+pub use crate::classify::inventory::Service;
 
 /// One VMkernel network interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,5 +19,7 @@ pub mod classify;
 pub mod decode;
 pub mod flow;
 pub mod labels;
+pub mod migration;
 pub mod report;
 pub mod synth;
+pub mod verify;

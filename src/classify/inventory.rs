@@ -239,6 +239,103 @@ impl VmkInventory {
     }
 }
 
+/// Parses `10.0.20.11/24`, `fd00::1/64` or a bare address (a host prefix).
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, p) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let ip: IpAddr = a.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+        None => max,
+    };
+    Some((ip, prefix))
+}
+
+/// Parses `00:50:56:aa:bb:cc` (or with dashes).
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut m = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for b in &mut m {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(m)
+}
+
+impl VmkInventory {
+    /// Builds the lookup from an inventory file's contents; the error names the bad entry.
+    pub fn from_labels(
+        inv: &crate::labels::Inventory,
+        source: InventorySource,
+    ) -> Result<VmkInventory, String> {
+        let mut vmks = Vec::new();
+        for h in &inv.hosts {
+            for v in &h.vmknics {
+                let addrs = v
+                    .ip
+                    .iter()
+                    .map(|a| {
+                        parse_cidr(a).ok_or_else(|| {
+                            format!("host {} {}: `{a}` is not an address in CIDR form", h.name, v.name)
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mac = match &v.mac {
+                    Some(m) => Some(parse_mac(m).ok_or_else(|| {
+                        format!("host {} {}: `{m}` is not a MAC address", h.name, v.name)
+                    })?),
+                    None => None,
+                };
+                vmks.push(Vmk {
+                    host: h.name.clone(),
+                    name: v.name.clone(),
+                    addrs,
+                    vlan: v.vlan,
+                    mac,
+                    services: v.services.clone(),
+                });
+            }
+        }
+        Ok(VmkInventory::new(vmks, source))
+    }
+
+    /// The inventory in the file format, for `--write-inventory`.
+    pub fn to_labels(&self) -> crate::labels::Inventory {
+        let mut hosts: Vec<crate::labels::Host> = Vec::new();
+        for v in &self.vmks {
+            let nic = crate::labels::Vmknic {
+                name: v.name.clone(),
+                ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
+                vlan: v.vlan,
+                mac: v.mac.map(|m| {
+                    format!(
+                        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                        m[0], m[1], m[2], m[3], m[4], m[5]
+                    )
+                }),
+                services: v.services.clone(),
+            };
+            match hosts.last_mut() {
+                Some(h) if h.name == v.host => h.vmknics.push(nic),
+                _ => hosts.push(crate::labels::Host {
+                    name: v.host.clone(),
+                    vmknics: vec![nic],
+                }),
+            }
+        }
+        crate::labels::Inventory { hosts }
+    }
+
+    /// Whether a host has a vmk tagged provisioning.
+    pub fn host_has_provisioning(&self, host: &str) -> bool {
+        self.vmks
+            .iter()
+            .any(|v| v.host == host && v.services.contains(&Service::Provisioning))
+    }
+}
+
 /// Whether `ip` is inside `net/prefix`.
 pub fn in_prefix(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     match (ip, net) {

@@ -144,13 +144,6 @@ impl Classifier {
         &self.cfg.ports
     }
 
-    /// The class of a flow.
-    pub fn class_of(&self, f: &Flow) -> TrafficClass {
-        self.cfg
-            .ports
-            .classify(f.key.proto, f.server().port, f.client().port)
-    }
-
     fn cap(&self) -> usize {
         self.cfg.top.unwrap_or(self.cfg.max_report_flows)
     }
@@ -158,7 +151,7 @@ impl Classifier {
     /// Takes one ended flow.
     pub fn flow_ended(&mut self, f: Flow) {
         self.flows += 1;
-        let class = self.class_of(&f);
+        let class = f.class;
         let (c2s, s2c) = f.client_server();
         let key = ConvKey {
             proto: f.key.proto,

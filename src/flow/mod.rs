@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use crate::classify::ports::PortCatalogue;
+use crate::classify::ports::{PortCatalogue, TrafficClass};
 use crate::decode::{Decoded, Transport, TunnelKind};
 
 /// An address and port.
@@ -94,6 +94,10 @@ pub struct Flow {
     pub serial: u64,
     /// Why the flow ended.
     pub end: Option<EndReason>,
+    /// Traffic class from the catalogue, decided when the flow was created.
+    pub class: TrafficClass,
+    /// A number the caller attaches to the flow (the timeline's conversation id).
+    pub tag: u32,
 }
 
 impl Flow {
@@ -195,11 +199,22 @@ impl Default for FlowConfig {
 pub struct PacketRef {
     /// The flow's key.
     pub key: FlowKey,
-    /// True when the packet went from `key.lo` to `key.hi`.
-    pub from_lo: bool,
+    /// True when the packet went from the client to the server.
+    pub from_client: bool,
     /// Payload bytes of the packet.
     pub payload: u64,
+    /// The flow's tag ([`NO_TAG`] until the caller sets one with [`FlowTable::set_tag`]).
+    pub tag: u32,
+    /// The flow's client address.
+    pub client: IpAddr,
+    /// The flow's server address.
+    pub server: IpAddr,
+    /// The flow's class.
+    pub class: TrafficClass,
 }
+
+/// The tag of a flow nobody tagged yet.
+pub const NO_TAG: u32 = u32::MAX;
 
 /// The live flow table.
 pub struct FlowTable {
@@ -292,7 +307,14 @@ impl FlowTable {
         let flow = self.live.entry(key).or_insert_with(|| {
             *created += 1;
             let client_is_lo = initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
+            let (cport, sport_) = if client_is_lo == from_lo {
+                (sport, dport)
+            } else {
+                (dport, sport)
+            };
             Flow {
+                class: ports.classify(ip.protocol, sport_, cport),
+                tag: NO_TAG,
                 key,
                 client_is_lo,
                 client_by_syn: false,
@@ -337,12 +359,24 @@ impl FlowTable {
                 st.retransmitted_bytes += tcp::track(&mut st.seq_end, seq, len, flags);
             }
         }
-        self.peak_live = self.peak_live.max(self.live.len());
-        Some(PacketRef {
+        let r = PacketRef {
             key,
-            from_lo,
+            from_client: from_lo == flow.client_is_lo,
             payload,
-        })
+            tag: flow.tag,
+            client: flow.client().ip,
+            server: flow.server().ip,
+            class: flow.class,
+        };
+        self.peak_live = self.peak_live.max(self.live.len());
+        Some(r)
+    }
+
+    /// Attaches a tag to a live flow.
+    pub fn set_tag(&mut self, key: &FlowKey, tag: u32) {
+        if let Some(f) = self.live.get_mut(key) {
+            f.tag = tag;
+        }
     }
 
     fn maybe_sweep(&mut self, now: i64, ended: &mut dyn FnMut(Flow)) {

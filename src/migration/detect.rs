@@ -1,0 +1,131 @@
+//! Migration sessions found without labels: bursts of bulk data between vmks.
+//!
+//! In: the located conversations and the timeline. Out: one unlabelled [`MigrationReport`] per
+//! session, with the kinds it looks like and the claim set rows its numbers confirm, but no
+//! verdicts (a label is the ground truth a verdict needs).
+//!
+//! A session is a run of 1 ms bins holding at least [`MIN_SESSION_BYTES`] of data-class bytes in
+//! conversations with a vmk at one end, split where no such byte flows for [`SESSION_GAP_NS`].
+//! It looks like: a hot vMotion or xvMotion when most data is vMotion class on the vMotion network
+//! (xvMotion first when NFC or storage data is also present); a cold migration of any kind when
+//! most data is NFC, or vMotion class outside the vMotion network (vSphere 8 UDT); a Storage
+//! vMotion when most data is NFS or iSCSI.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::timeline::{BIN_NS, Timeline};
+use super::{KindState, LocatedConv, MigrationReport, Scope, phases, secs};
+use crate::capture::time::rfc3339;
+use crate::classify::inventory::Network;
+use crate::classify::ports::TrafficClass;
+use crate::labels::{MigrationKind, PowerState};
+use crate::verify::{ClaimSet, Verdict, evaluate_row};
+
+/// A pause without bulk data this long ends a session.
+pub const SESSION_GAP_NS: i64 = 2_000_000_000;
+/// A session must move at least this many data bytes.
+pub const MIN_SESSION_BYTES: u64 = 1 << 20;
+
+/// Finds and describes sessions.
+pub fn detect(tl: &Timeline, located: &[LocatedConv], sets: &[ClaimSet]) -> Vec<MigrationReport> {
+    let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
+    for c in located.iter().filter(|c| c.class.is_data() && !c.unknown) {
+        if let Some(s) = tl.series.get(c.series) {
+            for b in &s.bins {
+                *bins.entry(b.idx).or_default() += b.bytes[0] + b.bytes[1];
+            }
+        }
+    }
+    let mut sessions: Vec<(i64, i64, u64)> = Vec::new();
+    for (&idx, &bytes) in &bins {
+        match sessions.last_mut() {
+            Some(s) if (idx - s.1) * BIN_NS <= SESSION_GAP_NS => {
+                s.1 = idx;
+                s.2 += bytes;
+            }
+            _ => sessions.push((idx, idx, bytes)),
+        }
+    }
+    sessions
+        .into_iter()
+        .filter(|s| s.2 >= MIN_SESSION_BYTES)
+        .enumerate()
+        .map(|(n, (a, b, _))| {
+            let (start, end) = (a * BIN_NS, (b + 1) * BIN_NS - 1);
+            let scope = Scope::new(tl, located, &BTreeSet::new(), start, end);
+            let (breakdown, ev) = scope.evidence();
+            let looks = looks_like(&breakdown);
+            let guess = looks.first().copied().unwrap_or(KindState {
+                kind: MigrationKind::Vmotion,
+                state: PowerState::Hot,
+            });
+            let (phases, switchover) = phases::phases(&scope, guess.state, start, end);
+            let mut consistent: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for set in sets {
+                let rows: Vec<u32> = set
+                    .rows
+                    .iter()
+                    .filter(|r| looks.iter().any(|k| k.kind == r.kind && k.state == r.state))
+                    .filter(|r| evaluate_row(set, r, &ev).verdict == Verdict::Confirmed)
+                    .map(|r| r.row)
+                    .collect();
+                consistent.insert(set.name.clone(), rows);
+            }
+            MigrationReport {
+                id: format!("detected-{}", n + 1),
+                vm: None,
+                kind: guess.kind,
+                state: guess.state,
+                labelled: false,
+                looks_like: looks,
+                start: rfc3339(start),
+                end: rfc3339(end),
+                duration_s: secs(start, end),
+                source_host: None,
+                dest_host: None,
+                hosts: scope.hosts(),
+                memory_mb: None,
+                disk_mb: None,
+                vsphere_version: None,
+                provisioning_or_management_data_bytes: ev.provisioning_or_management,
+                unknown_network_data_bytes: ev.unknown_bytes,
+                breakdown,
+                phases,
+                switchover,
+                verdicts: Vec::new(),
+                consistent_rows: consistent,
+            }
+        })
+        .collect()
+}
+
+fn looks_like(b: &super::Breakdown) -> Vec<KindState> {
+    use MigrationKind::*;
+    use PowerState::*;
+    let class = |c: TrafficClass| b.payload_bytes_by_class.get(&c).copied().unwrap_or(0);
+    let data = b.data_bytes.max(1) as f64;
+    let vm = class(TrafficClass::Vmotion) as f64 / data;
+    let nfc = class(TrafficClass::Nfc) as f64 / data;
+    let storage = (class(TrafficClass::Nfs) + class(TrafficClass::Iscsi)) as f64 / data;
+    let on_vmotion_net = b
+        .payload_bytes_by_network
+        .get(&Network::Vmotion)
+        .copied()
+        .unwrap_or(0) as f64
+        / data;
+    let ks = |kind, state| KindState { kind, state };
+    let cold_any = vec![ks(Vmotion, Cold), ks(StorageVmotion, Cold), ks(Xvmotion, Cold)];
+    if vm >= 0.5 && on_vmotion_net >= 0.5 {
+        if nfc + storage >= 0.1 {
+            vec![ks(Xvmotion, Hot), ks(Vmotion, Hot)]
+        } else {
+            vec![ks(Vmotion, Hot), ks(Xvmotion, Hot)]
+        }
+    } else if nfc >= 0.5 || vm >= 0.5 {
+        cold_any
+    } else if storage >= 0.5 {
+        vec![ks(StorageVmotion, Hot), ks(StorageVmotion, Cold)]
+    } else {
+        Vec::new()
+    }
+}

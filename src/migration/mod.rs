@@ -1,0 +1,416 @@
+//! Migration stage: labelled windows (or detected sessions) in, per-migration byte breakdowns,
+//! phases, switchover evidence and verdicts out.
+//!
+//! In: the [`Timeline`] of the whole capture, the inventory, the migration labels and the claim
+//! sets. Out: one [`MigrationReport`] per migration: payload bytes by network and by class in its
+//! window, on flows with an endpoint on its source or destination host (all flows when the label
+//! names no host), its phases (see [`phases`]), and for labelled migrations a verdict per claim set
+//! row of its kind.
+
+pub mod detect;
+pub mod phases;
+pub mod timeline;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::capture::time::rfc3339;
+use crate::classify::inventory::{Network, VmkInventory};
+use crate::classify::ports::TrafficClass;
+use crate::classify::{Classified, networks_of};
+use crate::labels::{Migration, MigrationKind, PowerState};
+use crate::verify::{ClaimSet, Evidence, RowVerdict, Verdict, combine, evaluate_row};
+use timeline::{BIN_NS, Timeline};
+
+/// A conversation located in the inventory, once per analysis.
+#[derive(Debug, Clone)]
+pub struct LocatedConv {
+    /// Index into the timeline's series.
+    pub series: usize,
+    /// Class.
+    pub class: TrafficClass,
+    /// Hosts of its vmk endpoints.
+    pub hosts: [Option<String>; 2],
+    /// Networks it counts under.
+    pub networks: [Option<Network>; 2],
+    /// Whether an endpoint is on its host's provisioning-or-management network.
+    pub provisioning_or_management: bool,
+    /// Neither end is a vmk.
+    pub unknown: bool,
+}
+
+/// Locates every conversation of the timeline.
+pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<LocatedConv> {
+    tl.series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let k = &s.key;
+            let cl = c.locate(inv, k.client, k.vlan, k.class);
+            let sv = c.locate(inv, k.server, k.vlan, k.class);
+            let host = |v: Option<usize>| v.and_then(|i| inv.vmks.get(i)).map(|v| v.host.clone());
+            let hosts = [host(cl.vmk), host(sv.vmk)];
+            let pom = [(&hosts[0], cl.network), (&hosts[1], sv.network)]
+                .iter()
+                .any(|(h, n)| match h {
+                    Some(h) => {
+                        let want = if inv.host_has_provisioning(h) {
+                            Network::Provisioning
+                        } else {
+                            Network::Management
+                        };
+                        *n == want
+                    }
+                    None => false,
+                });
+            LocatedConv {
+                series: i,
+                class: k.class,
+                networks: networks_of(cl.network, sv.network),
+                provisioning_or_management: pom,
+                unknown: cl.vmk.is_none() && sv.vmk.is_none(),
+                hosts,
+            }
+        })
+        .collect()
+}
+
+/// Bytes by network and class over some span.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// All TCP/UDP payload bytes.
+    pub payload_bytes: u64,
+    /// Payload bytes of data classes (vMotion, NFC, NFS, iSCSI, vSAN, FT, replication).
+    pub data_bytes: u64,
+    /// By network (a conversation with ends on two networks counts under both).
+    pub payload_bytes_by_network: BTreeMap<Network, u64>,
+    /// By class.
+    pub payload_bytes_by_class: BTreeMap<TrafficClass, u64>,
+}
+
+impl Breakdown {
+    fn add(&mut self, conv: &LocatedConv, bytes: u64) {
+        self.payload_bytes += bytes;
+        if conv.class.is_data() {
+            self.data_bytes += bytes;
+        }
+        for n in conv.networks.iter().flatten() {
+            *self.payload_bytes_by_network.entry(*n).or_default() += bytes;
+        }
+        *self.payload_bytes_by_class.entry(conv.class).or_default() += bytes;
+    }
+}
+
+/// A phase of a migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// `setup`, `transfer`, `switchover` or `cleanup`.
+    pub name: &'static str,
+    /// Start (inclusive).
+    pub start: String,
+    /// End (exclusive, except for the last phase).
+    pub end: String,
+    /// Length in seconds.
+    pub duration_s: f64,
+    /// Data classes with bytes in the phase.
+    pub active_data_classes: Vec<TrafficClass>,
+    /// Bytes.
+    #[serde(flatten)]
+    pub breakdown: Breakdown,
+}
+
+/// What the switchover looked like.
+#[derive(Debug, Clone, Serialize)]
+pub struct Switchover {
+    /// Start of the final vMotion burst.
+    pub burst_start: String,
+    /// vMotion payload bytes in the final burst.
+    pub burst_bytes: u64,
+    /// Whether a pause separated the final burst from the pre-copy.
+    pub burst_separated: bool,
+    /// The RARP frame that announced the VM at its new host, when one was seen.
+    pub rarp: Option<RarpSeen>,
+}
+
+/// A RARP frame matched to a switchover.
+#[derive(Debug, Clone, Serialize)]
+pub struct RarpSeen {
+    /// The VM's MAC (the RARP sender).
+    pub mac: String,
+    /// Time of the first RARP frame.
+    pub ts: String,
+    /// RARP frames from that MAC in the window.
+    pub frames: u64,
+    /// Seconds from the last vMotion byte to the RARP.
+    pub after_last_vmotion_byte_s: f64,
+}
+
+/// One migration in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationReport {
+    /// Label id, or `detected-N`.
+    pub id: String,
+    /// VM name, when labelled.
+    pub vm: Option<String>,
+    /// Kind (labelled, or the best guess).
+    pub kind: MigrationKind,
+    /// State (labelled, or the best guess).
+    pub state: PowerState,
+    /// Whether a label defined it (only labelled migrations get verdicts).
+    pub labelled: bool,
+    /// For detected sessions: every kind and state the traffic is consistent with.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub looks_like: Vec<KindState>,
+    /// Window start.
+    pub start: String,
+    /// Window end.
+    pub end: String,
+    /// Window length in seconds.
+    pub duration_s: f64,
+    /// Source host.
+    pub source_host: Option<String>,
+    /// Destination host.
+    pub dest_host: Option<String>,
+    /// Hosts whose vmks carried the migration's bytes.
+    pub hosts: Vec<String>,
+    /// Labelled memory size.
+    pub memory_mb: Option<u64>,
+    /// Labelled disk size.
+    pub disk_mb: Option<u64>,
+    /// Labelled vSphere version.
+    pub vsphere_version: Option<String>,
+    /// Bytes in the window.
+    #[serde(flatten)]
+    pub breakdown: Breakdown,
+    /// Data bytes on each host's provisioning-or-management network.
+    pub provisioning_or_management_data_bytes: u64,
+    /// Data bytes between addresses of which neither is a vmk.
+    pub unknown_network_data_bytes: u64,
+    /// Phases in order.
+    pub phases: Vec<Phase>,
+    /// Switchover evidence (hot migrations with vMotion data).
+    pub switchover: Option<Switchover>,
+    /// One verdict per claim set row of this kind and state (labelled migrations).
+    pub verdicts: Vec<RowVerdict>,
+    /// For detected sessions: rows whose claims the traffic confirms, per claim set.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub consistent_rows: BTreeMap<String, Vec<u32>>,
+}
+
+/// A kind and a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct KindState {
+    /// Kind.
+    pub kind: MigrationKind,
+    /// State.
+    pub state: PowerState,
+}
+
+/// The verification section: per claim set, per row, the verdict over all labelled migrations.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimSetVerification {
+    /// Claim set name.
+    pub claim_set: String,
+    /// Its title.
+    pub title: String,
+    /// Rows.
+    pub rows: Vec<RowVerification>,
+}
+
+/// One row's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowVerification {
+    /// Row number.
+    pub row: u32,
+    /// Kind.
+    pub kind: MigrationKind,
+    /// State.
+    pub state: PowerState,
+    /// What the row says.
+    pub says: String,
+    /// Combined verdict.
+    pub verdict: Verdict,
+    /// Labelled migrations behind it.
+    pub migrations: Vec<String>,
+}
+
+/// Which conversations a migration looks at, and the bytes they carry within a window.
+pub(crate) struct Scope<'a> {
+    pub tl: &'a Timeline,
+    pub convs: Vec<&'a LocatedConv>,
+    pub first_bin: i64,
+    pub last_bin: i64,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn new(
+        tl: &'a Timeline,
+        located: &'a [LocatedConv],
+        hosts: &BTreeSet<String>,
+        start: i64,
+        end: i64,
+    ) -> Scope<'a> {
+        let convs = located
+            .iter()
+            .filter(|c| {
+                hosts.is_empty()
+                    || c.hosts
+                        .iter()
+                        .flatten()
+                        .any(|h| hosts.contains(h.as_str()))
+            })
+            .collect();
+        Scope {
+            tl,
+            convs,
+            first_bin: start.div_euclid(BIN_NS),
+            last_bin: end.div_euclid(BIN_NS),
+        }
+    }
+
+    /// Calls `f(conv, bin index, bytes)` for every bin in the window.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&LocatedConv, i64, u64)) {
+        for c in &self.convs {
+            let Some(s) = self.tl.series.get(c.series) else {
+                continue;
+            };
+            let from = s.bins.partition_point(|b| b.idx < self.first_bin);
+            for b in s.bins[from..].iter().take_while(|b| b.idx <= self.last_bin) {
+                f(c, b.idx, b.bytes[0] + b.bytes[1]);
+            }
+        }
+    }
+
+    pub(crate) fn evidence(&self) -> (Breakdown, Evidence) {
+        let mut br = Breakdown::default();
+        let mut ev = Evidence::default();
+        self.for_each(|c, _, bytes| {
+            br.add(c, bytes);
+            if c.class.is_data() {
+                ev.data_bytes += bytes;
+                for n in c.networks.iter().flatten() {
+                    *ev.by_network.entry(*n).or_default() += bytes;
+                }
+                *ev.by_class.entry(c.class).or_default() += bytes;
+                if c.provisioning_or_management {
+                    ev.provisioning_or_management += bytes;
+                }
+                if c.unknown {
+                    ev.unknown_bytes += bytes;
+                }
+            }
+        });
+        (br, ev)
+    }
+
+    pub(crate) fn hosts(&self) -> Vec<String> {
+        let mut hosts = BTreeSet::new();
+        self.for_each(|c, _, bytes| {
+            if bytes > 0 && c.class.is_data() {
+                hosts.extend(c.hosts.iter().flatten().cloned());
+            }
+        });
+        hosts.into_iter().collect()
+    }
+}
+
+fn secs(a: i64, b: i64) -> f64 {
+    (b - a) as f64 / 1e9
+}
+
+/// Analyses the labelled migrations.
+pub fn labelled(
+    labels: &[Migration],
+    tl: &Timeline,
+    located: &[LocatedConv],
+    sets: &[ClaimSet],
+) -> Vec<MigrationReport> {
+    labels
+        .iter()
+        .map(|m| {
+            let hosts: BTreeSet<String> = [&m.source_host, &m.dest_host]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            let (start, end) = (m.start.0, m.end.0);
+            let scope = Scope::new(tl, located, &hosts, start, end);
+            let (breakdown, mut ev) = scope.evidence();
+            ev.memory_mb = m.memory_mb;
+            ev.vsphere_version = m.vsphere_version.clone();
+            let (phases, switchover) = phases::phases(&scope, m.state, start, end);
+            let verdicts = sets
+                .iter()
+                .flat_map(|set| {
+                    set.rows
+                        .iter()
+                        .filter(|r| r.kind == m.kind && r.state == m.state)
+                        .map(|r| evaluate_row(set, r, &ev))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            MigrationReport {
+                id: m.id.clone(),
+                vm: m.vm.clone(),
+                kind: m.kind,
+                state: m.state,
+                labelled: true,
+                looks_like: Vec::new(),
+                start: rfc3339(start),
+                end: rfc3339(end),
+                duration_s: secs(start, end),
+                source_host: m.source_host.clone(),
+                dest_host: m.dest_host.clone(),
+                hosts: scope.hosts(),
+                memory_mb: m.memory_mb,
+                disk_mb: m.disk_mb,
+                vsphere_version: m.vsphere_version.clone(),
+                provisioning_or_management_data_bytes: ev.provisioning_or_management,
+                unknown_network_data_bytes: ev.unknown_bytes,
+                breakdown,
+                phases,
+                switchover,
+                verdicts,
+                consistent_rows: BTreeMap::new(),
+            }
+        })
+        .collect()
+}
+
+/// Combines the labelled migrations' row verdicts per claim set.
+pub fn verification(sets: &[ClaimSet], migrations: &[MigrationReport]) -> Vec<ClaimSetVerification> {
+    sets.iter()
+        .map(|set| ClaimSetVerification {
+            claim_set: set.name.clone(),
+            title: set.title.clone(),
+            rows: set
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut ids = Vec::new();
+                    let mut vs = Vec::new();
+                    for m in migrations.iter().filter(|m| m.labelled) {
+                        for v in &m.verdicts {
+                            if v.claim_set == set.name && v.row == r.row {
+                                ids.push(m.id.clone());
+                                vs.push(v.verdict);
+                            }
+                        }
+                    }
+                    RowVerification {
+                        row: r.row,
+                        kind: r.kind,
+                        state: r.state,
+                        says: r.says.clone(),
+                        verdict: combine(&vs),
+                        migrations: ids,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
