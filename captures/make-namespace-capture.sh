@@ -5,8 +5,8 @@
 #
 # Traffic (captures/namespace-traffic.py): 3 UDP datagrams of 100, 101, 102 bytes to 192.0.2.2,
 # then TCP connections sending 200000 bytes (IPv4), 50000 bytes (IPv6) and 17 bytes (IPv4), each
-# answered with a quarter of what was received (50000, 12500, 4 bytes).
-# TCP payload in both directions: 312521 bytes; UDP payload: 303 bytes.
+# answered with a quarter of what was received (50000, 12500, 4 bytes); last, a 22-byte UDP end
+# marker. TCP payload in both directions: 312521 bytes; UDP payload: 303 + 22 bytes.
 #
 # Needs root, iproute2, tcpdump and python3. Usage: sudo captures/make-namespace-capture.sh [OUT]
 set -euo pipefail
@@ -64,7 +64,8 @@ server_pid=
 echo "client: $client"
 echo "server: $server"
 
-sleep 0.5
+# The end marker datagram is the last packet: once it is in the file, everything is.
+until grep -aq vmkflow-end-of-traffic "$work/capture.pcap"; do sleep 0.1; done
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
 tcpdump_pid=

@@ -4,17 +4,23 @@
   server PORT CONNECTIONS
       Listens on PORT (TCP, IPv4 and IPv6) and binds UDP PORT; prints "ready", then, for each of
       CONNECTIONS connections in turn, reads until end of stream and answers with a quarter of
-      the bytes received. Prints one JSON line: {"received": [...], "replied": [...],
-      "udp_received": [...]}.
+      the bytes received; then reads UDP datagrams until the end marker. Prints one JSON line:
+      {"received": [...], "replied": [...], "udp_received": [...]}.
 
   client PORT UDP_HOST UDP_COUNT HOST=SIZE...
       Sends UDP_COUNT datagrams (100, 101, ... bytes) to UDP_HOST, then one TCP connection per
-      HOST=SIZE that sends SIZE bytes, half-closes and reads the answer to the end. Prints one
-      JSON line: {"sent": [...], "received": [...], "udp_sent": [...]}.
+      HOST=SIZE that sends SIZE bytes, half-closes and reads the answer to the end; last, the
+      end marker datagram to UDP_HOST. Prints one JSON line: {"sent": [...], "received": [...],
+      "udp_sent": [...]} (udp_sent includes the marker).
+
+The end marker is the last packet of the exchange: once a capture file holds its bytes, tcpdump
+has written everything before it.
 """
 import json
 import socket
 import sys
+
+MARKER = b"vmkflow-end-of-traffic"
 
 
 def server(port, connections):
@@ -36,12 +42,12 @@ def server(port, connections):
         conn.close()
         received.append(n)
         replied.append(answer)
-    udp.setblocking(False)
+    udp.settimeout(30)
     udp_received = []
     while True:
-        try:
-            udp_received.append(len(udp.recv(65536)))
-        except BlockingIOError:
+        datagram = udp.recv(65536)
+        udp_received.append(len(datagram))
+        if datagram == MARKER:
             break
     print(json.dumps({"received": received, "replied": replied, "udp_received": udp_received}),
           flush=True)
@@ -67,6 +73,7 @@ def client(port, udp_host, udp_count, targets):
                 n += len(chunk)
         sent.append(size)
         received.append(n)
+    udp_sent.append(udp.sendto(MARKER, (udp_host, port)))
     print(json.dumps({"sent": sent, "received": received, "udp_sent": udp_sent}), flush=True)
 
 

@@ -112,6 +112,26 @@ fn cut_inside_file_header() {
     assert_eq!(c["truncated_at"]["needed"], 24);
     assert_eq!(c["truncated_at"]["available"], 10);
     assert_eq!(c["packets"], 0);
+
+    // pcapng: the 28-byte Section Header Block cut after 20 bytes.
+    let (bytes, _) = synth_pcapng(&[10]);
+    let p = dir.write("header.pcapng", &bytes[..20]);
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        "-",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
+    let c = &r.json()["capture"];
+    assert_eq!(c["format"], "pcapng");
+    assert_eq!(c["truncated"], true);
+    assert_eq!(c["truncated_at"]["offset"], 0);
+    assert_eq!(c["truncated_at"]["needed"], 28);
+    assert_eq!(c["truncated_at"]["available"], 20);
+    assert_eq!(c["packets"], 0);
 }
 
 #[test]

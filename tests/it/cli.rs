@@ -259,5 +259,5 @@ fn bundled_capture_totals() {
 /// (see `captures/make-namespace-capture.sh`).
 const BUNDLED_APP_BYTES: u64 = 200_000 + 50_000 + 17 + 50_000 + 12_500 + 4;
 
-/// The UDP datagrams in the bundled capture: 100, 101 and 102 bytes.
-const BUNDLED_UDP_BYTES: u64 = 100 + 101 + 102;
+/// The UDP datagrams in the bundled capture: 100, 101 and 102 bytes, and the 22-byte end marker.
+const BUNDLED_UDP_BYTES: u64 = 100 + 101 + 102 + 22;

@@ -222,6 +222,21 @@ fn dropped_by_kernel(stderr: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The payload of the traffic script's last datagram.
+const END_MARKER: &[u8] = b"vmkflow-end-of-traffic";
+
+/// Waits until tcpdump has written the end marker to `file` (it writes each packet at once, -U).
+fn wait_for_marker(file: &Path) {
+    for _ in 0..600 {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        if bytes.windows(END_MARKER.len()).any(|w| w == END_MARKER) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{}: tcpdump did not write the end marker", file.display());
+}
+
 fn traffic_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/namespace-traffic.py")
 }
@@ -315,8 +330,10 @@ fn namespace_captures_match_tshark_and_applications() {
     let client = json_line(&client.stdout, "client");
     let server = json_line(&rest, "server");
 
-    // Let the capture ring drain before interrupting tcpdump (packets already on the wire).
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The end marker was the last packet: once every file holds it, tcpdump wrote the rest.
+    for (_, _, name) in &captures {
+        wait_for_marker(&dir.path().join(name));
+    }
     let stderrs: Vec<String> = dumps.into_iter().map(Tcpdump::stop).collect();
 
     let sent = u64s(&client["sent"]);
@@ -333,6 +350,12 @@ fn namespace_captures_match_tshark_and_applications() {
         "client got what the server sent"
     );
     let udp_sent = u64s(&client["udp_sent"]);
+    assert_eq!(udp_sent.len(), 6, "5 datagrams and the end marker");
+    assert_eq!(
+        u64s(&server["udp_received"]),
+        udp_sent,
+        "server got every datagram"
+    );
     let app_tcp: u64 = sent.iter().sum::<u64>() + replies.iter().sum::<u64>();
     let app_udp: u64 = udp_sent.iter().sum();
     let expected_streams: Vec<(u64, u64)> =
