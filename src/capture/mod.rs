@@ -111,6 +111,24 @@ pub struct CaptureStats {
     pub truncated_at: Option<TruncatedAt>,
 }
 
+impl CaptureStats {
+    /// The statistics of a capture whose stream ended inside its file header.
+    fn header_cut(format: Format, at: TruncatedAt) -> CaptureStats {
+        CaptureStats {
+            format,
+            gzip: false,
+            ts_precision: "unknown",
+            sections: 0,
+            interfaces: Vec::new(),
+            skipped_blocks: SkippedBlocks::default(),
+            records_with_unknown_interface: 0,
+            bytes_read: at.available,
+            truncated: true,
+            truncated_at: Some(at),
+        }
+    }
+}
+
 /// Position and nature of an early end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TruncatedAt {
@@ -212,6 +230,8 @@ impl std::error::Error for CaptureError {
 enum State {
     Pcap(pcap::PcapState),
     Pcapng(pcapng::PcapngState),
+    /// The stream ended inside the file header: nothing more to read.
+    HeaderCut,
 }
 
 /// Streaming reader over a pcap or pcapng capture.
@@ -356,13 +376,14 @@ impl CaptureReader {
                 ),
             },
         };
-        let (state, stats) = if pcap::is_pcap_magic(magic) {
-            let (st, stats) =
-                pcap::PcapState::read_header(&mut win).map_err(|e| attach(&name, e))?;
-            (State::Pcap(st), stats)
+        let header = if pcap::is_pcap_magic(magic) {
+            pcap::PcapState::read_header(&mut win)
+                .map(|(st, stats)| (State::Pcap(st), stats))
+                .map_err(|e| (e, Format::Pcap))
         } else if pcapng::is_pcapng_magic(magic) {
-            let (st, stats) = pcapng::PcapngState::start(&mut win).map_err(|e| attach(&name, e))?;
-            (State::Pcapng(st), stats)
+            pcapng::PcapngState::start(&mut win)
+                .map(|(st, stats)| (State::Pcapng(st), stats))
+                .map_err(|e| (e, Format::Pcapng))
         } else {
             let _ = win.fill(16);
             let first_bytes = win.data()[..win.data().len().min(16)].to_vec();
@@ -371,7 +392,14 @@ impl CaptureReader {
                 first_bytes,
             });
         };
-        let mut stats = stats;
+        // A capture cut inside its file header is a truncated capture with no packets.
+        let (state, mut stats, finished) = match header {
+            Ok((state, stats)) => (state, stats, false),
+            Err((StepError::Truncated(t), format)) => {
+                (State::HeaderCut, CaptureStats::header_cut(format, t), true)
+            }
+            Err((e, _)) => return Err(attach(&name, e)),
+        };
         stats.gzip = compression == Compression::Gzip;
         Ok(CaptureReader {
             name,
@@ -379,7 +407,7 @@ impl CaptureReader {
             state,
             stats,
             size_hint,
-            finished: false,
+            finished,
         })
     }
 
@@ -418,6 +446,7 @@ impl CaptureReader {
             let step = match &mut self.state {
                 State::Pcap(st) => st.step(&mut self.win),
                 State::Pcapng(st) => st.step(&mut self.win, &mut self.stats),
+                State::HeaderCut => Ok(Step::End),
             };
             match step {
                 Ok(Step::Skip(len)) => {

@@ -1,0 +1,206 @@
+//! Inputs that are not clean captures: empty, garbage, missing, truncated, corrupt lengths, and
+//! the exit statuses and messages they must produce.
+
+use crate::util::{TempDir, run, synth_pcap, synth_pcapng};
+
+/// `(code, stderr)` of `vmkflow analyze PATH --quiet`.
+fn analyze_quiet(path: &std::path::Path) -> crate::util::Run {
+    run(&["analyze", path.to_str().expect("UTF-8 path"), "--quiet"])
+}
+
+#[test]
+fn empty_file_is_not_a_capture() {
+    let dir = TempDir::new("empty");
+    let p = dir.write("nothing.pcap", b"");
+    let r = analyze_quiet(&p);
+    assert_eq!(r.code, 4, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("nothing.pcap"), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("empty"), "stderr: {}", r.stderr);
+}
+
+#[test]
+fn garbage_names_offset_and_first_bytes() {
+    let dir = TempDir::new("garbage");
+    let p = dir.write("notes.txt", b"Hello, this is not a capture\n");
+    let r = analyze_quiet(&p);
+    assert_eq!(r.code, 4, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("notes.txt"), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("offset 0"), "stderr: {}", r.stderr);
+    // "Hell" in hex.
+    assert!(r.stderr.contains("48 65 6c 6c"), "stderr: {}", r.stderr);
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let dir = TempDir::new("missing");
+    let p = dir.path().join("does-not-exist.pcap");
+    let r = analyze_quiet(&p);
+    assert_eq!(r.code, 3, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("does-not-exist.pcap"),
+        "stderr: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn truncated_mid_record_reports_complete_records() {
+    let dir = TempDir::new("trunc");
+    let (bytes, offsets) = synth_pcap(&[100, 200, 300, 400]);
+    // Cut inside the data of the third record, then inside its 16-byte record header.
+    for cut in [offsets[2] + 16 + 30, offsets[2] + 7] {
+        let p = dir.write("cut.pcap", &bytes[..cut]);
+        let arg = p.to_str().expect("UTF-8 path");
+        let r = run(&["analyze", arg, "--json", "-", "--quiet"]);
+        assert_eq!(r.code, 0, "cut at {cut}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
+        assert!(r.stderr.contains("truncated"), "stderr: {}", r.stderr);
+        assert!(r.stderr.contains("cut.pcap"), "stderr: {}", r.stderr);
+        let j = r.json();
+        let c = &j["capture"];
+        assert_eq!(c["truncated"], true);
+        assert_eq!(
+            c["truncated_at"]["offset"], offsets[2] as u64,
+            "cut at {cut}"
+        );
+        assert_eq!(c["truncated_at"]["available"], (cut - offsets[2]) as u64);
+        assert_eq!(c["packets"], 2);
+        assert_eq!(c["decode"]["tcp_payload_bytes"], 300);
+        assert!(c["error"].is_null());
+    }
+}
+
+#[test]
+fn truncated_pcapng_mid_block() {
+    let dir = TempDir::new("trunc-ng");
+    let (bytes, offsets) = synth_pcapng(&[10, 20, 30]);
+    let p = dir.write("cut.pcapng", &bytes[..offsets[1] + 40]);
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        "-",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
+    let c = &r.json()["capture"];
+    assert_eq!(c["truncated"], true);
+    assert_eq!(c["truncated_at"]["offset"], offsets[1] as u64);
+    assert_eq!(c["packets"], 1);
+}
+
+#[test]
+fn cut_inside_file_header() {
+    let dir = TempDir::new("trunc-hdr");
+    let (bytes, _) = synth_pcap(&[100]);
+    let p = dir.write("header.pcap", &bytes[..10]);
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        "-",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("header.pcap"), "stderr: {}", r.stderr);
+    let c = &r.json()["capture"];
+    assert_eq!(c["format"], "pcap");
+    assert_eq!(c["truncated"], true);
+    assert_eq!(c["truncated_at"]["offset"], 0);
+    assert_eq!(c["truncated_at"]["needed"], 24);
+    assert_eq!(c["truncated_at"]["available"], 10);
+    assert_eq!(c["packets"], 0);
+
+    // pcapng: the 28-byte Section Header Block cut after 20 bytes.
+    let (bytes, _) = synth_pcapng(&[10]);
+    let p = dir.write("header.pcapng", &bytes[..20]);
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        "-",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
+    let c = &r.json()["capture"];
+    assert_eq!(c["format"], "pcapng");
+    assert_eq!(c["truncated"], true);
+    assert_eq!(c["truncated_at"]["offset"], 0);
+    assert_eq!(c["truncated_at"]["needed"], 28);
+    assert_eq!(c["truncated_at"]["available"], 20);
+    assert_eq!(c["packets"], 0);
+}
+
+#[test]
+fn corrupt_pcap_caplen_is_fatal_with_partial_report() {
+    let dir = TempDir::new("corrupt");
+    let (mut bytes, offsets) = synth_pcap(&[100, 200, 300]);
+    let rec = offsets[1];
+    // The caplen field of the second record header.
+    let field = rec + 8;
+    bytes[field..field + 4].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let p = dir.write("bad-caplen.pcap", &bytes);
+    let json = dir.path().join("report.json");
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        json.to_str().expect("UTF-8"),
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 4, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("bad-caplen.pcap"), "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("offset {field}")),
+        "stderr should name offset {field}: {}",
+        r.stderr
+    );
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("partial report written"))
+            .expect("partial report is JSON");
+    let c = &j["capture"];
+    assert_eq!(c["error"]["offset"], field as u64);
+    assert!(
+        c["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert_eq!(c["packets"], 1);
+}
+
+#[test]
+fn corrupt_pcapng_block_length_is_fatal_with_partial_report() {
+    let dir = TempDir::new("corrupt-ng");
+    let (mut bytes, offsets) = synth_pcapng(&[10, 20, 30]);
+    // The block total length field of the third EPB.
+    let field = offsets[2] + 4;
+    bytes[field..field + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    let p = dir.write("bad-block.pcapng", &bytes);
+    let json = dir.path().join("report.json");
+    let r = run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        json.to_str().expect("UTF-8"),
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 4, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("bad-block.pcapng"),
+        "stderr: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("offset {field}")),
+        "stderr should name offset {field}: {}",
+        r.stderr
+    );
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("partial report written"))
+            .expect("partial report is JSON");
+    assert_eq!(j["capture"]["error"]["offset"], field as u64);
+    assert_eq!(j["capture"]["packets"], 2);
+}

@@ -1,0 +1,496 @@
+//! Real traffic: two network namespaces joined by a veth pair, tcpdump capturing known-size TCP
+//! and UDP exchanges (Ethernet on the veth, Linux cooked v2 on `any`, full and header-only), and
+//! vmkflow's totals checked against tshark and against what the applications sent.
+//!
+//! Needs root, `ip`, `tcpdump`, `tshark` and `python3`; skips, saying why, without them.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+
+use serde_json::Value;
+
+use crate::util::{TempDir, analyze_json, find_tool, is_root};
+
+const PORT: &str = "5001";
+const CLIENT_V4: &str = "192.0.2.1";
+const CLIENT_V6: &str = "fd00::1";
+
+/// Totals of a capture as tshark reads it.
+#[derive(Debug, Default)]
+pub struct TsharkTotals {
+    pub packets: u64,
+    pub wire_bytes: u64,
+    pub tcp_payload: u64,
+    pub udp_payload: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    /// TCP segments tshark flags as retransmissions.
+    pub retransmissions: u64,
+    /// tcp.stream → its payload per direction.
+    pub streams: BTreeMap<u64, Stream>,
+}
+
+/// One TCP connection as tshark reads it.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// Payload bytes in segments from the client, retransmissions included.
+    pub client_payload: u64,
+    /// Payload bytes in segments from the server, retransmissions included.
+    pub server_payload: u64,
+    /// Highest relative sequence number + length of a segment with payload from the client:
+    /// bytes sent + 1 (the SYN).
+    pub client_end: u64,
+    /// The same for the server.
+    pub server_end: u64,
+}
+
+fn first(field: &str) -> &str {
+    field.split(',').next().unwrap_or("")
+}
+
+fn num(field: &str) -> u64 {
+    let f = first(field);
+    if f.is_empty() {
+        0
+    } else {
+        f.parse()
+            .unwrap_or_else(|e| panic!("tshark field {field:?}: {e}"))
+    }
+}
+
+/// Reads `capture` with tshark and sums what the tests compare.
+pub fn tshark_totals(tshark: &Path, capture: &Path) -> TsharkTotals {
+    let out = Command::new(tshark)
+        .arg("-r")
+        .arg(capture)
+        .args(["-n", "-T", "fields", "-E", "separator=/t"])
+        .args(["-o", "tcp.relative_sequence_numbers:TRUE"])
+        .args(["-e", "frame.len", "-e", "tcp.stream", "-e", "tcp.len"])
+        .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "udp.length"])
+        .args(["-e", "tcp.seq", "-e", "tcp.analysis.retransmission"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("tshark output is UTF-8");
+    let mut t = TsharkTotals::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let get = |i: usize| f.get(i).copied().unwrap_or("");
+        t.packets += 1;
+        t.wire_bytes += num(get(0));
+        let tcp_len = num(get(2));
+        t.tcp_payload += tcp_len;
+        let udp_len = num(get(5));
+        t.udp_payload += udp_len.saturating_sub(8);
+        let (v4, v6) = (first(get(3)), first(get(4)));
+        if !v4.is_empty() {
+            t.ipv4 += 1;
+        }
+        if !v6.is_empty() {
+            t.ipv6 += 1;
+        }
+        if !first(get(7)).is_empty() {
+            t.retransmissions += 1;
+        }
+        if !first(get(1)).is_empty() {
+            let e = t.streams.entry(num(get(1))).or_default();
+            // Only segments with payload: a FIN takes a sequence number too.
+            let end = if tcp_len > 0 {
+                num(get(6)) + tcp_len
+            } else {
+                0
+            };
+            if v4 == CLIENT_V4 || v6 == CLIENT_V6 {
+                e.client_payload += tcp_len;
+                e.client_end = e.client_end.max(end);
+            } else {
+                e.server_payload += tcp_len;
+                e.server_end = e.server_end.max(end);
+            }
+        }
+    }
+    t
+}
+
+/// Two namespaces joined by a veth pair; deleted on drop.
+struct Namespaces {
+    a: String,
+    b: String,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Namespaces {
+    fn create() -> Result<Namespaces, String> {
+        let pid = std::process::id();
+        let a = format!("vmkA{pid}");
+        let b = format!("vmkB{pid}");
+        ip(&["netns", "add", &a])?;
+        let ns = Namespaces { a, b };
+        ip(&["netns", "add", &ns.b])?;
+        let (a, b) = (ns.a.as_str(), ns.b.as_str());
+        ip(&[
+            "-n", a, "link", "add", "vethA", "type", "veth", "peer", "name", "vethB", "netns", b,
+        ])?;
+        for (n, dev, v4, v6) in [
+            (a, "vethA", "192.0.2.1/24", "fd00::1/64"),
+            (b, "vethB", "192.0.2.2/24", "fd00::2/64"),
+        ] {
+            ip(&["-n", n, "addr", "add", v4, "dev", dev])?;
+            ip(&["-n", n, "addr", "add", v6, "dev", dev, "nodad"])?;
+            ip(&["-n", n, "link", "set", "lo", "up"])?;
+            ip(&["-n", n, "link", "set", dev, "up"])?;
+        }
+        Ok(ns)
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.a]);
+        let _ = ip(&["netns", "del", &self.b]);
+    }
+}
+
+/// A tcpdump running in a namespace, started and listening.
+struct Tcpdump {
+    child: Child,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Tcpdump {
+    fn start(ns: &str, iface: &str, snaplen: Option<u32>, file: PathBuf) -> Tcpdump {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, "tcpdump", "-i", iface, "-n", "-U"])
+            .args(["--immediate-mode", "-B", "16384", "-Z", "root", "-w"])
+            .arg(&file);
+        if let Some(s) = snaplen {
+            cmd.args(["-s", &s.to_string()]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tcpdump");
+        let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            let n = err.read_line(&mut line).expect("tcpdump stderr");
+            seen.push_str(&line);
+            if n == 0 {
+                let _ = child.wait();
+                panic!("tcpdump -i {iface} exited before listening: {seen}");
+            }
+            if line.contains("listening on") {
+                break;
+            }
+        }
+        let stderr = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            seen + &rest
+        });
+        Tcpdump {
+            child,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Interrupts tcpdump and returns its stderr (with the "dropped by kernel" line).
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.stderr
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Tcpdump {
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Packets tcpdump says the kernel dropped.
+fn dropped_by_kernel(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find(|l| l.contains("dropped by kernel"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The payload of the traffic script's last datagram.
+const END_MARKER: &[u8] = b"vmkflow-end-of-traffic";
+
+/// Waits until tcpdump has written the end marker to `file` (it writes each packet at once, -U).
+fn wait_for_marker(file: &Path) {
+    for _ in 0..600 {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        if bytes.windows(END_MARKER.len()).any(|w| w == END_MARKER) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{}: tcpdump did not write the end marker", file.display());
+}
+
+fn traffic_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/namespace-traffic.py")
+}
+
+fn missing_prerequisite() -> Option<String> {
+    if !is_root() {
+        return Some("not root".into());
+    }
+    for tool in ["ip", "tcpdump", "tshark", "python3", "kill"] {
+        if find_tool(tool).is_none() {
+            return Some(format!("{tool} not found"));
+        }
+    }
+    None
+}
+
+fn json_line(bytes: &[u8], who: &str) -> Value {
+    let text = String::from_utf8_lossy(bytes);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("{who} printed no result: {text}"));
+    serde_json::from_str(line).expect("result JSON")
+}
+
+fn u64s(v: &Value) -> Vec<u64> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("number"))
+        .collect()
+}
+
+#[test]
+fn namespace_captures_match_tshark_and_applications() {
+    if let Some(why) = missing_prerequisite() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let ns = match Namespaces::create() {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("skipping: cannot create network namespaces: {e}");
+            return;
+        }
+    };
+    let dir = TempDir::new("netns");
+    let captures = [
+        ("vethA", None, "eth-full.pcap"),
+        ("vethA", Some(96), "eth-96.pcap"),
+        ("any", None, "any-full.pcap"),
+        ("any", Some(96), "any-96.pcap"),
+    ];
+    let dumps: Vec<Tcpdump> = captures
+        .iter()
+        .map(|(iface, snap, name)| Tcpdump::start(&ns.a, iface, *snap, dir.path().join(name)))
+        .collect();
+
+    let script = traffic_script();
+    let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
+    let mut server = Command::new("ip")
+        .args(["netns", "exec", &ns.b, "python3"])
+        .arg(&script)
+        .args(["server", PORT, &targets.len().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut ready = String::new();
+    server_out.read_line(&mut ready).expect("server stdout");
+    assert_eq!(ready.trim(), "ready", "server did not start");
+    let client = Command::new("ip")
+        .args(["netns", "exec", &ns.a, "python3"])
+        .arg(&script)
+        .args(["client", PORT, "192.0.2.2", "5"])
+        .args(targets)
+        .output()
+        .expect("run client");
+    assert!(
+        client.status.success(),
+        "client: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let mut rest = Vec::new();
+    server_out.read_to_end(&mut rest).expect("server stdout");
+    let status = server.wait().expect("server");
+    assert!(status.success(), "server failed");
+    let client = json_line(&client.stdout, "client");
+    let server = json_line(&rest, "server");
+
+    // The end marker was the last packet: once every file holds it, tcpdump wrote the rest.
+    for (_, _, name) in &captures {
+        wait_for_marker(&dir.path().join(name));
+    }
+    let stderrs: Vec<String> = dumps.into_iter().map(Tcpdump::stop).collect();
+
+    let sent = u64s(&client["sent"]);
+    let replies = u64s(&client["received"]);
+    assert_eq!(sent, vec![1_048_576, 204_800, 17]);
+    assert_eq!(
+        u64s(&server["received"]),
+        sent,
+        "server got what the client sent"
+    );
+    assert_eq!(
+        u64s(&server["replied"]),
+        replies,
+        "client got what the server sent"
+    );
+    let udp_sent = u64s(&client["udp_sent"]);
+    assert_eq!(udp_sent.len(), 6, "5 datagrams and the end marker");
+    assert_eq!(
+        u64s(&server["udp_received"]),
+        udp_sent,
+        "server got every datagram"
+    );
+    let app_tcp: u64 = sent.iter().sum::<u64>() + replies.iter().sum::<u64>();
+    let app_udp: u64 = udp_sent.iter().sum();
+    let expected_streams: Vec<(u64, u64)> =
+        sent.iter().copied().zip(replies.iter().copied()).collect();
+
+    let tshark = find_tool("tshark").expect("tshark");
+    for ((iface, snap, name), stderr) in captures.iter().zip(&stderrs) {
+        let file = dir.path().join(name);
+        let what = format!("{name} (tcpdump -i {iface}, snaplen {snap:?})");
+        let report = analyze_json(&file);
+        let c = &report["capture"];
+        let t = tshark_totals(&tshark, &file);
+        eprintln!(
+            "{what}: {} packets, {} wire bytes, {} TCP payload bytes",
+            t.packets, t.wire_bytes, t.tcp_payload
+        );
+        assert!(t.packets > 100, "{what}: only {} packets", t.packets);
+        assert_eq!(c["format"], "pcap", "{what}");
+        let link_type = c["interfaces"][0]["link_type"].as_u64().expect("link type");
+        if *iface == "any" {
+            assert!(
+                link_type == 276 || link_type == 113,
+                "{what}: link type {link_type}"
+            );
+            if link_type == 113 {
+                eprintln!("note: {what}: tcpdump wrote LINUX_SLL (113), not LINUX_SLL2");
+            }
+        } else {
+            assert_eq!(link_type, 1, "{what}");
+        }
+        if let Some(s) = snap {
+            assert_eq!(c["interfaces"][0]["snaplen"], *s, "{what}");
+            assert!(
+                c["captured_bytes"].as_u64() < c["wire_bytes"].as_u64(),
+                "{what}"
+            );
+        }
+        assert_eq!(c["packets"], t.packets, "{what}: packets vs tshark");
+        assert_eq!(
+            c["wire_bytes"], t.wire_bytes,
+            "{what}: wire bytes vs tshark"
+        );
+        let d = &c["decode"];
+        assert_eq!(
+            d["tcp_payload_bytes"], t.tcp_payload,
+            "{what}: TCP payload vs tshark"
+        );
+        assert_eq!(
+            d["udp_payload_bytes"], t.udp_payload,
+            "{what}: UDP payload vs tshark"
+        );
+        assert_eq!(d["ipv4"], t.ipv4, "{what}: IPv4 packets vs tshark");
+        assert_eq!(d["ipv6"], t.ipv6, "{what}: IPv6 packets vs tshark");
+        assert_eq!(c["truncated"], false, "{what}");
+
+        let dropped = dropped_by_kernel(stderr);
+        if dropped > 0 {
+            eprintln!(
+                "note: {what}: kernel dropped {dropped} packets; application totals not checked"
+            );
+            continue;
+        }
+        assert_eq!(
+            d["udp_payload_bytes"], app_udp,
+            "{what}: UDP payload vs applications"
+        );
+        // What each side sent, from the sequence numbers (immune to retransmissions).
+        let sent_per_stream: Vec<(u64, u64)> = t
+            .streams
+            .values()
+            .map(|s| {
+                (
+                    s.client_end.saturating_sub(1),
+                    s.server_end.saturating_sub(1),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent_per_stream, expected_streams,
+            "{what}: per-connection bytes (tshark)"
+        );
+        if t.retransmissions == 0 {
+            assert_eq!(
+                d["tcp_payload_bytes"], app_tcp,
+                "{what}: TCP payload vs applications"
+            );
+            let payload_per_stream: Vec<(u64, u64)> = t
+                .streams
+                .values()
+                .map(|s| (s.client_payload, s.server_payload))
+                .collect();
+            assert_eq!(
+                payload_per_stream, expected_streams,
+                "{what}: per-connection payload"
+            );
+        } else {
+            eprintln!(
+                "note: {what}: {} TCP retransmissions; payload counted {} bytes above the applications'",
+                t.retransmissions,
+                t.tcp_payload.saturating_sub(app_tcp)
+            );
+            assert!(
+                t.tcp_payload > app_tcp,
+                "{what}: retransmissions but no extra payload"
+            );
+        }
+    }
+    drop(ns);
+}

@@ -1,0 +1,240 @@
+//! Helpers shared by the topic modules: running the CLI, temporary directories, tool lookup and
+//! small synthetic captures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+
+/// The `vmkflow` executable built for these tests.
+pub fn vmkflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vmkflow"))
+}
+
+/// The result of one `vmkflow` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from_output(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Standard output parsed as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&self.stdout),
+                self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `vmkflow` with `args` and no standard input.
+pub fn run(args: &[&str]) -> Run {
+    let out = vmkflow()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run vmkflow");
+    Run::from_output(out)
+}
+
+/// Runs `vmkflow` with `args`, feeding `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = vmkflow()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run vmkflow");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("vmkflow did not finish");
+    writer.join().expect("stdin writer panicked");
+    Run::from_output(out)
+}
+
+/// `vmkflow analyze PATH --json - --quiet`, asserting exit status 0; returns the report.
+pub fn analyze_json(path: &Path) -> Value {
+    let p = path.to_str().expect("UTF-8 path");
+    let r = run(&["analyze", p, "--json", "-", "--quiet"]);
+    assert_eq!(r.code, 0, "vmkflow analyze {p} failed: {}", r.stderr);
+    r.json()
+}
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("vmkflow-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("cannot create temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `bytes` to a file `name` in the directory and returns its path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).expect("cannot write temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The full path of `tool` when it is on PATH (or in /usr/sbin, /sbin, /usr/bin).
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// Whether this process runs as root (the owner of `/proc/self` is the effective user).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The folder of the shared capture corpus, if present: `$VMKFLOW_CORPUS`, else `shared/corpus`
+/// beside the crate's folder, else `<crate>/../shared/corpus`.
+pub fn corpus_dir() -> Result<PathBuf, String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut tried = Vec::new();
+    let mut candidates = Vec::new();
+    if let Some(v) = std::env::var_os("VMKFLOW_CORPUS") {
+        candidates.push(PathBuf::from(v));
+    }
+    if let Some(parent) = manifest.parent() {
+        candidates.push(parent.join("shared").join("corpus"));
+    }
+    candidates.push(manifest.join("..").join("shared").join("corpus"));
+    for c in candidates {
+        if c.is_dir() {
+            return Ok(c);
+        }
+        tried.push(c.display().to_string());
+    }
+    Err(tried.join(", "))
+}
+
+/// Ethernet + IPv4 + TCP frame carrying `payload` bytes of TCP payload (all zero).
+pub fn tcp_frame(payload: usize) -> Vec<u8> {
+    let ip_len = 20 + 20 + payload;
+    let mut f = Vec::with_capacity(14 + ip_len);
+    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (ip_len >> 8) as u8,
+        ip_len as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
+    f.extend_from_slice(&[
+        0xc3, 0x50, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff,
+    ]);
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f.resize(14 + ip_len, 0);
+    f
+}
+
+/// A little-endian microsecond pcap (Ethernet) holding one TCP frame per payload size, and the
+/// byte offset at which each record starts.
+pub fn synth_pcap(payloads: &[usize]) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut offsets = Vec::new();
+    for (i, &p) in payloads.iter().enumerate() {
+        offsets.push(out.len());
+        let frame = tcp_frame(p);
+        out.extend_from_slice(&(1_700_000_000u32 + i as u32).to_le_bytes());
+        out.extend_from_slice(&(1000 * i as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    (out, offsets)
+}
+
+/// A little-endian pcapng (one section, one Ethernet interface) holding one Enhanced Packet
+/// Block per payload size, and the byte offset at which each EPB starts.
+pub fn synth_pcapng(payloads: &[usize]) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::new();
+    // Section Header Block, no options.
+    out.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+    out.extend_from_slice(&28u32.to_le_bytes());
+    out.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(-1i64).to_le_bytes());
+    out.extend_from_slice(&28u32.to_le_bytes());
+    // Interface Description Block, Ethernet, snaplen 0, no options.
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&20u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&20u32.to_le_bytes());
+    let mut offsets = Vec::new();
+    for (i, &p) in payloads.iter().enumerate() {
+        offsets.push(out.len());
+        let frame = tcp_frame(p);
+        let padded = frame.len().div_ceil(4) * 4;
+        let total = (32 + padded) as u32;
+        let ts = 1_700_000_000_000_000u64 + i as u64;
+        out.extend_from_slice(&6u32.to_le_bytes());
+        out.extend_from_slice(&total.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        out.extend_from_slice(&(ts as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+        out.resize(out.len() + padded - frame.len(), 0);
+        out.extend_from_slice(&total.to_le_bytes());
+    }
+    (out, offsets)
+}

@@ -1,0 +1,16 @@
+//! The integration tests: one binary, topic modules in `tests/it/` (ripgrep's layout).
+//!
+//! They run the real `vmkflow` executable and read its JSON report, or drive the library's
+//! capture reader directly where a check needs per-packet values.
+
+#[path = "it/util.rs"]
+mod util;
+
+#[path = "it/bad_input.rs"]
+mod bad_input;
+#[path = "it/cli.rs"]
+mod cli;
+#[path = "it/corpus.rs"]
+mod corpus;
+#[path = "it/netns.rs"]
+mod netns;
