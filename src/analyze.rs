@@ -6,14 +6,17 @@
 
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
 use crate::classify::inventory::VmkInventory;
-use crate::classify::{Classifier, ClassifyConfig, infer};
-use crate::decode::{self, DecodeStats, linktype};
-use crate::flow::{FlowConfig, FlowTable};
+use crate::classify::{Classifier, ClassifyConfig, ConvKey, infer};
+use crate::decode::{self, DecodeStats, Decoded, linktype};
+use crate::flow::{FlowConfig, FlowTable, NO_TAG};
+use crate::labels::{Migration, MigrationKind, PowerState, Timestamp};
+use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
 use crate::report::{
-    CaptureSection, ErrorSection, InputSection, InterfaceSection, LinkTypeCount, Report,
-    SCHEMA_VERSION,
+    CaptureSection, ErrorSection, InputSection, InterfaceSection, LinkTypeCount, MigrationLabels,
+    Report, SCHEMA_VERSION,
 };
+use crate::verify::ClaimSet;
 
 /// Settings of one analysis run.
 #[derive(Clone, Default)]
@@ -24,6 +27,52 @@ pub struct AnalyzeOptions {
     pub classify: ClassifyConfig,
     /// The inventory; `None` infers one from the traffic.
     pub inventory: Option<VmkInventory>,
+    /// Where migration windows come from.
+    pub labels: Labels,
+    /// Claim sets to verify.
+    pub claim_sets: Vec<ClaimSet>,
+}
+
+/// Where migration windows come from.
+#[derive(Debug, Clone, Default)]
+pub enum Labels {
+    /// None: sessions are detected, without verdicts.
+    #[default]
+    None,
+    /// A migrations file.
+    File {
+        /// Its path, for the report.
+        path: String,
+        /// Its migrations.
+        migrations: Vec<Migration>,
+    },
+    /// `--scenario KIND:STATE`: one migration spanning the whole capture.
+    Scenario {
+        /// Kind.
+        kind: MigrationKind,
+        /// State.
+        state: PowerState,
+    },
+}
+
+impl Labels {
+    /// The report's `migration_labels` value.
+    pub fn describe(&self) -> MigrationLabels {
+        match self {
+            Labels::None => MigrationLabels {
+                source: "none".into(),
+                path: None,
+            },
+            Labels::File { path, .. } => MigrationLabels {
+                source: "file".into(),
+                path: Some(path.clone()),
+            },
+            Labels::Scenario { kind, state } => MigrationLabels {
+                source: format!("scenario {}:{}", kind.as_str(), state.as_str()),
+                path: None,
+            },
+        }
+    }
 }
 
 /// The result of a run.
@@ -32,6 +81,8 @@ pub struct Outcome {
     pub report: Report,
     /// The fatal error that ended reading, if one did.
     pub error: Option<CaptureError>,
+    /// The inventory the report used (given or inferred), for `--write-inventory`.
+    pub inventory: VmkInventory,
 }
 
 /// Running totals of the capture section.
@@ -144,6 +195,129 @@ impl CaptureTotals {
     }
 }
 
+/// The stages between the reader and the report, fed one frame at a time.
+pub struct Pipeline<'o> {
+    opts: &'o AnalyzeOptions,
+    totals: CaptureTotals,
+    table: FlowTable,
+    classifier: Classifier,
+    timeline: Timeline,
+}
+
+impl<'o> Pipeline<'o> {
+    /// Empty stages.
+    pub fn new(opts: &'o AnalyzeOptions) -> Pipeline<'o> {
+        Pipeline {
+            opts,
+            totals: CaptureTotals::default(),
+            table: FlowTable::new(opts.flow),
+            classifier: Classifier::new(opts.classify.clone()),
+            timeline: Timeline::default(),
+        }
+    }
+
+    /// Decodes one frame and feeds every stage.
+    pub fn packet(&mut self, frame: &Frame<'_>) -> Decoded {
+        self.totals.add(frame);
+        let d = decode::decode(frame.link_type, frame.data);
+        self.totals
+            .decode
+            .add(&d, frame.data.len() as u32, frame.orig_len);
+        let classifier = &mut self.classifier;
+        let r = self.table.add(
+            &d,
+            frame.ts_ns,
+            frame.orig_len,
+            &self.opts.classify.ports,
+            &mut |f| classifier.flow_ended(f),
+        );
+        if let Some(r) = r {
+            let mut tag = r.tag;
+            if tag == NO_TAG {
+                tag = self.timeline.id_for(ConvKey {
+                    proto: r.key.proto,
+                    client: r.client,
+                    server: r.server,
+                    class: r.class,
+                    vlan: r.key.vlan,
+                });
+                self.table.set_tag(&r.key, tag);
+            }
+            if let (Some(ts), true) = (frame.ts_ns, r.payload > 0) {
+                self.timeline.add(tag, ts, r.from_client, r.payload);
+            }
+        }
+        if let (Some(a), Some(ts)) = (d.arp, frame.ts_ns) {
+            if let (true, Some(mac)) = (a.rarp, a.sender_mac) {
+                self.timeline.rarp(ts, mac, d.vlan());
+            }
+        }
+        d
+    }
+
+    /// Ends every stage and builds the report.
+    pub fn finish(
+        mut self,
+        name: String,
+        stats: CaptureStats,
+        error: Option<&CaptureError>,
+    ) -> (Report, VmkInventory) {
+        let classifier = &mut self.classifier;
+        self.table.finish(&mut |f| classifier.flow_ended(f));
+        let classified = self.classifier.finish();
+        let inv_owned = match &self.opts.inventory {
+            Some(i) => i.clone(),
+            None => infer::infer(&classified.convs, &classified.macs),
+        };
+        let inv = &inv_owned;
+        let traffic = flows::build(
+            &classified,
+            inv,
+            self.table.peak_live as u64,
+            self.table.packets_without_ports,
+        );
+        let located = migration::locate_all(&self.timeline, &classified, inv);
+        let sets = &self.opts.claim_sets;
+        let labels: Option<Vec<Migration>> = match &self.opts.labels {
+            Labels::None => None,
+            Labels::File { migrations, .. } => Some(migrations.clone()),
+            Labels::Scenario { kind, state } => match (self.totals.first_ts, self.totals.last_ts) {
+                (Some(a), Some(b)) => Some(vec![Migration {
+                    id: "m1".into(),
+                    vm: None,
+                    kind: *kind,
+                    state: *state,
+                    start: Timestamp(a),
+                    end: Timestamp(b),
+                    source_host: None,
+                    dest_host: None,
+                    memory_mb: None,
+                    disk_mb: None,
+                    vsphere_version: None,
+                }]),
+                _ => Some(Vec::new()),
+            },
+        };
+        let migrations = match &labels {
+            Some(l) => migration::labelled(l, &self.timeline, &located, sets),
+            None => migration::detect::detect(&self.timeline, &located, sets),
+        };
+        let verification = migration::verification(sets, &migrations);
+        let capture = self.totals.section(stats, error);
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            generator: format!("vmkflow {}", env!("CARGO_PKG_VERSION")),
+            input: InputSection { name },
+            capture,
+            traffic,
+            migration_labels: self.opts.labels.describe(),
+            migrations,
+            verification,
+        };
+        (report, inv_owned)
+    }
+}
+
 /// Reads the whole capture and builds the report. `progress` is called now and then with the
 /// number of bytes consumed.
 pub fn run(
@@ -151,26 +325,13 @@ pub fn run(
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Outcome {
-    let mut totals = CaptureTotals::default();
-    let mut table = FlowTable::new(opts.flow);
-    let mut classifier = Classifier::new(opts.classify.clone());
+    let mut pipeline = Pipeline::new(opts);
     let mut error = None;
     let mut since_progress = 0u32;
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
-                totals.add(&frame);
-                let d = decode::decode(frame.link_type, frame.data);
-                totals
-                    .decode
-                    .add(&d, frame.data.len() as u32, frame.orig_len);
-                table.add(
-                    &d,
-                    frame.ts_ns,
-                    frame.orig_len,
-                    &opts.classify.ports,
-                    &mut |f| classifier.flow_ended(f),
-                );
+                pipeline.packet(&frame);
                 since_progress += 1;
                 if since_progress >= 65_536 {
                     since_progress = 0;
@@ -185,33 +346,12 @@ pub fn run(
         }
     }
     progress(reader.position());
-    table.finish(&mut |f| classifier.flow_ended(f));
-    let classified = classifier.finish();
-    let inferred;
-    let inv = match &opts.inventory {
-        Some(i) => i,
-        None => {
-            inferred = infer::infer(&classified.convs, &classified.macs);
-            &inferred
-        }
-    };
-    let traffic = flows::build(
-        &classified,
-        inv,
-        table.peak_live as u64,
-        table.packets_without_ports,
-    );
     let name = reader.name().to_string();
     let stats = reader.partial_stats();
-    let capture = totals.section(stats, error.as_ref());
+    let (report, inventory) = pipeline.finish(name, stats, error.as_ref());
     Outcome {
-        report: Report {
-            schema_version: SCHEMA_VERSION,
-            generator: format!("vmkflow {}", env!("CARGO_PKG_VERSION")),
-            input: InputSection { name },
-            capture,
-            traffic,
-        },
+        report,
         error,
+        inventory,
     }
 }

@@ -9,14 +9,17 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use vmkflow::analyze::{self, AnalyzeOptions};
+use vmkflow::analyze::{self, AnalyzeOptions, Labels};
 use vmkflow::capture::{CaptureError, CaptureReader, Source};
 use vmkflow::classify::ClassifyConfig;
+use vmkflow::classify::inventory::{InventorySource, VmkInventory};
 use vmkflow::classify::ports::{PortCatalogue, PortRule};
 use vmkflow::flow::FlowConfig;
+use vmkflow::labels::{Inventory, Migrations};
 use vmkflow::labels::{MigrationKind, PowerState};
 use vmkflow::report::summary;
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig, SynthError};
+use vmkflow::verify::ClaimSet;
 
 /// Exit status: the command line is wrong (as clap uses).
 pub const EXIT_USAGE: u8 = 2;
@@ -217,12 +220,43 @@ pub struct AnalyzeArgs {
     /// End a flow after this many seconds of capture time without a packet.
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
     pub idle_timeout: f64,
+    /// Hosts and vmks (inventory JSON). Default: CAPTURE.inventory.json when it exists, else an
+    /// inventory inferred from the traffic.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Save the inventory used (e.g. the inferred one) as inventory JSON, to edit and reuse.
+    #[arg(long, value_name = "FILE")]
+    pub write_inventory: Option<PathBuf>,
+    /// Migration labels (JSON). Default: CAPTURE.migrations.json when it exists.
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub migrations: Option<PathBuf>,
+    /// Label the whole capture as one migration, e.g. `xvmotion:hot`.
+    #[arg(long, value_name = "KIND:STATE")]
+    pub scenario: Option<String>,
+    /// Verify a claim set of your own (same JSON format as claims/article.json), in addition to
+    /// the built-in `article` and `vmware-docs` sets (repeatable).
+    #[arg(long = "claims", value_name = "FILE")]
+    pub claims: Vec<PathBuf>,
+    /// Do not pick up CAPTURE.inventory.json and CAPTURE.migrations.json beside the capture.
+    #[arg(long)]
+    pub no_sidecars: bool,
+}
+
+/// `CAPTURE` + suffix, when the capture is a file and that file exists.
+fn sidecar(source: &Source, suffix: &str) -> Option<PathBuf> {
+    let p = source.path()?;
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    let side = PathBuf::from(s);
+    side.is_file().then_some(side)
 }
 
 /// The validated settings of `analyze`, built before any packet is read.
 pub struct AnalyzeConfig {
     pub source: Source,
     pub options: AnalyzeOptions,
+    /// What was picked up without being asked for, said on stderr.
+    pub notes: Vec<String>,
 }
 
 impl AnalyzeArgs {
@@ -258,10 +292,68 @@ impl AnalyzeArgs {
                 max_report_flows: self.max_report_flows,
             },
             inventory: None,
+            labels: Labels::None,
+            claim_sets: ClaimSet::builtin(),
         };
+        let source = Source::from_arg(&self.capture);
+        let mut options = options;
+        let mut notes = Vec::new();
+        let inv_path = match (&self.inventory, self.no_sidecars) {
+            (Some(p), _) => Some(p.clone()),
+            (None, false) => sidecar(&source, ".inventory.json"),
+            (None, true) => None,
+        };
+        if let Some(p) = inv_path {
+            let inv = Inventory::load(&p).map_err(|e| usage(format!("inventory {e}")))?;
+            let name = p.display().to_string();
+            options.inventory = Some(
+                VmkInventory::from_labels(&inv, InventorySource::File(name.clone()))
+                    .map_err(|e| usage(format!("inventory {name}: {e}")))?,
+            );
+            if self.inventory.is_none() {
+                notes.push(format!("using the inventory beside the capture: {name}"));
+            }
+        }
+        if let Some(s) = &self.scenario {
+            let (kind, state) = match parse_scenario(s) {
+                Ok(ScenarioArg::One(k, st)) => (k, st),
+                Ok(ScenarioArg::All) => {
+                    return Err(usage(
+                        "--scenario all labels no single window: give --migrations instead".into(),
+                    ));
+                }
+                Err(e) => return Err(usage(format!("--scenario {e}"))),
+            };
+            options.labels = Labels::Scenario { kind, state };
+        } else {
+            let mig_path = match (&self.migrations, self.no_sidecars) {
+                (Some(p), _) => Some(p.clone()),
+                (None, false) => sidecar(&source, ".migrations.json"),
+                (None, true) => None,
+            };
+            if let Some(p) = mig_path {
+                let m = Migrations::load(&p).map_err(|e| usage(format!("migrations {e}")))?;
+                let name = p.display().to_string();
+                if self.migrations.is_none() {
+                    notes.push(format!(
+                        "using the migration labels beside the capture: {name}"
+                    ));
+                }
+                options.labels = Labels::File {
+                    path: name,
+                    migrations: m.migrations,
+                };
+            }
+        }
+        for p in &self.claims {
+            options
+                .claim_sets
+                .push(ClaimSet::load(p).map_err(|e| usage(format!("claim set {e}")))?);
+        }
         Ok(AnalyzeConfig {
-            source: Source::from_arg(&self.capture),
+            source,
             options,
+            notes,
         })
     }
 }
@@ -326,6 +418,11 @@ fn write_json(dest: &str, value: &impl serde::Serialize) -> Result<(), CliError>
 
 pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
     let cfg = args.validate()?;
+    if !args.quiet {
+        for n in &cfg.notes {
+            eprintln!("vmkflow: {n}");
+        }
+    }
     let reader = CaptureReader::open(&cfg.source).map_err(CliError::Capture)?;
     let bar = match (args.quiet, reader.size_hint(), crate::stderr_is_terminal()) {
         (false, Some(size), true) => {
@@ -350,6 +447,16 @@ pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
         pb.finish_and_clear();
     }
     let report = &outcome.report;
+    if let Some(p) = &args.write_inventory {
+        outcome
+            .inventory
+            .to_labels()
+            .save(p)
+            .map_err(|e| CliError::Output {
+                what: format!("the inventory to {}", p.display()),
+                source: io::Error::other(e.to_string()),
+            })?;
+    }
     if let Some(dest) = &args.json {
         write_json(dest, report)?;
     }

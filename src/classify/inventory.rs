@@ -273,15 +273,17 @@ impl VmkInventory {
         let mut vmks = Vec::new();
         for h in &inv.hosts {
             for v in &h.vmknics {
-                let addrs = v
-                    .ip
-                    .iter()
-                    .map(|a| {
-                        parse_cidr(a).ok_or_else(|| {
-                            format!("host {} {}: `{a}` is not an address in CIDR form", h.name, v.name)
+                let addrs =
+                    v.ip.iter()
+                        .map(|a| {
+                            parse_cidr(a).ok_or_else(|| {
+                                format!(
+                                    "host {} {}: `{a}` is not an address in CIDR form",
+                                    h.name, v.name
+                                )
+                            })
                         })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                        .collect::<Result<Vec<_>, _>>()?;
                 let mac = match &v.mac {
                     Some(m) => Some(parse_mac(m).ok_or_else(|| {
                         format!("host {} {}: `{m}` is not a MAC address", h.name, v.name)

@@ -114,7 +114,11 @@ fn looks_like(b: &super::Breakdown) -> Vec<KindState> {
         .unwrap_or(0) as f64
         / data;
     let ks = |kind, state| KindState { kind, state };
-    let cold_any = vec![ks(Vmotion, Cold), ks(StorageVmotion, Cold), ks(Xvmotion, Cold)];
+    let cold_any = vec![
+        ks(Vmotion, Cold),
+        ks(StorageVmotion, Cold),
+        ks(Xvmotion, Cold),
+    ];
     if vm >= 0.5 && on_vmotion_net >= 0.5 {
         if nfc + storage >= 0.1 {
             vec![ks(Xvmotion, Hot), ks(Vmotion, Hot)]

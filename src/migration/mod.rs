@@ -254,11 +254,7 @@ impl<'a> Scope<'a> {
         let convs = located
             .iter()
             .filter(|c| {
-                hosts.is_empty()
-                    || c.hosts
-                        .iter()
-                        .flatten()
-                        .any(|h| hosts.contains(h.as_str()))
+                hosts.is_empty() || c.hosts.iter().flatten().any(|h| hosts.contains(h.as_str()))
             })
             .collect();
         Scope {
@@ -379,7 +375,10 @@ pub fn labelled(
 }
 
 /// Combines the labelled migrations' row verdicts per claim set.
-pub fn verification(sets: &[ClaimSet], migrations: &[MigrationReport]) -> Vec<ClaimSetVerification> {
+pub fn verification(
+    sets: &[ClaimSet],
+    migrations: &[MigrationReport],
+) -> Vec<ClaimSetVerification> {
     sets.iter()
         .map(|set| ClaimSetVerification {
             claim_set: set.name.clone(),

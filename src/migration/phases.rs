@@ -122,7 +122,11 @@ fn build(scope: &Scope<'_>, cuts: &[(&'static str, i64, i64)]) -> Vec<Phase> {
         let pos = cuts
             .iter()
             .position(|(_, s, e)| t < *e && t >= *s)
-            .or_else(|| cuts.iter().position(|(_, s, _)| t < *s).map(|i| i.saturating_sub(1)))
+            .or_else(|| {
+                cuts.iter()
+                    .position(|(_, s, _)| t < *s)
+                    .map(|i| i.saturating_sub(1))
+            })
             .unwrap_or(last);
         if let Some(b) = bds.get_mut(pos) {
             b.add(c, bytes);

@@ -135,9 +135,18 @@ mod tests {
         assert_eq!(
             bins,
             &vec![
-                Bin { idx: 5, bytes: [101, 7] },
-                Bin { idx: 7, bytes: [3, 0] },
-                Bin { idx: 9, bytes: [50, 0] }
+                Bin {
+                    idx: 5,
+                    bytes: [101, 7]
+                },
+                Bin {
+                    idx: 7,
+                    bytes: [3, 0]
+                },
+                Bin {
+                    idx: 9,
+                    bytes: [50, 0]
+                }
             ]
         );
     }

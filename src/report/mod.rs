@@ -28,6 +28,21 @@ pub struct Report {
     /// Inventory, interfaces, networks, classes and flows.
     #[serde(flatten)]
     pub traffic: flows::FlowSections,
+    /// Where the migration windows came from.
+    pub migration_labels: MigrationLabels,
+    /// Labelled migrations, or detected sessions when there are no labels.
+    pub migrations: Vec<crate::migration::MigrationReport>,
+    /// Per claim set and row, the verdict over all labelled migrations.
+    pub verification: Vec<crate::migration::ClaimSetVerification>,
+}
+
+/// Where the migration windows came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationLabels {
+    /// `none`, `file`, or `scenario KIND:STATE`.
+    pub source: String,
+    /// The labels file.
+    pub path: Option<String>,
 }
 
 /// Where the capture came from.

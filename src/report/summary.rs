@@ -89,6 +89,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     render_traffic(&mut s, r);
+    render_migrations(&mut s, r);
     if let Some(t) = &c.truncated_at {
         let _ = writeln!(
             s,
@@ -162,6 +163,101 @@ fn render_traffic(s: &mut String, r: &Report) {
                 side(&f.client),
                 side(&f.server)
             );
+        }
+    }
+}
+
+fn render_migrations(s: &mut String, r: &Report) {
+    use crate::verify::Verdict;
+    let lab = &r.migration_labels;
+    let _ = writeln!(
+        s,
+        "\n  migrations: {} ({})",
+        r.migrations.len(),
+        match &lab.path {
+            Some(p) => format!("labels from {p}"),
+            None if lab.source == "none" => "no labels: detected sessions, no verdicts".into(),
+            None => lab.source.clone(),
+        }
+    );
+    for m in &r.migrations {
+        let nets: Vec<String> = m
+            .breakdown
+            .payload_bytes_by_network
+            .iter()
+            .map(|(n, b)| format!("{} {}", n.name(), human_bytes(*b)))
+            .collect();
+        let phases: Vec<String> = m
+            .phases
+            .iter()
+            .map(|p| format!("{} {:.3}s", p.name, p.duration_s))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {:<12} {} {}{}: {} data; {}",
+            m.id,
+            m.kind.as_str(),
+            m.state.as_str(),
+            if m.labelled { "" } else { " (looks like)" },
+            human_bytes(m.breakdown.data_bytes),
+            nets.join(", ")
+        );
+        let _ = writeln!(s, "  {:<12} phases: {}", "", phases.join(", "));
+        if let Some(rarp) = m.switchover.as_ref().and_then(|w| w.rarp.as_ref()) {
+            let _ = writeln!(
+                s,
+                "  {:<12} switchover: RARP from {} at {}",
+                "", rarp.mac, rarp.ts
+            );
+        }
+    }
+    if r.verification.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n  the blog's table, verified:");
+    let _ = write!(s, "  {:<3} {:<16} {:<5}", "row", "action", "state");
+    for set in &r.verification {
+        let _ = write!(s, " {:<14}", set.claim_set);
+    }
+    let _ = writeln!(s);
+    if let Some(first) = r.verification.first() {
+        for (i, row) in first.rows.iter().enumerate() {
+            let _ = write!(
+                s,
+                "  {:<3} {:<16} {:<5}",
+                row.row,
+                row.kind.as_str(),
+                row.state.as_str()
+            );
+            for set in &r.verification {
+                let v = set.rows.get(i).map_or("-", |x| x.verdict.name());
+                let _ = write!(s, " {v:<14}");
+            }
+            let _ = writeln!(s);
+        }
+    }
+    for set in &r.verification {
+        for row in set
+            .rows
+            .iter()
+            .filter(|x| x.verdict == Verdict::Contradicted)
+        {
+            // One line of evidence: the first contradicted claim of the first migration behind it.
+            let ev = r
+                .migrations
+                .iter()
+                .filter(|m| row.migrations.contains(&m.id))
+                .flat_map(|m| m.verdicts.iter().map(move |v| (m, v)))
+                .filter(|(_, v)| v.claim_set == set.claim_set && v.row == row.row)
+                .find_map(|(m, v)| {
+                    v.claims
+                        .iter()
+                        .find(|c| c.verdict == Verdict::Contradicted)
+                        .map(|c| format!("{}: {}", m.id, c.evidence))
+                });
+            if let Some(ev) = ev {
+                let _ = writeln!(s, "  {} row {} contradicted ({ev})", set.claim_set, row.row);
+            }
         }
     }
 }

@@ -407,7 +407,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 v,
                 b,
                 t,
-                format!("{network} carried {b} of {} data bytes ({}), needs at least {}", ev.data_bytes, pct(s), pct(t)),
+                format!(
+                    "{network} carried {b} of {} data bytes ({}), needs at least {}",
+                    ev.data_bytes,
+                    pct(s),
+                    pct(t)
+                ),
             )
         }
         ClaimKind::NotUsed { network, max_share } => {
@@ -423,7 +428,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 v,
                 b,
                 t,
-                format!("{network} carried {b} of {} data bytes ({}), at most {} allowed", ev.data_bytes, pct(s), pct(t)),
+                format!(
+                    "{network} carried {b} of {} data bytes ({}), at most {} allowed",
+                    ev.data_bytes,
+                    pct(s),
+                    pct(t)
+                ),
             )
         }
         ClaimKind::CarriesAny {
@@ -449,7 +459,13 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 v,
                 b,
                 t,
-                format!("{} carried {b} of {} data bytes ({}), needs at least {}", names.join(" + "), ev.data_bytes, pct(s), pct(t)),
+                format!(
+                    "{} carried {b} of {} data bytes ({}), needs at least {}",
+                    names.join(" + "),
+                    ev.data_bytes,
+                    pct(s),
+                    pct(t)
+                ),
             )
         }
         ClaimKind::VolumeAtMost {
@@ -469,7 +485,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                     t,
                     format!("{network} carried {b} bytes, at most {t:.0} allowed"),
                 ),
-                None => result(Verdict::Inconclusive, b, 0.0, "no memory size labelled and no absolute threshold".into()),
+                None => result(
+                    Verdict::Inconclusive,
+                    b,
+                    0.0,
+                    "no memory size labelled and no absolute threshold".into(),
+                ),
             }
         }
         ClaimKind::VolumeAtLeast {
@@ -489,7 +510,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                     t,
                     format!("{network} carried {b} bytes, at least {t:.0} expected"),
                 ),
-                None => result(Verdict::Inconclusive, b, 0.0, "no memory size labelled and no absolute threshold".into()),
+                None => result(
+                    Verdict::Inconclusive,
+                    b,
+                    0.0,
+                    "no memory size labelled and no absolute threshold".into(),
+                ),
             }
         }
         ClaimKind::ClassShare { class, min_share } => {
@@ -504,7 +530,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 },
                 b,
                 t,
-                format!("class {class} carried {b} of {} data bytes ({}), needs at least {}", ev.data_bytes, pct(s), pct(t)),
+                format!(
+                    "class {class} carried {b} of {} data bytes ({}), needs at least {}",
+                    ev.data_bytes,
+                    pct(s),
+                    pct(t)
+                ),
             )
         }
     }

@@ -9,7 +9,7 @@ fn evidence(data: u64, nets: &[(Network, u64)], pom: u64) -> Evidence {
     }
 }
 
-fn row<'a>(set: &'a ClaimSet, n: u32) -> &'a Row {
+fn row(set: &ClaimSet, n: u32) -> &Row {
     set.rows.iter().find(|r| r.row == n).unwrap()
 }
 
@@ -18,7 +18,10 @@ fn builtin_sets_parse_with_six_rows() {
     let sets = ClaimSet::builtin();
     assert_eq!(sets.len(), 2);
     for s in &sets {
-        assert_eq!(s.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            s.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5, 6]
+        );
         assert!(s.rows.iter().all(|r| !r.claims.is_empty()));
     }
 }
@@ -40,7 +43,10 @@ fn article_row1_volume_claim() {
     assert_eq!(v.claims[1].threshold, 64.0 * 1024.0 * 1024.0 * 0.1);
     // Without a memory label the absolute threshold (64 MiB) decides.
     let ev = evidence(70 << 20, &[(Network::Vmotion, 70 << 20)], 0);
-    assert_eq!(evaluate_row(&set, r1, &ev).claims[1].threshold, 67_108_864.0);
+    assert_eq!(
+        evaluate_row(&set, r1, &ev).claims[1].threshold,
+        67_108_864.0
+    );
 }
 
 #[test]
@@ -54,9 +60,20 @@ fn not_used_and_carries_thresholds() {
     assert_eq!(v.claims[0].verdict, Verdict::Confirmed);
     assert_eq!(v.claims[1].verdict, Verdict::Contradicted);
     // 3% on vMotion breaks "not used" (2% allowed).
-    let ev = evidence(100_000, &[(Network::Vmotion, 3_000), (Network::Provisioning, 97_000)], 97_000);
-    assert_eq!(evaluate_row(&set, r3, &ev).claims[0].verdict, Verdict::Contradicted);
-    let ev = evidence(100_000, &[(Network::Vmotion, 1_000), (Network::Provisioning, 99_000)], 99_000);
+    let ev = evidence(
+        100_000,
+        &[(Network::Vmotion, 3_000), (Network::Provisioning, 97_000)],
+        97_000,
+    );
+    assert_eq!(
+        evaluate_row(&set, r3, &ev).claims[0].verdict,
+        Verdict::Contradicted
+    );
+    let ev = evidence(
+        100_000,
+        &[(Network::Vmotion, 1_000), (Network::Provisioning, 99_000)],
+        99_000,
+    );
     assert_eq!(evaluate_row(&set, r3, &ev).verdict, Verdict::Confirmed);
 }
 
@@ -88,7 +105,11 @@ fn conditions_on_vsphere_version() {
     ev.vsphere_version = Some("7.0".into());
     let v = evaluate_row(&set, r6, &ev);
     assert_eq!(v.claims[2].verdict, Verdict::NotApplicable);
-    assert_eq!(v.claims[3].verdict, Verdict::Contradicted, "no NFC data under 7.0");
+    assert_eq!(
+        v.claims[3].verdict,
+        Verdict::Contradicted,
+        "no NFC data under 7.0"
+    );
     assert_eq!(version("7.0 U3c"), Some((7, 0)));
     assert_eq!(version("8"), Some((8, 0)));
     assert_eq!(version("x"), None);
