@@ -140,7 +140,7 @@ fn ntp_message(reply: bool, secs: u64) -> [u8; 48] {
         m[2] = 6;
         m[3] = 0xec;
         m[12..16].copy_from_slice(&[10, 0, 10, 1]);
-        ts(&mut m, 16, secs - 60);
+        ts(&mut m, 16, secs.saturating_sub(60));
         ts(&mut m, 24, secs);
         ts(&mut m, 32, secs);
         ts(&mut m, 40, secs);
