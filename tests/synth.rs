@@ -596,3 +596,37 @@ fn prints_a_one_line_summary() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn size_option_reaches_the_target_and_noise_keeps_time_order() {
+    let dir = tmpdir("size");
+    let out = dir.join("s.pcapng");
+    let target = 4_000_000u64;
+    let s = synth(
+        &out,
+        &[
+            "--scenario",
+            "xvmotion:hot",
+            "--size",
+            &target.to_string(),
+            "--format",
+            "pcapng",
+            "--noise",
+            "3",
+        ],
+    );
+    let len = std::fs::metadata(&out).unwrap().len();
+    assert_eq!(len, s["file_bytes"].as_u64().unwrap());
+    assert!(
+        len.abs_diff(target) < target / 50,
+        "{len} bytes for a target of {target}"
+    );
+    let mut r = CaptureReader::open(&Source::from_arg(out.to_str().unwrap())).unwrap();
+    let mut last = i64::MIN;
+    while let Some(f) = r.next_frame().unwrap() {
+        let ts = f.ts_ns.unwrap();
+        assert!(ts >= last, "capture out of order at {ts}");
+        last = ts;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
