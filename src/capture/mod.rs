@@ -296,12 +296,7 @@ impl CaptureReader {
         };
         if gz {
             let inner = Box::new(flate2::read::MultiGzDecoder::new(cursor));
-            Self::from_reader(
-                name.to_string(),
-                Window::new(inner),
-                Compression::Gzip,
-                None,
-            )
+            Self::from_reader(name.to_string(), Window::new(inner), Compression::Gzip, None)
         } else {
             Self::from_reader(
                 name.to_string(),
@@ -357,8 +352,7 @@ impl CaptureReader {
             },
         };
         let (state, stats) = if pcap::is_pcap_magic(magic) {
-            let (st, stats) =
-                pcap::PcapState::read_header(&mut win).map_err(|e| attach(&name, e))?;
+            let (st, stats) = pcap::PcapState::read_header(&mut win).map_err(|e| attach(&name, e))?;
             (State::Pcap(st), stats)
         } else if pcapng::is_pcapng_magic(magic) {
             let (st, stats) = pcapng::PcapngState::start(&mut win).map_err(|e| attach(&name, e))?;

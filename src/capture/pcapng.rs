@@ -215,11 +215,7 @@ impl PcapngState {
                             };
                         }
                         opt::IF_NAME => {
-                            name = Some(
-                                String::from_utf8_lossy(v)
-                                    .trim_end_matches('\0')
-                                    .to_string(),
-                            )
+                            name = Some(String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
                         }
                         opt::END => break,
                         _ => {}
