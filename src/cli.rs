@@ -173,7 +173,7 @@ pub struct SynthArgs {
     #[arg(long, value_enum, default_value = "pcap")]
     pub format: FormatArg,
     /// Background traffic (vCenter API, UDP 902 heartbeats, DNS, NTP, other VMs' NFS): 0 none,
-    /// each step adds about one event per 10 ms.
+    /// each level adds about 20 events per second.
     #[arg(long, value_name = "LEVEL", default_value_t = 0)]
     pub noise: u32,
     /// Link speed in Gbit/s: packet timestamps advance by wire size / rate.

@@ -147,7 +147,8 @@ impl PowerState {
 }
 
 /// A point in time, nanoseconds since the Unix epoch. JSON: an RFC 3339 string or epoch seconds
-/// (a number, possibly fractional); written as RFC 3339 with nine fractional digits.
+/// (a number, possibly fractional: a JSON number keeps about a microsecond of precision at current
+/// dates); written as RFC 3339 with nine fractional digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
@@ -172,7 +173,10 @@ impl<'de> Deserialize<'de> for Timestamp {
                 .map(Timestamp)
                 .ok_or_else(|| de::Error::custom(format!("epoch seconds {s} out of range"))),
             Raw::Num(f) if f.is_finite() && f.abs() < 9.2e9 => {
-                Ok(Timestamp((f * 1e9).round() as i64))
+                // Whole seconds and fraction apart: f * 1e9 alone would lose the nanoseconds.
+                let whole = f.trunc();
+                let frac = ((f - whole) * 1e9).round() as i64;
+                Ok(Timestamp(whole as i64 * 1_000_000_000 + frac))
             }
             Raw::Num(f) => Err(de::Error::custom(format!("epoch seconds {f} out of range"))),
             Raw::Text(t) => parse_rfc3339(&t)

@@ -1,8 +1,8 @@
 //! Background traffic that a real capture of a vSphere host also holds: vCenter heartbeats (UDP
 //! 902), vCenter API calls (TCP 443), DNS, NTP and another VM's NFS I/O.
 //!
-//! In: a noise level (events per 10 ms) and the emitter. Out: one small, well-formed exchange per
-//! event, attributed to no migration.
+//! In: a noise level (about 20 events per second per level) and the emitter. Out: one small,
+//! well-formed exchange per event, attributed to no migration.
 
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -25,9 +25,9 @@ pub struct Noise {
 }
 
 impl Noise {
-    /// Noise of `level` (1 = one event per ~10 ms).
+    /// Noise of `level` (each level adds about 20 events per second).
     pub fn new(level: u32) -> Noise {
-        let interval_ps = 10_000_000_000 / u64::from(level.max(1));
+        let interval_ps = 50_000_000_000 / u64::from(level.max(1));
         Noise {
             next_ps: interval_ps / 3,
             interval_ps,
@@ -140,7 +140,7 @@ fn ntp_message(reply: bool, secs: u64) -> [u8; 48] {
         m[2] = 6;
         m[3] = 0xec;
         m[12..16].copy_from_slice(&[10, 0, 10, 1]);
-        ts(&mut m, 16, secs - 60);
+        ts(&mut m, 16, secs.saturating_sub(60));
         ts(&mut m, 24, secs);
         ts(&mut m, 32, secs);
         ts(&mut m, 40, secs);

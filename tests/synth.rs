@@ -1,0 +1,632 @@
+//! Integration tests of `vmkflow synth`: runs the real binary, checks its captures with tshark
+//! (when installed) and with `vmkflow analyze`, and checks the label files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+use vmkflow::capture::{CaptureReader, Source};
+use vmkflow::labels::{
+    Host, Inventory, Migration, MigrationKind, Migrations, PowerState, Service, Timestamp, Vmknic,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vmkflow");
+/// Ports the generator uses as service ports.
+const SERVICE_PORTS: [u16; 6] = [8000, 902, 2049, 443, 53, 123];
+/// Small sizes keep the whole file fast in debug builds.
+const SMALL: [&str; 4] = ["--memory-mb", "1", "--disk-mb", "2"];
+
+fn tmpdir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "vmkflow-synth-it-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+/// Runs `vmkflow synth ARGS --out OUT --summary-json OUT.summary.json`; returns the summary.
+fn synth(out: &Path, args: &[&str]) -> Value {
+    let summary = format!("{}.summary.json", out.display());
+    let mut all: Vec<&str> = vec!["synth", "--quiet", "--out"];
+    let out_s = out.to_str().unwrap();
+    all.push(out_s);
+    all.extend_from_slice(&["--summary-json", &summary]);
+    all.extend_from_slice(args);
+    let o = run(&all);
+    assert!(
+        o.status.success(),
+        "synth {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap()
+}
+
+fn have_tshark() -> bool {
+    let ok = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping tshark checks: tshark is not on PATH");
+    }
+    ok
+}
+
+fn tshark(args: &[&str]) -> String {
+    let o = Command::new("tshark").args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "tshark {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// What tshark counts in a capture.
+#[derive(Debug, Default)]
+struct TsharkCounts {
+    packets: u64,
+    wire_bytes: u64,
+    tcp_payload: u64,
+    by_port: BTreeMap<(String, u16), u64>,
+}
+
+fn service_port(a: &str, b: &str) -> u16 {
+    let (a, b) = (a.parse::<u16>().unwrap(), b.parse::<u16>().unwrap());
+    if SERVICE_PORTS.contains(&a) { a } else { b }
+}
+
+fn tshark_counts(f: &str) -> TsharkCounts {
+    let out = tshark(&[
+        "-r",
+        f,
+        "-T",
+        "fields",
+        "-e",
+        "frame.len",
+        "-e",
+        "tcp.srcport",
+        "-e",
+        "tcp.dstport",
+        "-e",
+        "tcp.len",
+        "-e",
+        "udp.srcport",
+        "-e",
+        "udp.dstport",
+        "-e",
+        "udp.length",
+    ]);
+    let mut c = TsharkCounts::default();
+    for line in out.lines() {
+        let v: Vec<&str> = line.split('\t').collect();
+        c.packets += 1;
+        c.wire_bytes += v[0].parse::<u64>().unwrap();
+        if !v[3].is_empty() {
+            let len: u64 = v[3].parse().unwrap();
+            c.tcp_payload += len;
+            *c.by_port
+                .entry(("tcp".into(), service_port(v[1], v[2])))
+                .or_default() += len;
+        }
+        if v.len() > 6 && !v[6].is_empty() {
+            let len = v[6].parse::<u64>().unwrap() - 8;
+            *c.by_port
+                .entry(("udp".into(), service_port(v[4], v[5])))
+                .or_default() += len;
+        }
+    }
+    c
+}
+
+fn summary_by_port(s: &Value) -> BTreeMap<(String, u16), u64> {
+    let mut m = BTreeMap::new();
+    for p in s["payload"].as_array().unwrap() {
+        let key = (
+            p["proto"].as_str().unwrap().to_string(),
+            p["port"].as_u64().unwrap() as u16,
+        );
+        *m.entry(key).or_default() += p["bytes"].as_u64().unwrap();
+    }
+    m.retain(|_, v| *v > 0);
+    m
+}
+
+/// tshark finds no malformed packet, no warning, and the payload per port the generator
+/// reported; `vmkflow analyze` agrees with tshark.
+fn check(f: &Path, s: &Value) {
+    let f = f.to_str().unwrap();
+    let bad = tshark(&[
+        "-r",
+        f,
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-Y",
+        "_ws.malformed || _ws.expert.severity >= warning",
+    ]);
+    assert!(
+        bad.trim().is_empty(),
+        "{f}: tshark warnings:\n{}",
+        &bad[..bad.len().min(2000)]
+    );
+    let t = tshark_counts(f);
+    assert_eq!(t.packets, s["packets"].as_u64().unwrap(), "{f}: packets");
+    assert_eq!(
+        t.wire_bytes,
+        s["wire_bytes"].as_u64().unwrap(),
+        "{f}: wire bytes"
+    );
+    let mut tports = t.by_port.clone();
+    tports.retain(|_, v| *v > 0);
+    assert_eq!(tports, summary_by_port(s), "{f}: payload bytes per port");
+
+    let o = run(&["analyze", f, "--json", "-", "--quiet"]);
+    assert!(
+        o.status.success(),
+        "analyze {f}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &r["capture"];
+    assert_eq!(
+        c["packets"].as_u64(),
+        Some(t.packets),
+        "{f}: analyze packets"
+    );
+    assert_eq!(
+        c["wire_bytes"].as_u64(),
+        Some(t.wire_bytes),
+        "{f}: analyze wire bytes"
+    );
+    assert_eq!(
+        c["decode"]["tcp_payload_bytes"].as_u64(),
+        Some(t.tcp_payload),
+        "{f}: analyze TCP payload"
+    );
+}
+
+/// Generates and checks the cases on a few threads.
+fn check_cases(name: &str, cases: Vec<(String, Vec<String>)>) {
+    let tshark = have_tshark();
+    let dir = tmpdir(name);
+    let chunks: Vec<Vec<(String, Vec<String>)>> = {
+        let mut v = vec![Vec::new(), Vec::new(), Vec::new()];
+        for (i, c) in cases.into_iter().enumerate() {
+            v[i % 3].push(c);
+        }
+        v
+    };
+    std::thread::scope(|scope| {
+        for chunk in &chunks {
+            let dir = &dir;
+            scope.spawn(move || {
+                for (file, args) in chunk {
+                    let out = dir.join(file);
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let s = synth(&out, &args);
+                    if tshark {
+                        check(&out, &s);
+                    }
+                }
+            });
+        }
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn args(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_scenario_model_and_format_is_well_formed() {
+    let mut cases = Vec::new();
+    let formats = ["pcap", "pcap-ns", "pcapng"];
+    for model in ["vmware", "article"] {
+        for format in formats {
+            let mut a = args(&["--scenario", "all", "--model", model, "--format", format]);
+            a.extend(args(&SMALL));
+            a.extend(args(&["--noise", "1"]));
+            cases.push((format!("all-{model}.{format}"), a));
+        }
+        let kinds = ["vmotion", "storage-vmotion", "xvmotion"];
+        for (i, kind) in kinds.iter().enumerate() {
+            for (j, state) in ["hot", "cold"].iter().enumerate() {
+                let format = formats[(i * 2 + j) % 3];
+                let mut a = args(&["--scenario", &format!("{kind}:{state}"), "--model", model]);
+                a.extend(args(&[
+                    "--format",
+                    format,
+                    "--memory-mb",
+                    "1",
+                    "--disk-mb",
+                    "1",
+                ]));
+                cases.push((format!("{kind}-{state}-{model}.{format}"), a));
+            }
+        }
+    }
+    check_cases("matrix", cases);
+}
+
+#[test]
+fn variants_are_well_formed() {
+    let variants: [&[&str]; 10] = [
+        &["--ipv6"],
+        &["--vlan", "--noise", "2"],
+        &["--encap", "erspan2", "--vlan"],
+        &["--encap", "erspan3"],
+        &["--encap", "gre", "--ipv6"],
+        &["--snaplen", "96", "--noise", "2"],
+        // 54 bytes of mirror headers, 18 of Ethernet+802.1Q, 40 of IPv6: 96 would cut the TCP header.
+        &[
+            "--snaplen",
+            "128",
+            "--format",
+            "pcapng",
+            "--ipv6",
+            "--vlan",
+            "--encap",
+            "erspan3",
+        ],
+        &["--vsphere", "8.0", "--nfc-asymmetric", "--streams", "4"],
+        &[
+            "--no-provisioning",
+            "--model",
+            "article",
+            "--link-gbps",
+            "25",
+        ],
+        &[
+            "--model", "article", "--ipv6", "--format", "pcap-ns", "--noise", "1",
+        ],
+    ];
+    let cases = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut a = args(&["--scenario", "all"]);
+            a.extend(args(&SMALL));
+            a.extend(args(v));
+            (format!("variant{i}.pcap"), a)
+        })
+        .collect();
+    check_cases("variants", cases);
+}
+
+fn port_bytes(s: &Value, scenario: &str, port: u16) -> u64 {
+    s["payload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["scenario"] == scenario && p["port"] == port)
+        .map(|p| p["bytes"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn traffic_matches_the_model() {
+    let dir = tmpdir("model");
+    const MIB: u64 = 1 << 20;
+    let (mem, disk) = (2 * MIB, 3 * MIB);
+    let sizes = ["--memory-mb", "2", "--disk-mb", "3", "--scenario", "all"];
+    let mut a = sizes.to_vec();
+    a.extend_from_slice(&["--model", "vmware"]);
+    let v = synth(&dir.join("v.pcap"), &a);
+    let precopy = mem + mem / 4 + mem / 16 + mem / 64;
+    let vmotion = 1024 + 512 + 256 + precopy + mem / 256 + (128 << 10);
+    assert_eq!(port_bytes(&v, "vmotion:hot", 8000), vmotion);
+    assert_eq!(port_bytes(&v, "vmotion:hot", 902), 0);
+    assert_eq!(port_bytes(&v, "vmotion:cold", 902), 512 + 256 + 128 + MIB);
+    assert_eq!(port_bytes(&v, "storage-vmotion:hot", 902), 0);
+    assert_eq!(port_bytes(&v, "storage-vmotion:hot", 8000), 0);
+    let chunks = disk.div_ceil(256 << 10);
+    assert_eq!(
+        port_bytes(&v, "storage-vmotion:hot", 2049),
+        2 * disk + chunks * 360
+    );
+    assert_eq!(port_bytes(&v, "xvmotion:hot", 8000), vmotion + disk);
+    assert_eq!(
+        port_bytes(&v, "xvmotion:cold", 902),
+        512 + 256 + 128 + disk + MIB
+    );
+
+    let mut a = sizes.to_vec();
+    a.extend_from_slice(&["--model", "vmware", "--vsphere", "8.0"]);
+    let u = synth(&dir.join("u.pcap"), &a);
+    assert_eq!(port_bytes(&u, "xvmotion:cold", 902), 512 + 256 + 128);
+    assert_eq!(port_bytes(&u, "xvmotion:cold", 8000), disk + MIB);
+    let udt_src: Vec<&str> = u["payload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["scenario"] == "xvmotion:cold" && p["port"] == 8000 && p["bytes"] != 0)
+        .map(|p| p["src"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        udt_src,
+        ["esx01-vmk2"],
+        "UDT data leaves the provisioning vmk"
+    );
+
+    let mut a = sizes.to_vec();
+    a.extend_from_slice(&["--model", "article", "--no-provisioning"]);
+    let ar = synth(&dir.join("a.pcap"), &a);
+    assert_eq!(port_bytes(&ar, "vmotion:hot", 8000), 4096 + 1024);
+    assert_eq!(
+        port_bytes(&ar, "storage-vmotion:hot", 902),
+        512 + 256 + 128 + disk
+    );
+    assert_eq!(port_bytes(&ar, "xvmotion:hot", 8000), mem);
+    assert_eq!(port_bytes(&ar, "xvmotion:hot", 902), 512 + 256 + 128 + disk);
+    let nfc_src: Vec<&str> = ar["payload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["port"] == 902 && p["bytes"] != 0 && p["scenario"] != "noise")
+        .map(|p| p["src"].as_str().unwrap())
+        .collect();
+    assert!(nfc_src.iter().all(|s| s.ends_with("-vmk0")), "{nfc_src:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let dir = tmpdir("seed");
+    let base = [
+        "--scenario",
+        "all",
+        "--memory-mb",
+        "1",
+        "--disk-mb",
+        "1",
+        "--noise",
+        "2",
+    ];
+    let files = |name: &str| {
+        let p = dir.join(name);
+        [
+            std::fs::read(&p).unwrap(),
+            std::fs::read(format!("{}.inventory.json", p.display())).unwrap(),
+            std::fs::read(format!("{}.migrations.json", p.display())).unwrap(),
+        ]
+    };
+    let mut a = base.to_vec();
+    a.extend_from_slice(&["--seed", "7", "--format", "pcapng"]);
+    synth(&dir.join("a"), &a);
+    synth(&dir.join("b"), &a);
+    assert!(files("a") == files("b"), "same seed, different bytes");
+    let mut c = base.to_vec();
+    c.extend_from_slice(&["--seed", "8", "--format", "pcapng"]);
+    synth(&dir.join("c"), &c);
+    assert!(
+        files("a")[0] != files("c")[0],
+        "different seeds, same capture"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn labels_enclose_each_migration_and_the_capture_is_ordered() {
+    let dir = tmpdir("windows");
+    let out = dir.join("w.pcapng");
+    let s = synth(
+        &out,
+        &[
+            "--scenario",
+            "all",
+            "--memory-mb",
+            "1",
+            "--disk-mb",
+            "1",
+            "--format",
+            "pcapng",
+        ],
+    );
+    let m = Migrations::load(Path::new(s["migrations_file"].as_str().unwrap())).unwrap();
+    assert_eq!(m.migrations.len(), 6);
+    let inv = Inventory::load(Path::new(s["inventory"].as_str().unwrap())).unwrap();
+    assert_eq!(inv.hosts.len(), 2);
+    assert_eq!(inv.hosts[0].vmknics[2].services, [Service::Provisioning]);
+    let mut r = CaptureReader::open(&Source::from_arg(out.to_str().unwrap())).unwrap();
+    let mut last = i64::MIN;
+    let mut per = vec![0u64; 6];
+    let mut firsts = vec![None; 6];
+    while let Some(f) = r.next_frame().unwrap() {
+        let ts = f.ts_ns.unwrap();
+        assert!(ts >= last, "capture out of order");
+        last = ts;
+        // Without noise every packet belongs to exactly one migration.
+        let i = m
+            .migrations
+            .iter()
+            .position(|mg| mg.start.0 <= ts && ts <= mg.end.0)
+            .unwrap_or_else(|| panic!("packet at {ts} outside every migration"));
+        per[i] += 1;
+        firsts[i].get_or_insert(ts);
+    }
+    assert!(per.iter().all(|&n| n > 0), "{per:?}");
+    for (mg, first) in m.migrations.iter().zip(&firsts) {
+        assert_eq!(
+            first.map(|t| t / 1000 * 1000),
+            Some(mg.start.0),
+            "{}",
+            mg.id
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn labels_round_trip() {
+    let dir = tmpdir("labels");
+    let inv = Inventory {
+        hosts: vec![Host {
+            name: "esx01".into(),
+            vmknics: vec![Vmknic {
+                name: "vmk1".into(),
+                ip: vec!["10.0.20.11/24".into(), "fd00:20::11/64".into()],
+                vlan: Some(20),
+                mac: Some("00:50:56:61:00:01".into()),
+                services: vec![Service::Vmotion, Service::VsphereReplicationNfc],
+            }],
+        }],
+    };
+    let p = dir.join("i.json");
+    inv.save(&p).unwrap();
+    assert_eq!(Inventory::load(&p).unwrap(), inv);
+
+    let m = Migrations {
+        migrations: vec![Migration {
+            id: "m1".into(),
+            vm: Some("web01".into()),
+            kind: MigrationKind::Xvmotion,
+            state: PowerState::Hot,
+            start: Timestamp(1_772_445_600_000_000_001),
+            end: Timestamp(1_772_445_601_500_000_000),
+            source_host: Some("esx01".into()),
+            dest_host: Some("esx02".into()),
+            memory_mb: Some(4096),
+            disk_mb: Some(40960),
+            vsphere_version: Some("8.0".into()),
+        }],
+    };
+    let p = dir.join("m.json");
+    m.save(&p).unwrap();
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        text.contains("\"2026-03-02T10:00:00.000000001Z\""),
+        "{text}"
+    );
+    assert_eq!(Migrations::load(&p).unwrap(), m);
+
+    let p = dir.join("epoch.json");
+    std::fs::write(
+        &p,
+        r#"{"migrations":[{"id":"m1","kind":"vmotion","state":"cold","start":1772445600.25,"end":1772445601}]}"#,
+    )
+    .unwrap();
+    let e = Migrations::load(&p).unwrap();
+    assert_eq!(e.migrations[0].start.0, 1_772_445_600_250_000_000);
+    assert_eq!(e.migrations[0].end.0, 1_772_445_601_000_000_000);
+    assert_eq!(e.migrations[0].vm, None);
+
+    std::fs::write(&p, r#"{"migrations":[{"id":"m1"}]}"#).unwrap();
+    let err = Migrations::load(&p).unwrap_err().to_string();
+    assert!(err.contains("epoch.json") && err.contains("kind"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_options_are_refused_with_a_reason() {
+    let dir = tmpdir("bad");
+    let out = dir.join("x.pcap");
+    let out = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--scenario", "teleport:hot"], "teleport"),
+        (vec!["--scenario", "vmotion:warm"], "warm"),
+        (
+            vec!["--scenario", "vmotion:hot", "--streams", "0"],
+            "--streams",
+        ),
+        (
+            vec!["--scenario", "vmotion:hot", "--snaplen", "10"],
+            "--snaplen",
+        ),
+        (
+            vec!["--scenario", "vmotion:hot", "--vsphere", "eight"],
+            "--vsphere",
+        ),
+        (
+            vec!["--scenario", "vmotion:hot", "--link-gbps", "0"],
+            "--link-gbps",
+        ),
+    ] {
+        let mut a = vec!["synth", "--out", out];
+        a.extend(args);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{a:?}: {err}");
+    }
+    let o = run(&[
+        "synth",
+        "--scenario",
+        "all",
+        "--out",
+        "/nonexistent-dir/x.pcap",
+    ]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent-dir/x.pcap"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn prints_a_one_line_summary() {
+    let dir = tmpdir("line");
+    let out = dir.join("one.pcap");
+    let o = run(&[
+        "synth",
+        "--scenario",
+        "vmotion:cold",
+        "--out",
+        out.to_str().unwrap(),
+        "--disk-mb",
+        "1",
+    ]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("one.pcap.inventory.json") && text.contains("packets"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn size_option_reaches_the_target_and_noise_keeps_time_order() {
+    let dir = tmpdir("size");
+    let out = dir.join("s.pcapng");
+    let target = 4_000_000u64;
+    let s = synth(
+        &out,
+        &[
+            "--scenario",
+            "xvmotion:hot",
+            "--size",
+            &target.to_string(),
+            "--format",
+            "pcapng",
+            "--noise",
+            "3",
+        ],
+    );
+    let len = std::fs::metadata(&out).unwrap().len();
+    assert_eq!(len, s["file_bytes"].as_u64().unwrap());
+    assert!(
+        len.abs_diff(target) < target / 50,
+        "{len} bytes for a target of {target}"
+    );
+    let mut r = CaptureReader::open(&Source::from_arg(out.to_str().unwrap())).unwrap();
+    let mut last = i64::MIN;
+    while let Some(f) = r.next_frame().unwrap() {
+        let ts = f.ts_ns.unwrap();
+        assert!(ts >= last, "capture out of order at {ts}");
+        last = ts;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
