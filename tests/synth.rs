@@ -338,6 +338,11 @@ fn traffic_matches_the_model() {
         port_bytes(&v, "storage-vmotion:hot", 2049),
         2 * disk + chunks * 360
     );
+    assert_eq!(port_bytes(&v, "storage-vmotion:cold", 902), 0);
+    assert_eq!(
+        port_bytes(&v, "storage-vmotion:cold", 2049),
+        2 * disk + chunks * 360
+    );
     assert_eq!(port_bytes(&v, "xvmotion:hot", 8000), vmotion + disk);
     assert_eq!(
         port_bytes(&v, "xvmotion:cold", 902),

@@ -90,7 +90,7 @@ pub fn migration<W: Write>(
     let (src, dst) = (0usize, 1usize);
     let mac = vm_mac(index);
     let hosts = match (p.model, kind, state) {
-        (Model::Vmware, StorageVmotion, Hot) => (src, src),
+        (Model::Vmware, StorageVmotion, _) => (src, src),
         _ => (src, dst),
     };
     let both = [hosts.0, hosts.1];
@@ -110,7 +110,9 @@ pub fn migration<W: Write>(
             vmotion(em, p, src, dst, p.memory_bytes, p.disk_bytes)?;
             rarp(em, dst, mac)?;
         }
-        (Model::Vmware, StorageVmotion, Hot) => nfs_copy(em, src, p.disk_bytes)?,
+        // Hot or cold, the VM stays on its host: the host's data mover copies through its
+        // storage paths, no host-to-host copy.
+        (Model::Vmware, StorageVmotion, _) => nfs_copy(em, src, p.disk_bytes)?,
         (Model::Vmware, Vmotion, Cold) => nfc_copy(em, p, src, dst, CONFIG_FILES_BYTES, p.udt)?,
         (Model::Vmware, _, Cold) => {
             nfc_copy(em, p, src, dst, p.disk_bytes + CONFIG_FILES_BYTES, p.udt)?
