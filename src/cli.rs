@@ -304,12 +304,19 @@ impl AnalyzeArgs {
             (None, true) => None,
         };
         if let Some(p) = inv_path {
-            let inv = Inventory::load(&p).map_err(|e| usage(format!("inventory {e}")))?;
             let name = p.display().to_string();
-            options.inventory = Some(
+            let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            options.inventory = Some(if is_csv {
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| usage(format!("inventory {name}: {e}")))?;
+                let vmks = vmkflow::classify::powercli::parse(&text)
+                    .map_err(|e| usage(format!("inventory {name}: {e}")))?;
+                VmkInventory::new(vmks, InventorySource::PowerCliCsv(name.clone()))
+            } else {
+                let inv = Inventory::load(&p).map_err(|e| usage(format!("inventory {e}")))?;
                 VmkInventory::from_labels(&inv, InventorySource::File(name.clone()))
-                    .map_err(|e| usage(format!("inventory {name}: {e}")))?,
-            );
+                    .map_err(|e| usage(format!("inventory {name}: {e}")))?
+            });
             if self.inventory.is_none() {
                 notes.push(format!("using the inventory beside the capture: {name}"));
             }

@@ -12,5 +12,11 @@ mod bad_input;
 mod cli;
 #[path = "it/corpus.rs"]
 mod corpus;
+#[path = "it/flows.rs"]
+mod flows;
 #[path = "it/netns.rs"]
 mod netns;
+#[path = "it/synth.rs"]
+mod synth;
+#[path = "it/verify.rs"]
+mod verify;

@@ -135,9 +135,9 @@ pub struct Vmk {
     pub services: Vec<Service>,
 }
 
-/// Where an inventory came from.
+/// Where an inventory came from. JSON: `{"kind": "file", "path": "…"}`, `{"kind": "inferred"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", tag = "kind", content = "path")]
 pub enum InventorySource {
     /// An inventory JSON file given with `--inventory` or found beside the capture.
     File(String),

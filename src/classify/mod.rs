@@ -10,6 +10,7 @@
 pub mod infer;
 pub mod inventory;
 pub mod ports;
+pub mod powercli;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

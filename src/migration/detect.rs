@@ -1,8 +1,8 @@
 //! Migration sessions found without labels: bursts of bulk data between vmks.
 //!
 //! In: the located conversations and the timeline. Out: one unlabelled [`MigrationReport`] per
-//! session, with the kinds it looks like and the claim set rows its numbers confirm, but no
-//! verdicts (a label is the ground truth a verdict needs).
+//! session, with the kinds it looks like and the claim set rows of those kinds its numbers do not
+//! contradict, but no verdicts (a label is the ground truth a verdict needs).
 //!
 //! A session is a run of 1 ms bins holding at least [`MIN_SESSION_BYTES`] of data-class bytes in
 //! conversations with a vmk at one end, split where no such byte flows for [`SESSION_GAP_NS`].
@@ -66,7 +66,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv], sets: &[ClaimSet]) -> Vec<
                     .rows
                     .iter()
                     .filter(|r| looks.iter().any(|k| k.kind == r.kind && k.state == r.state))
-                    .filter(|r| evaluate_row(set, r, &ev).verdict == Verdict::Confirmed)
+                    .filter(|r| evaluate_row(set, r, &ev).verdict != Verdict::Contradicted)
                     .map(|r| r.row)
                     .collect();
                 consistent.insert(set.name.clone(), rows);

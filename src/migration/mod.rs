@@ -3,8 +3,8 @@
 //!
 //! In: the [`Timeline`] of the whole capture, the inventory, the migration labels and the claim
 //! sets. Out: one [`MigrationReport`] per migration: payload bytes by network and by class in its
-//! window, on flows with an endpoint on its source or destination host (all flows when the label
-//! names no host), its phases (see [`phases`]), and for labelled migrations a verdict per claim set
+//! window, on flows with an endpoint on its source or destination host, or with no vmk at either
+//! end (all flows when the label names no host), its phases (see [`phases`]), and for labelled migrations a verdict per claim set
 //! row of its kind.
 
 pub mod detect;
@@ -193,7 +193,8 @@ pub struct MigrationReport {
     pub switchover: Option<Switchover>,
     /// One verdict per claim set row of this kind and state (labelled migrations).
     pub verdicts: Vec<RowVerdict>,
-    /// For detected sessions: rows whose claims the traffic confirms, per claim set.
+    /// For detected sessions: rows of the kinds it looks like that no claim contradicts, per
+    /// claim set.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub consistent_rows: BTreeMap<String, Vec<u32>>,
 }
@@ -254,7 +255,11 @@ impl<'a> Scope<'a> {
         let convs = located
             .iter()
             .filter(|c| {
-                hosts.is_empty() || c.hosts.iter().flatten().any(|h| hosts.contains(h.as_str()))
+                // Flows between addresses that are no vmk may belong to these hosts: keep them,
+                // so that a migration whose data runs there is seen as unattributed.
+                hosts.is_empty()
+                    || c.unknown
+                    || c.hosts.iter().flatten().any(|h| hosts.contains(h.as_str()))
             })
             .collect();
         Scope {

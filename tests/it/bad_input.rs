@@ -158,9 +158,7 @@ fn corrupt_pcap_caplen_is_fatal_with_partial_report() {
         "stderr should name offset {field}: {}",
         r.stderr
     );
-    let j: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("partial report written"))
-            .expect("partial report is JSON");
+    let j: serde_json::Value = crate::util::read_report(&json);
     let c = &j["capture"];
     assert_eq!(c["error"]["offset"], field as u64);
     assert!(
@@ -198,9 +196,7 @@ fn corrupt_pcapng_block_length_is_fatal_with_partial_report() {
         "stderr should name offset {field}: {}",
         r.stderr
     );
-    let j: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("partial report written"))
-            .expect("partial report is JSON");
+    let j: serde_json::Value = crate::util::read_report(&json);
     assert_eq!(j["capture"]["error"]["offset"], field as u64);
     assert_eq!(j["capture"]["packets"], 2);
 }

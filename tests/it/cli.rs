@@ -121,7 +121,7 @@ fn summary_goes_to_stdout_and_json_to_file() {
         serde_json::from_slice::<Value>(&r.stdout).is_err(),
         "summary is not JSON"
     );
-    let j: Value = serde_json::from_slice(&std::fs::read(&json).expect("report")).expect("JSON");
+    let j: Value = crate::util::read_report(&json);
     assert_eq!(j["capture"]["packets"], 5);
 }
 

@@ -300,6 +300,14 @@ fn u64s(v: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Seconds since the epoch, with the fraction.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 #[test]
 fn namespace_captures_match_tshark_and_applications() {
     if let Some(why) = missing_prerequisite() {
@@ -340,6 +348,7 @@ fn namespace_captures_match_tshark_and_applications() {
     let mut ready = String::new();
     server_out.read_line(&mut ready).expect("server stdout");
     assert_eq!(ready.trim(), "ready", "server did not start");
+    let window_start = epoch_now();
     let client = Command::new("ip")
         .args(["netns", "exec", &ns.a, "python3"])
         .arg(&script)
@@ -352,6 +361,7 @@ fn namespace_captures_match_tshark_and_applications() {
         "client: {}",
         String::from_utf8_lossy(&client.stderr)
     );
+    let window_end = epoch_now();
     let mut rest = Vec::new();
     server_out.read_to_end(&mut rest).expect("server stdout");
     let status = server.wait().expect("server");
@@ -479,6 +489,66 @@ fn namespace_captures_match_tshark_and_applications() {
             assert_eq!(
                 payload_per_stream, expected_streams,
                 "{what}: per-connection payload"
+            );
+            // The report's flows: one per connection, payload per direction as the applications
+            // sent it.
+            let mut flows: Vec<(u64, u64)> = report["flows"]
+                .as_array()
+                .expect("flows")
+                .iter()
+                .filter(|f| f["protocol"] == "tcp")
+                .map(|f| {
+                    (
+                        f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0),
+                        f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect();
+            flows.sort();
+            let mut want = expected_streams.clone();
+            want.sort();
+            assert_eq!(flows, want, "{what}: flows vs applications");
+            // Labelled with the window the applications ran in, the migration's breakdowns
+            // hold exactly the bytes they sent.
+            let labels = dir.path().join(format!("{name}.labels.json"));
+            std::fs::write(
+                &labels,
+                format!(
+                    r#"{{"migrations":[{{"id":"run","kind":"vmotion","state":"hot","start":{window_start},"end":{window_end}}}]}}"#
+                ),
+            )
+            .expect("labels");
+            let r = crate::util::run(&[
+                "analyze",
+                file.to_str().expect("path"),
+                "--migrations",
+                labels.to_str().expect("path"),
+                "--port",
+                &format!("{PORT}/tcp=vmotion"),
+                "--port",
+                &format!("{PORT}/udp=nfs"),
+                "--json",
+                "-",
+                "-q",
+            ]);
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            let m = &r.json()["migrations"][0];
+            assert_eq!(
+                m["payload_bytes"],
+                app_tcp + app_udp,
+                "{what}: window bytes"
+            );
+            assert_eq!(
+                m["payload_bytes_by_class"]["vmotion"], app_tcp,
+                "{what}: vMotion-class bytes"
+            );
+            assert_eq!(
+                m["payload_bytes_by_class"]["nfs"], app_udp,
+                "{what}: NFS-class bytes"
+            );
+            assert_eq!(
+                m["payload_bytes_by_network"]["vmotion"], app_tcp,
+                "{what}: bytes on the inferred vMotion network"
             );
         } else {
             eprintln!(

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
@@ -28,16 +29,48 @@ impl Run {
         }
     }
 
-    /// Standard output parsed as one JSON document.
+    /// Standard output parsed as one JSON document; a report is checked against the schema.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
+        let v: Value = serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}): {}\nstderr: {}",
                 String::from_utf8_lossy(&self.stdout),
                 self.stderr
             )
-        })
+        });
+        if v.get("schema_version").is_some() {
+            assert_report_schema(&v);
+        }
+        v
     }
+}
+
+/// Asserts that a report is valid against `schema/report.schema.json`, naming every violation.
+pub fn assert_report_schema(report: &Value) {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let v = VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+        let schema: Value = serde_json::from_slice(&std::fs::read(&path).expect("schema file"))
+            .expect("schema JSON");
+        jsonschema::validator_for(&schema).expect("schema compiles")
+    });
+    let errors: Vec<String> = v
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report violates the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Reads a report file written with `--json FILE` and checks it against the schema.
+pub fn read_report(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: Value = serde_json::from_slice(&bytes).expect("report is JSON");
+    assert_report_schema(&v);
+    v
 }
 
 /// Runs `vmkflow` with `args` and no standard input.

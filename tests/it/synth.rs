@@ -180,6 +180,7 @@ fn check(f: &Path, s: &Value) {
         String::from_utf8_lossy(&o.stderr)
     );
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    crate::util::assert_report_schema(&r);
     let c = &r["capture"];
     assert_eq!(
         c["packets"].as_u64(),

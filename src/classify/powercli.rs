@@ -1,0 +1,168 @@
+//! Inventory from a PowerCLI CSV export:
+//! `Get-VMHostNetworkAdapter -VMKernel | Export-Csv vmks.csv -NoTypeInformation`.
+//!
+//! In: the CSV text. Out: [`Vmk`]s. Columns are found by name in the header (case-insensitive,
+//! any order; a leading `#TYPE` line from Windows PowerShell is skipped):
+//! `VMHost` (host), `Name` or `DeviceName` (vmk), `IP`, `SubnetMask`, `Mac`, and the service
+//! flags of PowerCLI's VMkernel adapter object, `True`/`False`: `ManagementTrafficEnabled`,
+//! `VMotionEnabled`, `FaultToleranceLoggingEnabled`, `VsanTrafficEnabled`, and where a PowerCLI
+//! version exports them `VSphereProvisioningEnabled` (or `ProvisioningEnabled`),
+//! `VSphereReplicationEnabled`, `VSphereReplicationNFCEnabled`, `VSphereBackupNFCEnabled`.
+//! VLANs are not in this export (they belong to the port group); the VLAN stays unknown.
+
+use super::inventory::{Service, Vmk, parse_mac};
+
+/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
+fn fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            (c, _) => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Prefix length of a dotted IPv4 mask (`255.255.255.0` → 24), when it is contiguous.
+fn mask_prefix(mask: &str) -> Option<u8> {
+    let m: std::net::Ipv4Addr = mask.trim().parse().ok()?;
+    let bits = u32::from(m);
+    let ones = bits.leading_ones();
+    (bits.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
+}
+
+/// The service flag columns and the service each enables.
+const FLAGS: &[(&str, Service)] = &[
+    ("managementtrafficenabled", Service::Management),
+    ("vmotionenabled", Service::Vmotion),
+    ("vsphereprovisioningenabled", Service::Provisioning),
+    ("provisioningenabled", Service::Provisioning),
+    ("faulttoleranceloggingenabled", Service::Ft),
+    ("vspherereplicationenabled", Service::VsphereReplication),
+    (
+        "vspherereplicationnfcenabled",
+        Service::VsphereReplicationNfc,
+    ),
+    ("vsantrafficenabled", Service::Vsan),
+    ("vspherebackupnfcenabled", Service::BackupNfc),
+];
+
+/// Parses the export; the error names the line and what is missing or wrong.
+pub fn parse(text: &str) -> Result<Vec<Vmk>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_start_matches('\u{feff}')))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with("#TYPE"));
+    let (_, header) = lines.next().ok_or("no header line")?;
+    let cols: Vec<String> = fields(header)
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| cols.iter().position(|c| c == name);
+    let host_c = col("vmhost").ok_or("no VMHost column")?;
+    let name_c = col("name")
+        .or_else(|| col("devicename"))
+        .ok_or("no Name or DeviceName column")?;
+    let ip_c = col("ip").ok_or("no IP column")?;
+    let mask_c = col("subnetmask");
+    let mac_c = col("mac");
+    let flag_cols: Vec<(usize, Service)> = FLAGS
+        .iter()
+        .filter_map(|(n, s)| col(n).map(|i| (i, *s)))
+        .collect();
+    let mut vmks = Vec::new();
+    for (lineno, line) in lines {
+        let f = fields(line);
+        let get = |i: usize| f.get(i).map(|s| s.trim()).unwrap_or("");
+        let host = get(host_c);
+        let name = get(name_c);
+        if host.is_empty() || name.is_empty() {
+            return Err(format!("line {lineno}: empty VMHost or Name"));
+        }
+        let ip = get(ip_c);
+        let mut addrs = Vec::new();
+        if !ip.is_empty() {
+            let addr = ip
+                .parse()
+                .map_err(|_| format!("line {lineno}: IP `{ip}` is not an address"))?;
+            let prefix = match mask_c.map(get).filter(|m| !m.is_empty()) {
+                Some(m) => mask_prefix(m)
+                    .ok_or_else(|| format!("line {lineno}: SubnetMask `{m}` is not a mask"))?,
+                None => 32,
+            };
+            addrs.push((addr, prefix));
+        }
+        let mac = match mac_c.map(get).filter(|m| !m.is_empty()) {
+            Some(m) => {
+                Some(parse_mac(m).ok_or_else(|| format!("line {lineno}: Mac `{m}` is not a MAC"))?)
+            }
+            None => None,
+        };
+        let mut services: Vec<Service> = flag_cols
+            .iter()
+            .filter(|(i, _)| get(*i).eq_ignore_ascii_case("true"))
+            .map(|(_, s)| *s)
+            .collect();
+        services.sort();
+        services.dedup();
+        vmks.push(Vmk {
+            host: host.to_string(),
+            name: name.to_string(),
+            addrs,
+            vlan: None,
+            mac,
+            services,
+        });
+    }
+    Ok(vmks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_with_type_line_quotes_and_flags() {
+        let csv = "#TYPE VMware.VimAutomation.ViCore.Impl.V1.Host.Networking.Nic.HostVMKernelVirtualNicImpl\n\
+\"VMotionEnabled\",\"FaultToleranceLoggingEnabled\",\"ManagementTrafficEnabled\",\"IP\",\"SubnetMask\",\"Mac\",\"PortGroupName\",\"VMHost\",\"Name\"\n\
+\"False\",\"False\",\"True\",\"10.0.10.11\",\"255.255.255.0\",\"00:50:56:61:00:00\",\"Management Network\",\"esx01.lab\",\"vmk0\"\n\
+\"True\",\"False\",\"False\",\"10.0.20.11\",\"255.255.255.0\",\"00:50:56:61:00:01\",\"vMotion, \"\"fast\"\"\",\"esx01.lab\",\"vmk1\"\n\
+\"False\",\"False\",\"False\",\"10.0.40.11\",\"255.255.0.0\",\"\",\"NFS\",\"esx01.lab\",\"vmk3\"\n";
+        let v = parse(csv).unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].host, "esx01.lab");
+        assert_eq!(v[0].name, "vmk0");
+        assert_eq!(v[0].services, vec![Service::Management]);
+        assert_eq!(v[0].addrs, vec![("10.0.10.11".parse().unwrap(), 24)]);
+        assert_eq!(v[1].services, vec![Service::Vmotion]);
+        assert_eq!(v[1].mac, Some([0, 0x50, 0x56, 0x61, 0, 1]));
+        assert_eq!(v[2].services, vec![]);
+        assert_eq!(v[2].addrs[0].1, 16);
+        assert_eq!(v[2].mac, None);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(parse("").unwrap_err(), "no header line");
+        assert!(
+            parse("Name,IP\nvmk0,1.2.3.4")
+                .unwrap_err()
+                .contains("VMHost")
+        );
+        let e = parse("VMHost,Name,IP,SubnetMask\nh,vmk0,1.2.3.4,255.0.255.0").unwrap_err();
+        assert!(e.starts_with("line 2:") && e.contains("SubnetMask"), "{e}");
+        let e = parse("VMHost,Name,IP\nh,vmk0,1.2.3.999").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("1.2.3.999"), "{e}");
+    }
+}

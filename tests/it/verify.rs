@@ -1,0 +1,330 @@
+//! Migrations, phases and verdicts on synthetic captures of both behaviour models.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{TempDir, run};
+
+fn synth(out: &Path, args: &[&str]) {
+    let mut all = vec!["synth", "-q", "--out", out.to_str().expect("path")];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "synth {args:?}: {}", r.stderr);
+}
+
+fn analyze(path: &Path, extra: &[&str]) -> Value {
+    let mut all = vec!["analyze", path.to_str().expect("path")];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(&["--json", "-", "-q"]);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "analyze {extra:?}: {}", r.stderr);
+    r.json()
+}
+
+/// Row number → verdict of one claim set in the verification section.
+fn rows(report: &Value, set: &str) -> BTreeMap<u64, String> {
+    report["verification"]
+        .as_array()
+        .expect("verification")
+        .iter()
+        .find(|s| s["claim_set"] == set)
+        .unwrap_or_else(|| panic!("claim set {set} missing"))["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().expect("row"),
+                r["verdict"].as_str().expect("verdict").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn expect_rows(got: &BTreeMap<u64, String>, want: [&str; 6], what: &str) {
+    let want: BTreeMap<u64, String> = (1..=6).zip(want.iter().map(|s| s.to_string())).collect();
+    assert_eq!(got, &want, "{what}");
+}
+
+const SIZES: [&str; 4] = ["--memory-mb", "4", "--disk-mb", "6"];
+
+#[test]
+fn both_models_every_kind_and_variant() {
+    let dir = TempDir::new("verify-models");
+    let variants: [(&str, &[&str]); 6] = [
+        ("plain.pcap", &[]),
+        ("ipv6.pcap", &["--ipv6"]),
+        ("vlan.pcapng", &["--vlan", "--format", "pcapng"]),
+        ("erspan.pcap", &["--encap", "erspan3"]),
+        ("header.pcap", &["--snaplen", "96", "--format", "pcap-ns"]),
+        (
+            "noise.pcapng",
+            &["--noise", "1", "--format", "pcapng", "--encap", "erspan2"],
+        ),
+    ];
+    for (name, extra) in variants {
+        for model in ["vmware", "article"] {
+            // Other VMs' storage I/O (noise) outweighs the article model's few KiB of
+            // "ownership": its hot vMotion row is then rightly not confirmed. Noise is checked
+            // with the vmware model only.
+            if model == "article" && name.starts_with("noise") {
+                continue;
+            }
+            let out = dir.path().join(format!("{model}-{name}"));
+            let mut args = vec!["--scenario", "all", "--model", model];
+            args.extend_from_slice(&SIZES);
+            args.extend_from_slice(extra);
+            synth(&out, &args);
+            let r = analyze(&out, &[]);
+            let what = format!("{model} {name}");
+            let migrations = r["migrations"].as_array().expect("migrations");
+            assert_eq!(migrations.len(), 6, "{what}");
+            assert!(migrations.iter().all(|m| m["labelled"] == true), "{what}");
+            if model == "article" {
+                expect_rows(&rows(&r, "article"), ["confirmed"; 6], &what);
+            } else {
+                expect_rows(
+                    &rows(&r, "article"),
+                    [
+                        "contradicted",
+                        "confirmed",
+                        "contradicted",
+                        "contradicted",
+                        "contradicted",
+                        "confirmed",
+                    ],
+                    &what,
+                );
+                expect_rows(&rows(&r, "vmware-docs"), ["confirmed"; 6], &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn udt_cold_xvmotion_keeps_the_vmotion_network_unused() {
+    let dir = TempDir::new("verify-udt");
+    let out = dir.path().join("udt.pcap");
+    let mut args = vec!["--scenario", "xvmotion:cold", "--vsphere", "8.0"];
+    args.extend_from_slice(&SIZES);
+    synth(&out, &args);
+    let r = analyze(&out, &[]);
+    let m = &r["migrations"][0];
+    assert_eq!(m["vsphere_version"], "8.0");
+    // The data moves with the vMotion protocol, over the provisioning vmks.
+    let class = &m["payload_bytes_by_class"];
+    assert!(class["vmotion"].as_u64().unwrap_or(0) > 6 << 20, "{class}");
+    assert!(m["payload_bytes_by_network"].get("vmotion").is_none());
+    assert_eq!(rows(&r, "article")[&6], "confirmed");
+    assert_eq!(rows(&r, "vmware-docs")[&6], "confirmed");
+    let v = m["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["claim_set"] == "vmware-docs")
+        .expect("vmware-docs verdict");
+    let kinds: Vec<(&str, &str)> = v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| {
+            (
+                c["claim"]["type"].as_str().unwrap_or(""),
+                c["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("class_share", "confirmed")), "{kinds:?}");
+    assert!(
+        kinds.contains(&("class_share", "not_applicable")),
+        "{kinds:?}"
+    );
+    // Unobserved rows say so.
+    assert_eq!(rows(&r, "article")[&1], "not_observed");
+}
+
+#[test]
+fn phases_and_switchover_of_a_hot_vmotion() {
+    let dir = TempDir::new("verify-phases");
+    let out = dir.path().join("hot.pcap");
+    let mut args = vec!["--scenario", "vmotion:hot", "--streams", "3"];
+    args.extend_from_slice(&SIZES);
+    synth(&out, &args);
+    let r = analyze(&out, &[]);
+    let m = &r["migrations"][0];
+    let phases = m["phases"].as_array().expect("phases");
+    let names: Vec<&str> = phases
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["setup", "transfer", "switchover", "cleanup"]);
+    // Contiguous, in order, and together they hold every byte of the window.
+    for w in phases.windows(2) {
+        assert_eq!(w[0]["end"], w[1]["start"]);
+    }
+    assert_eq!(phases[0]["start"], m["start"]);
+    let sum: u64 = phases
+        .iter()
+        .map(|p| p["payload_bytes"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(sum, m["payload_bytes"].as_u64().expect("payload"));
+    assert_eq!(phases[0]["data_bytes"], 0, "setup is control only");
+    assert!(
+        phases[0]["payload_bytes_by_class"]["vsphere_api"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+    assert_eq!(
+        phases[1]["active_data_classes"],
+        serde_json::json!(["vmotion"])
+    );
+    let rarp = &m["switchover"]["rarp"];
+    assert_eq!(rarp["mac"], "00:50:56:aa:bb:01");
+    assert!(rarp["frames"].as_u64().unwrap_or(0) >= 1);
+    assert!(rarp["after_last_vmotion_byte_s"].as_f64().unwrap_or(9.0) < 1.0);
+    assert_eq!(phases[2]["end"], rarp["ts"], "switchover ends at the RARP");
+}
+
+#[test]
+fn inconclusive_for_almost_no_data_and_for_unknown_addresses() {
+    let dir = TempDir::new("verify-inconclusive");
+    let out = dir.path().join("c.pcap");
+    let mut args = vec!["--scenario", "all", "--no-provisioning"];
+    args.extend_from_slice(&SIZES);
+    synth(&out, &args);
+    let labels: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("c.pcap.migrations.json")).expect("labels"),
+    )
+    .expect("JSON");
+    let ms = labels["migrations"].as_array().expect("migrations");
+    // A window in the quiet gap between the first two migrations: almost no data.
+    let quiet = serde_json::json!({"migrations": [{
+        "id": "quiet", "kind": "vmotion", "state": "hot",
+        "start": ms[0]["end"], "end": ms[1]["start"], "memory_mb": 4
+    }]});
+    let quiet_path = dir.write("quiet.json", quiet.to_string().as_bytes());
+    let r = analyze(&out, &["--migrations", quiet_path.to_str().expect("p")]);
+    for v in r["migrations"][0]["verdicts"].as_array().expect("verdicts") {
+        assert_eq!(v["verdict"], "inconclusive", "{v}");
+        assert!(
+            v["inconclusive_because"]
+                .as_str()
+                .unwrap_or("")
+                .contains("fewer than")
+        );
+    }
+    assert_eq!(rows(&r, "article")[&1], "inconclusive");
+    // An inventory without the vMotion vmks: the hot vMotion's data runs between unknown addresses.
+    let inv: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("c.pcap.inventory.json")).expect("inventory"),
+    )
+    .expect("JSON");
+    let mut partial = inv.clone();
+    for h in partial["hosts"].as_array_mut().expect("hosts") {
+        h["vmknics"]
+            .as_array_mut()
+            .expect("vmknics")
+            .retain(|v| v["name"] == "vmk0");
+    }
+    let inv_path = dir.write("partial.json", partial.to_string().as_bytes());
+    let r = analyze(&out, &["--inventory", inv_path.to_str().expect("p")]);
+    let m1 = &r["migrations"][0];
+    assert!(m1["unknown_network_data_bytes"].as_u64().unwrap_or(0) > 4 << 20);
+    for v in m1["verdicts"].as_array().expect("verdicts") {
+        assert_eq!(v["verdict"], "inconclusive", "{v}");
+        assert!(
+            v["inconclusive_because"]
+                .as_str()
+                .unwrap_or("")
+                .contains("no vmk")
+        );
+    }
+}
+
+#[test]
+fn scenario_flag_detection_and_user_claims() {
+    let dir = TempDir::new("verify-misc");
+    let out = dir.path().join("x.pcap");
+    let mut args = vec!["--scenario", "xvmotion:hot"];
+    args.extend_from_slice(&SIZES);
+    synth(&out, &args);
+    // --scenario labels the whole capture as one migration.
+    let r = analyze(&out, &["--scenario", "xvmotion:hot"]);
+    assert_eq!(r["migration_labels"]["source"], "scenario xvmotion:hot");
+    assert_eq!(r["migrations"][0]["start"], r["capture"]["first_ts"]);
+    assert_eq!(rows(&r, "article")[&5], "contradicted");
+    // No memory size in a --scenario label: the volume claim cannot be decided, the rest holds.
+    assert_eq!(rows(&r, "vmware-docs")[&5], "inconclusive");
+    let v = r["migrations"][0]["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["claim_set"] == "vmware-docs")
+        .expect("vmware-docs");
+    let claims: Vec<(&str, &str)> = v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| {
+            (
+                c["claim"]["type"].as_str().unwrap_or(""),
+                c["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            ("carries", "confirmed"),
+            ("volume_at_least", "inconclusive")
+        ]
+    );
+    // Without labels: a detected session, no verdicts, rows it is consistent with.
+    let r = analyze(&out, &["--no-sidecars"]);
+    let m = &r["migrations"][0];
+    assert_eq!(m["labelled"], false);
+    assert!(m["verdicts"].as_array().expect("verdicts").is_empty());
+    let looks: Vec<(&str, &str)> = m["looks_like"]
+        .as_array()
+        .expect("looks_like")
+        .iter()
+        .map(|k| {
+            (
+                k["kind"].as_str().unwrap_or(""),
+                k["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(looks.contains(&("xvmotion", "hot")), "{looks:?}");
+    assert!(rows(&r, "article").values().all(|v| v == "not_observed"));
+    let consistent = &m["consistent_rows"]["vmware-docs"];
+    assert!(
+        consistent
+            .as_array()
+            .expect("rows")
+            .contains(&Value::from(5)),
+        "{consistent}"
+    );
+    // A user's claim set, verified beside the built-in ones.
+    let mine = r#"{"name": "mine", "title": "xvMotion never touches the vMotion network",
+        "rows": [{"row": 5, "kind": "xvmotion", "state": "hot", "says": "no vMotion",
+                  "claims": [{"type": "not_used", "network": "vmotion"}]}]}"#;
+    let claims = dir.write("mine.json", mine.as_bytes());
+    let r = analyze(&out, &["--claims", claims.to_str().expect("p")]);
+    assert_eq!(rows(&r, "mine")[&5], "contradicted");
+    let bad = dir.write(
+        "bad.json",
+        br#"{"name": "x", "title": "t", "rows": [{"row": 1}]}"#,
+    );
+    let b = run(&[
+        "analyze",
+        out.to_str().expect("p"),
+        "--claims",
+        bad.to_str().expect("p"),
+    ]);
+    assert_eq!(b.code, 2);
+    assert!(b.stderr.contains("bad.json"), "{}", b.stderr);
+}
