@@ -209,13 +209,16 @@ fn pcap_truncated_record_ends_with_flag() {
 }
 
 #[test]
-fn pcap_cut_inside_file_header_is_an_error() {
+fn pcap_cut_inside_file_header_is_a_truncated_capture() {
     let full = pcap_file(false, false);
     for n in [4, 10, 23] {
-        match open_err(full[..n].to_vec()) {
-            CaptureError::Corrupt { offset, .. } => assert_eq!(offset, 0),
-            e => panic!("{n}: {e}"),
-        }
+        let mut r = CaptureReader::from_bytes("cut", full[..n].to_vec())
+            .unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert!(r.next_frame().unwrap().is_none(), "{n}");
+        let st = r.stats();
+        assert!(st.truncated, "{n}");
+        let t = st.truncated_at.as_ref().unwrap();
+        assert_eq!((t.offset, t.needed, t.available), (0, 24, n as u64), "{n}");
     }
 }
 
@@ -618,15 +621,12 @@ fn pcapng_bad_first_block() {
         CaptureError::Corrupt { offset, .. } => assert_eq!(offset, 8),
         e => panic!("{e}"),
     }
-    // SHB cut short.
+    // SHB cut short: a truncated capture with no packet, not an error.
     let v = shb(false);
-    match open_err(v[..20].to_vec()) {
-        CaptureError::Corrupt { offset, what, .. } => {
-            assert_eq!(offset, 0);
-            assert!(what.contains("cut short"), "{what}");
-        }
-        e => panic!("{e}"),
-    }
+    let mut r = CaptureReader::from_bytes("cut", v[..20].to_vec()).unwrap();
+    assert!(r.next_frame().unwrap().is_none());
+    assert!(r.stats().truncated);
+    assert_eq!(r.stats().truncated_at.as_ref().unwrap().offset, 0);
     // Version 2.0.
     let mut v = shb(true);
     v[12..14].copy_from_slice(&2u16.to_be_bytes());

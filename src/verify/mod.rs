@@ -393,54 +393,59 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
         );
     }
     let pct = |x: f64| format!("{:.1}%", x * 100.0);
-    match &claim.kind {
-        ClaimKind::Carries { network, min_share } => {
-            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
+    // A share claim: `what` carried `b` bytes, compared with `t` as a floor or a ceiling.
+    let share_claim = |what: String, b: u64, t: f64, at_least: bool| {
+        let s = ev.share(b);
+        let ok = if at_least { s >= t } else { s <= t };
+        let bound = if at_least {
+            "needs at least"
+        } else {
+            "allows at most"
+        };
+        let text = format!(
+            "{what} carried {b} of {} data bytes ({}), {bound} {}",
+            ev.data_bytes,
+            pct(s),
+            pct(t)
+        );
+        (ok, b, t, text)
+    };
+    // A volume claim: `network` carried `b` bytes, compared with a threshold in bytes.
+    let volume_claim =
+        |network: &NetRef, fraction: Option<f64>, absolute: Option<u64>, at_least| {
             let b = ev.bytes(*network);
-            let s = ev.share(b);
-            let v = if s >= t {
-                Verdict::Confirmed
-            } else {
-                Verdict::Contradicted
-            };
-            result(
-                v,
-                b,
-                t,
-                format!(
-                    "{network} carried {b} of {} data bytes ({}), needs at least {}",
-                    ev.data_bytes,
-                    pct(s),
-                    pct(t)
-                ),
-            )
-        }
-        ClaimKind::NotUsed { network, max_share } => {
-            let t = max_share.unwrap_or(DEFAULT_MAX_SHARE);
-            let b = ev.bytes(*network);
-            let s = ev.share(b);
-            let v = if s <= t {
-                Verdict::Confirmed
-            } else {
-                Verdict::Contradicted
-            };
-            result(
-                v,
-                b,
-                t,
-                format!(
-                    "{network} carried {b} of {} data bytes ({}), at most {} allowed",
-                    ev.data_bytes,
-                    pct(s),
-                    pct(t)
-                ),
-            )
-        }
+            volume_threshold(ev, fraction, absolute).map(|t| {
+                let ok = if at_least {
+                    b as f64 >= t
+                } else {
+                    b as f64 <= t
+                };
+                let bound = if at_least { "at least" } else { "at most" };
+                (
+                    ok,
+                    b,
+                    t,
+                    format!("{network} carried {b} bytes, {bound} {t:.0} expected"),
+                )
+            })
+        };
+    let outcome = match &claim.kind {
+        ClaimKind::Carries { network, min_share } => Some(share_claim(
+            network.to_string(),
+            ev.bytes(*network),
+            min_share.unwrap_or(DEFAULT_MIN_SHARE),
+            true,
+        )),
+        ClaimKind::NotUsed { network, max_share } => Some(share_claim(
+            network.to_string(),
+            ev.bytes(*network),
+            max_share.unwrap_or(DEFAULT_MAX_SHARE),
+            false,
+        )),
         ClaimKind::CarriesAny {
             networks,
             min_share,
         } => {
-            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
             // The sum over the networks, capped at the data bytes: a flow counted under two of
             // them cannot make the share exceed 100%.
             let b = networks
@@ -448,94 +453,53 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 .map(|n| ev.bytes(*n))
                 .sum::<u64>()
                 .min(ev.data_bytes);
-            let s = ev.share(b);
-            let v = if s >= t {
-                Verdict::Confirmed
-            } else {
-                Verdict::Contradicted
-            };
             let names: Vec<String> = networks.iter().map(|n| n.to_string()).collect();
-            result(
-                v,
+            Some(share_claim(
+                names.join(" + "),
                 b,
-                t,
-                format!(
-                    "{} carried {b} of {} data bytes ({}), needs at least {}",
-                    names.join(" + "),
-                    ev.data_bytes,
-                    pct(s),
-                    pct(t)
-                ),
-            )
+                min_share.unwrap_or(DEFAULT_MIN_SHARE),
+                true,
+            ))
         }
         ClaimKind::VolumeAtMost {
             network,
             fraction_of_memory,
             absolute_bytes,
-        } => {
-            let b = ev.bytes(*network);
-            match volume_threshold(ev, *fraction_of_memory, *absolute_bytes) {
-                Some(t) => result(
-                    if (b as f64) <= t {
-                        Verdict::Confirmed
-                    } else {
-                        Verdict::Contradicted
-                    },
-                    b,
-                    t,
-                    format!("{network} carried {b} bytes, at most {t:.0} allowed"),
-                ),
-                None => result(
-                    Verdict::Inconclusive,
-                    b,
-                    0.0,
-                    "no memory size labelled and no absolute threshold".into(),
-                ),
-            }
-        }
+        } => volume_claim(network, *fraction_of_memory, *absolute_bytes, false),
         ClaimKind::VolumeAtLeast {
             network,
             fraction_of_memory,
             absolute_bytes,
-        } => {
-            let b = ev.bytes(*network);
-            match volume_threshold(ev, *fraction_of_memory, *absolute_bytes) {
-                Some(t) => result(
-                    if (b as f64) >= t {
-                        Verdict::Confirmed
-                    } else {
-                        Verdict::Contradicted
-                    },
-                    b,
-                    t,
-                    format!("{network} carried {b} bytes, at least {t:.0} expected"),
-                ),
-                None => result(
-                    Verdict::Inconclusive,
-                    b,
-                    0.0,
-                    "no memory size labelled and no absolute threshold".into(),
-                ),
-            }
-        }
-        ClaimKind::ClassShare { class, min_share } => {
-            let t = min_share.unwrap_or(DEFAULT_MIN_SHARE);
-            let b = ev.by_class.get(class).copied().unwrap_or(0);
-            let s = ev.share(b);
+        } => volume_claim(network, *fraction_of_memory, *absolute_bytes, true),
+        ClaimKind::ClassShare { class, min_share } => Some(share_claim(
+            format!("class {class}"),
+            ev.by_class.get(class).copied().unwrap_or(0),
+            min_share.unwrap_or(DEFAULT_MIN_SHARE),
+            true,
+        )),
+    };
+    match outcome {
+        Some((ok, b, t, text)) => result(
+            if ok {
+                Verdict::Confirmed
+            } else {
+                Verdict::Contradicted
+            },
+            b,
+            t,
+            text,
+        ),
+        None => {
+            let b = match &claim.kind {
+                ClaimKind::VolumeAtMost { network, .. }
+                | ClaimKind::VolumeAtLeast { network, .. } => ev.bytes(*network),
+                _ => 0,
+            };
             result(
-                if s >= t {
-                    Verdict::Confirmed
-                } else {
-                    Verdict::Contradicted
-                },
+                Verdict::Inconclusive,
                 b,
-                t,
-                format!(
-                    "class {class} carried {b} of {} data bytes ({}), needs at least {}",
-                    ev.data_bytes,
-                    pct(s),
-                    pct(t)
-                ),
+                0.0,
+                "no memory size labelled and no absolute threshold".into(),
             )
         }
     }

@@ -6,33 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, run};
-
-/// Runs `vmkflow synth ARGS --out OUT --summary-json -`; returns the generator's account.
-fn synth(out: &Path, args: &[&str]) -> Value {
-    let mut all = vec![
-        "synth",
-        "-q",
-        "--out",
-        out.to_str().expect("path"),
-        "--summary-json",
-        "-",
-    ];
-    all.extend_from_slice(args);
-    let r = run(&all);
-    assert_eq!(r.code, 0, "synth {args:?}: {}", r.stderr);
-    r.json()
-}
-
-/// `vmkflow analyze PATH EXTRA… --json - -q`.
-fn analyze(path: &Path, extra: &[&str]) -> Value {
-    let mut all = vec!["analyze", path.to_str().expect("path")];
-    all.extend_from_slice(extra);
-    all.extend_from_slice(&["--json", "-", "-q"]);
-    let r = run(&all);
-    assert_eq!(r.code, 0, "analyze {extra:?}: {}", r.stderr);
-    r.json()
-}
+use crate::util::{TempDir, analyze_with as analyze, run, synth_capture as synth};
 
 /// The class the catalogue gives a generated service port.
 fn class_of(proto: &str, port: u64) -> &'static str {

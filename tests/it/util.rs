@@ -111,6 +111,33 @@ pub fn analyze_json(path: &Path) -> Value {
     r.json()
 }
 
+/// `vmkflow synth ARGS --out OUT --summary-json -`, asserting success; returns the generator's
+/// account of what it wrote.
+pub fn synth_capture(out: &Path, args: &[&str]) -> Value {
+    let mut all = vec![
+        "synth",
+        "-q",
+        "--out",
+        out.to_str().expect("UTF-8 path"),
+        "--summary-json",
+        "-",
+    ];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "synth {args:?}: {}", r.stderr);
+    r.json()
+}
+
+/// `vmkflow analyze PATH EXTRA… --json - -q`, asserting success; returns the report.
+pub fn analyze_with(path: &Path, extra: &[&str]) -> Value {
+    let mut all = vec!["analyze", path.to_str().expect("UTF-8 path")];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(&["--json", "-", "-q"]);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "analyze {extra:?}: {}", r.stderr);
+    r.json()
+}
+
 /// A fresh, empty directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);
 

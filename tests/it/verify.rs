@@ -1,27 +1,10 @@
 //! Migrations, phases and verdicts on synthetic captures of both behaviour models.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, run};
-
-fn synth(out: &Path, args: &[&str]) {
-    let mut all = vec!["synth", "-q", "--out", out.to_str().expect("path")];
-    all.extend_from_slice(args);
-    let r = run(&all);
-    assert_eq!(r.code, 0, "synth {args:?}: {}", r.stderr);
-}
-
-fn analyze(path: &Path, extra: &[&str]) -> Value {
-    let mut all = vec!["analyze", path.to_str().expect("path")];
-    all.extend_from_slice(extra);
-    all.extend_from_slice(&["--json", "-", "-q"]);
-    let r = run(&all);
-    assert_eq!(r.code, 0, "analyze {extra:?}: {}", r.stderr);
-    r.json()
-}
+use crate::util::{TempDir, analyze_with as analyze, run, synth_capture as synth};
 
 /// Row number → verdict of one claim set in the verification section.
 fn rows(report: &Value, set: &str) -> BTreeMap<u64, String> {
@@ -38,6 +21,27 @@ fn rows(report: &Value, set: &str) -> BTreeMap<u64, String> {
             (
                 r["row"].as_u64().expect("row"),
                 r["verdict"].as_str().expect("verdict").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// (claim type, verdict) of every claim of one claim set's verdict on the first migration.
+fn claim_verdicts(report: &Value, set: &str) -> Vec<(String, String)> {
+    let v = report["migrations"][0]["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["claim_set"] == set)
+        .unwrap_or_else(|| panic!("no {set} verdict"));
+    v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| {
+            (
+                c["claim"]["type"].as_str().unwrap_or("").to_string(),
+                c["verdict"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
@@ -119,28 +123,10 @@ fn udt_cold_xvmotion_keeps_the_vmotion_network_unused() {
     assert!(m["payload_bytes_by_network"].get("vmotion").is_none());
     assert_eq!(rows(&r, "article")[&6], "confirmed");
     assert_eq!(rows(&r, "vmware-docs")[&6], "confirmed");
-    let v = m["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["claim_set"] == "vmware-docs")
-        .expect("vmware-docs verdict");
-    let kinds: Vec<(&str, &str)> = v["claims"]
-        .as_array()
-        .expect("claims")
-        .iter()
-        .map(|c| {
-            (
-                c["claim"]["type"].as_str().unwrap_or(""),
-                c["verdict"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert!(kinds.contains(&("class_share", "confirmed")), "{kinds:?}");
-    assert!(
-        kinds.contains(&("class_share", "not_applicable")),
-        "{kinds:?}"
-    );
+    let kinds = claim_verdicts(&r, "vmware-docs");
+    let has = |t: &str, v: &str| kinds.iter().any(|(a, b)| a == t && b == v);
+    assert!(has("class_share", "confirmed"), "{kinds:?}");
+    assert!(has("class_share", "not_applicable"), "{kinds:?}");
     // Unobserved rows say so.
     assert_eq!(rows(&r, "article")[&1], "not_observed");
 }
@@ -258,28 +244,12 @@ fn scenario_flag_detection_and_user_claims() {
     assert_eq!(rows(&r, "article")[&5], "contradicted");
     // No memory size in a --scenario label: the volume claim cannot be decided, the rest holds.
     assert_eq!(rows(&r, "vmware-docs")[&5], "inconclusive");
-    let v = r["migrations"][0]["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["claim_set"] == "vmware-docs")
-        .expect("vmware-docs");
-    let claims: Vec<(&str, &str)> = v["claims"]
-        .as_array()
-        .expect("claims")
-        .iter()
-        .map(|c| {
-            (
-                c["claim"]["type"].as_str().unwrap_or(""),
-                c["verdict"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let claims = claim_verdicts(&r, "vmware-docs");
     assert_eq!(
         claims,
         [
-            ("carries", "confirmed"),
-            ("volume_at_least", "inconclusive")
+            ("carries".to_string(), "confirmed".to_string()),
+            ("volume_at_least".to_string(), "inconclusive".to_string())
         ]
     );
     // Without labels: a detected session, no verdicts, rows it is consistent with.
