@@ -8,7 +8,7 @@ use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::{Classifier, ClassifyConfig, ConvKey, infer};
 use crate::decode::{self, DecodeStats, Decoded, linktype};
-use crate::flow::{FlowConfig, FlowTable, NO_TAG};
+use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, MigrationKind, PowerState, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
@@ -119,7 +119,11 @@ impl CaptureTotals {
             }
             None => self.no_ts += 1,
         }
-        match self.link_types.iter_mut().find(|(lt, _)| *lt == f.link_type) {
+        match self
+            .link_types
+            .iter_mut()
+            .find(|(lt, _)| *lt == f.link_type)
+        {
             Some(e) => e.1 += 1,
             None => self.link_types.push((f.link_type, 1)),
         }
@@ -198,6 +202,7 @@ pub struct Pipeline<'o> {
     table: FlowTable,
     classifier: Classifier,
     timeline: Timeline,
+    last: Option<PacketRef>,
 }
 
 impl<'o> Pipeline<'o> {
@@ -209,7 +214,14 @@ impl<'o> Pipeline<'o> {
             table: FlowTable::new(opts.flow),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
+            last: None,
         }
+    }
+
+    /// What the last frame given to [`Pipeline::packet`] contributed to its flow (`None` for a
+    /// frame without ports), for live views that follow packets as they arrive.
+    pub fn last_flow(&self) -> Option<&PacketRef> {
+        self.last.as_ref()
     }
 
     /// Decodes one frame and feeds every stage.
@@ -227,6 +239,7 @@ impl<'o> Pipeline<'o> {
             &self.opts.classify.ports,
             &mut |f| classifier.flow_ended(f),
         );
+        self.last = r;
         if let Some(r) = r {
             let mut tag = r.tag;
             if tag == NO_TAG {
