@@ -12,5 +12,7 @@ mod bad_input;
 mod cli;
 #[path = "it/corpus.rs"]
 mod corpus;
+#[path = "it/live.rs"]
+mod live;
 #[path = "it/netns.rs"]
 mod netns;
