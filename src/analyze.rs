@@ -119,11 +119,7 @@ impl CaptureTotals {
             }
             None => self.no_ts += 1,
         }
-        match self
-            .link_types
-            .iter_mut()
-            .find(|(lt, _)| *lt == f.link_type)
-        {
+        match self.link_types.iter_mut().find(|(lt, _)| *lt == f.link_type) {
             Some(e) => e.1 += 1,
             None => self.link_types.push((f.link_type, 1)),
         }

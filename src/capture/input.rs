@@ -124,9 +124,7 @@ pub fn open(source: &Source) -> io::Result<(Box<dyn Read + Send>, Compression, O
     };
     if gz {
         Ok((
-            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
-                READ_CHUNK, replay,
-            ))),
+            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(READ_CHUNK, replay))),
             Compression::Gzip,
             size,
         ))

@@ -176,33 +176,18 @@ mod tests {
         assert_eq!(TsResolution::from_byte(9).units_to_ns(7), 7);
         assert_eq!(TsResolution::from_byte(12).units_to_ns(7_000), 7);
         // 2^-10 s units: 1024 units are one second.
-        assert_eq!(
-            TsResolution::from_byte(0x80 | 10).units_to_ns(1024),
-            1_000_000_000
-        );
+        assert_eq!(TsResolution::from_byte(0x80 | 10).units_to_ns(1024), 1_000_000_000);
         assert_eq!(TsResolution::from_byte(0x80 | 10).units_to_ns(1), 976_562);
-        assert_eq!(
-            TsResolution::from_byte(0x80 | 30).units_to_ns(1 << 30),
-            1_000_000_000
-        );
+        assert_eq!(TsResolution::from_byte(0x80 | 30).units_to_ns(1 << 30), 1_000_000_000);
         assert_eq!(TsResolution::from_byte(0x7f).units_to_ns(u64::MAX), 0);
     }
 
     #[test]
     fn rfc3339_round_trip() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            rfc3339(1_340_954_905_298_858_000),
-            "2012-06-29T07:28:25.298858000Z"
-        );
+        assert_eq!(rfc3339(1_340_954_905_298_858_000), "2012-06-29T07:28:25.298858000Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
-        for ns in [
-            0i64,
-            1,
-            951_782_400_123_456_789,
-            1_798_000_000_000_000_000,
-            -86_400_000_000_001,
-        ] {
+        for ns in [0i64, 1, 951_782_400_123_456_789, 1_798_000_000_000_000_000, -86_400_000_000_001] {
             assert_eq!(parse_rfc3339(&rfc3339(ns)), Some(ns));
         }
         assert_eq!(

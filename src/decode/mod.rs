@@ -542,15 +542,7 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
                 };
                 if u.dst_port == VXLAN_PORT {
                     if let Some(v) = seg.get(8..).and_then(Vxlan::new_checked) {
-                        decapsulate(
-                            TunnelKind::Vxlan,
-                            ip,
-                            v.vni(),
-                            v.payload(),
-                            true,
-                            out,
-                            depth,
-                        );
+                        decapsulate(TunnelKind::Vxlan, ip, v.vni(), v.payload(), true, out, depth);
                     }
                 }
             }

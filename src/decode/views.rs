@@ -53,9 +53,7 @@ impl<'a> Sll<'a> {
     }
     /// The link-layer source address, when it is a 6-byte MAC.
     pub fn src_mac(&self) -> Option<[u8; 6]> {
-        (be16(self.0, sll::ADDR_LEN)? == 6)
-            .then(|| mac_at(self.0, sll::ADDR))
-            .flatten()
+        (be16(self.0, sll::ADDR_LEN)? == 6).then(|| mac_at(self.0, sll::ADDR)).flatten()
     }
     /// Bytes after the header.
     pub fn payload(&self) -> &'a [u8] {
@@ -371,10 +369,7 @@ mod tests {
         assert_eq!(null_family(&[2, 0, 0, 0], false), Some(NullFamily::Ipv4));
         assert_eq!(null_family(&[0, 0, 0, 2], false), Some(NullFamily::Ipv4));
         assert_eq!(null_family(&[0, 0, 0, 30], true), Some(NullFamily::Ipv6));
-        assert_eq!(
-            null_family(&[0, 0, 0, 99], true),
-            Some(NullFamily::Other(99))
-        );
+        assert_eq!(null_family(&[0, 0, 0, 99], true), Some(NullFamily::Other(99)));
         assert_eq!(null_family(&[0, 0], true), None);
     }
 }
