@@ -8,7 +8,7 @@ use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::{Classifier, ClassifyConfig, ConvKey, infer};
 use crate::decode::{self, DecodeStats, Decoded, linktype};
-use crate::flow::{FlowConfig, FlowTable, NO_TAG};
+use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, MigrationKind, PowerState, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
@@ -202,6 +202,7 @@ pub struct Pipeline<'o> {
     table: FlowTable,
     classifier: Classifier,
     timeline: Timeline,
+    last: Option<PacketRef>,
 }
 
 impl<'o> Pipeline<'o> {
@@ -213,7 +214,14 @@ impl<'o> Pipeline<'o> {
             table: FlowTable::new(opts.flow),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
+            last: None,
         }
+    }
+
+    /// What the last frame given to [`Pipeline::packet`] contributed to its flow (`None` for a
+    /// frame without ports), for live views that follow packets as they arrive.
+    pub fn last_flow(&self) -> Option<&PacketRef> {
+        self.last.as_ref()
     }
 
     /// Decodes one frame and feeds every stage.
@@ -231,6 +239,7 @@ impl<'o> Pipeline<'o> {
             &self.opts.classify.ports,
             &mut |f| classifier.flow_ended(f),
         );
+        self.last = r;
         if let Some(r) = r {
             let mut tag = r.tag;
             if tag == NO_TAG {

@@ -17,6 +17,7 @@ use vmkflow::classify::ports::{PortCatalogue, PortRule};
 use vmkflow::flow::FlowConfig;
 use vmkflow::labels::{Inventory, Migrations};
 use vmkflow::labels::{MigrationKind, PowerState};
+use vmkflow::live;
 use vmkflow::report::summary;
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig, SynthError};
 use vmkflow::verify::ClaimSet;
@@ -196,8 +197,29 @@ pub struct SynthArgs {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// The capture: a path, or `-` for standard input.
-    pub capture: String,
+    /// The capture: a path, or `-` for standard input (standard input and FIFOs are read live:
+    /// Ctrl-C or SIGTERM stops reading and still writes the report).
+    #[arg(required_unless_present = "follow", conflicts_with = "follow")]
+    pub capture: Option<String>,
+    /// Analyse FILE while another program writes it: at its end wait for more bytes (polling
+    /// every 200 ms) until SIGINT/SIGTERM, or --follow-idle.
+    #[arg(long, value_name = "FILE")]
+    pub follow: Option<PathBuf>,
+    /// With --follow: stop after SECONDS without growth of the file.
+    #[arg(long, value_name = "SECONDS", requires = "follow")]
+    pub follow_idle: Option<f64>,
+    /// Write one NDJSON line every SECONDS of capture time (and of wall time when the stream
+    /// stalls): counts by network and class, top bulk flows, migration events (see
+    /// README.live.md). Lines go to standard output unless --live-out is given; --json - then
+    /// needs --live-out.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
+    /// Write the NDJSON lines of --interval to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", requires = "interval")]
+    pub live_out: Option<PathBuf>,
+    /// Bulk flows listed per interval line.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "interval")]
+    pub live_top: usize,
     /// Write the JSON report to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,
@@ -295,7 +317,33 @@ impl AnalyzeArgs {
             labels: Labels::None,
             claim_sets: ClaimSet::builtin(),
         };
-        let source = Source::from_arg(&self.capture);
+        let source = match (&self.follow, &self.capture) {
+            (Some(p), _) => Source::Path(p.clone()),
+            (None, Some(c)) => Source::from_arg(c),
+            (None, None) => return Err(usage("give a capture or --follow FILE".into())),
+        };
+        let secs = |flag: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(usage(format!(
+                    "{flag} must be a positive number of seconds, not {v}"
+                )))
+            }
+        };
+        if let Some(v) = self.interval {
+            secs("--interval", v)?;
+            if self.json.as_deref() == Some("-") && self.live_out.is_none() {
+                return Err(usage(
+                    "--interval writes NDJSON lines to standard output, so the report cannot go \
+                     there too: give --live-out FILE for the lines, or --json FILE for the report"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(v) = self.follow_idle {
+            secs("--follow-idle", v)?;
+        }
         let mut options = options;
         let mut notes = Vec::new();
         let inv_path = match (&self.inventory, self.no_sidecars) {
@@ -423,12 +471,24 @@ fn write_json(dest: &str, value: &impl serde::Serialize) -> Result<(), CliError>
     w.flush().map_err(out_err)
 }
 
+/// Whether `source` is read live: standard input or a FIFO (a stream that may never end).
+fn is_stream(source: &Source) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    match source {
+        Source::Stdin => true,
+        Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo()),
+    }
+}
+
 pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
     let cfg = args.validate()?;
     if !args.quiet {
         for n in &cfg.notes {
             eprintln!("vmkflow: {n}");
         }
+    }
+    if args.follow.is_some() || args.interval.is_some() || is_stream(&cfg.source) {
+        return analyze_live(&args, &cfg);
     }
     let reader = CaptureReader::open(&cfg.source).map_err(CliError::Capture)?;
     let bar = match (args.quiet, reader.size_hint(), crate::stderr_is_terminal()) {
@@ -453,6 +513,74 @@ pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
+    write_outcome(&args, outcome, false)
+}
+
+/// `analyze` on a stream or a followed file: a reader thread, NDJSON lines, signals.
+fn analyze_live(args: &AnalyzeArgs, cfg: &AnalyzeConfig) -> Result<ExitCode, CliError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        // A second signal while the report is being written exits at once (status 1).
+        signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(sig, stop.clone()))
+            .map_err(|source| CliError::Output {
+                what: "signal handlers".into(),
+                source,
+            })?;
+    }
+    let live_opts = live::LiveOptions {
+        interval: args.interval.map(std::time::Duration::from_secs_f64),
+        top: args.live_top,
+        follow: args
+            .follow
+            .as_ref()
+            .map(|_| args.follow_idle.map(std::time::Duration::from_secs_f64)),
+        stop,
+    };
+    let mut file_out;
+    let mut stdout_out;
+    let lines_to_stdout = args.interval.is_some() && args.live_out.is_none();
+    let out: Option<&mut dyn Write> = match (&args.live_out, args.interval) {
+        (Some(p), _) => {
+            file_out = BufWriter::new(File::create(p).map_err(|source| CliError::Output {
+                what: format!("the live lines to {}", p.display()),
+                source,
+            })?);
+            Some(&mut file_out)
+        }
+        (None, Some(_)) => {
+            stdout_out = io::stdout();
+            Some(&mut stdout_out)
+        }
+        (None, None) => None,
+    };
+    let view = (!args.quiet && crate::stderr_is_terminal()).then(live::view::LiveView::new);
+    let mut on_view = |p: &live::Progress| {
+        if let Some(v) = &view {
+            v.update(p);
+        }
+    };
+    let result = live::run(&cfg.source, &cfg.options, &live_opts, out, &mut on_view);
+    if let Some(v) = &view {
+        v.finish();
+    }
+    let lo = result.map_err(CliError::Capture)?;
+    if lo.reason == live::StopReason::Signal && !args.quiet {
+        eprintln!("vmkflow: stopped by signal; the report covers what was read");
+    }
+    write_outcome(args, lo.outcome, lines_to_stdout)
+}
+
+/// Writes the inventory, the JSON report and the summary of a finished run; maps its error.
+/// `summary_to_stderr` keeps standard output for NDJSON lines.
+fn write_outcome(
+    args: &AnalyzeArgs,
+    outcome: analyze::Outcome,
+    summary_to_stderr: bool,
+) -> Result<ExitCode, CliError> {
     let report = &outcome.report;
     if let Some(p) = &args.write_inventory {
         outcome
@@ -469,7 +597,7 @@ pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, CliError> {
     }
     if !args.quiet {
         let text = summary::render(report);
-        if args.json.as_deref() == Some("-") {
+        if args.json.as_deref() == Some("-") || summary_to_stderr {
             eprint!("{text}");
         } else {
             let mut out = io::stdout().lock();

@@ -19,6 +19,7 @@ pub mod classify;
 pub mod decode;
 pub mod flow;
 pub mod labels;
+pub mod live;
 pub mod migration;
 pub mod report;
 pub mod synth;

@@ -306,6 +306,20 @@ impl CaptureReader {
         Self::from_reader(name, Window::new(inner), compression, size_hint)
     }
 
+    /// Reads the file header from any byte stream (plain, not gzip), e.g. a file being followed
+    /// while another program writes it. The reader ends where `inner` reports its end.
+    pub fn from_read(
+        name: &str,
+        inner: Box<dyn io::Read + Send>,
+    ) -> Result<CaptureReader, CaptureError> {
+        Self::from_reader(
+            name.to_string(),
+            Window::new(inner),
+            Compression::None,
+            None,
+        )
+    }
+
     /// Reads the file header from an already opened window (used by tests with in-memory data).
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
         let len = bytes.len() as u64;
