@@ -114,7 +114,13 @@ impl Topology {
             nodes.push(Node {
                 name: name.to_string(),
                 role,
-                mac: [0x00, 0x50, 0x56, 0xa0, 0x00, i as u8 + 1],
+                // vCenter is a VM (VMware OUI); the array, DNS and NTP servers are not
+                // (locally administered MACs).
+                mac: if role == Role::Vcenter {
+                    [0x00, 0x50, 0x56, 0xa0, 0x00, i as u8 + 1]
+                } else {
+                    [0x02, 0x00, 0x00, 0xa0, 0x00, i as u8 + 1]
+                },
                 ip,
                 prefix,
                 vlan: net,

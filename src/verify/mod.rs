@@ -420,13 +420,12 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 } else {
                     b as f64 <= t
                 };
-                let bound = if at_least { "at least" } else { "at most" };
-                (
-                    ok,
-                    b,
-                    t,
-                    format!("{network} carried {b} bytes, {bound} {t:.0} expected"),
-                )
+                let bound = if at_least {
+                    format!("at least {t:.0} expected")
+                } else {
+                    format!("at most {t:.0} allowed")
+                };
+                (ok, b, t, format!("{network} carried {b} bytes, {bound}"))
             })
         };
     let outcome = match &claim.kind {
