@@ -93,45 +93,32 @@ fn truncated_pcapng_mid_block() {
 #[test]
 fn cut_inside_file_header() {
     let dir = TempDir::new("trunc-hdr");
-    let (bytes, _) = synth_pcap(&[100]);
-    let p = dir.write("header.pcap", &bytes[..10]);
-    let r = run(&[
-        "analyze",
-        p.to_str().expect("UTF-8"),
-        "--json",
-        "-",
-        "--quiet",
-    ]);
-    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
-    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
-    assert!(r.stderr.contains("header.pcap"), "stderr: {}", r.stderr);
-    let c = &r.json()["capture"];
-    assert_eq!(c["format"], "pcap");
-    assert_eq!(c["truncated"], true);
-    assert_eq!(c["truncated_at"]["offset"], 0);
-    assert_eq!(c["truncated_at"]["needed"], 24);
-    assert_eq!(c["truncated_at"]["available"], 10);
-    assert_eq!(c["packets"], 0);
-
-    // pcapng: the 28-byte Section Header Block cut after 20 bytes.
-    let (bytes, _) = synth_pcapng(&[10]);
-    let p = dir.write("header.pcapng", &bytes[..20]);
-    let r = run(&[
-        "analyze",
-        p.to_str().expect("UTF-8"),
-        "--json",
-        "-",
-        "--quiet",
-    ]);
-    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
-    assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
-    let c = &r.json()["capture"];
-    assert_eq!(c["format"], "pcapng");
-    assert_eq!(c["truncated"], true);
-    assert_eq!(c["truncated_at"]["offset"], 0);
-    assert_eq!(c["truncated_at"]["needed"], 28);
-    assert_eq!(c["truncated_at"]["available"], 20);
-    assert_eq!(c["packets"], 0);
+    // pcap: the 24-byte file header cut after 10 bytes; pcapng: the 28-byte Section Header Block
+    // cut after 20.
+    let cases = [
+        ("header.pcap", synth_pcap(&[100]).0, 10u64, "pcap", 24u64),
+        ("header.pcapng", synth_pcapng(&[10]).0, 20, "pcapng", 28),
+    ];
+    for (name, bytes, cut, format, needed) in cases {
+        let p = dir.write(name, &bytes[..cut as usize]);
+        let r = run(&[
+            "analyze",
+            p.to_str().expect("UTF-8"),
+            "--json",
+            "-",
+            "--quiet",
+        ]);
+        assert_eq!(r.code, 0, "{name}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains("warning"), "{name}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains(name), "{name}: stderr: {}", r.stderr);
+        let c = &r.json()["capture"];
+        assert_eq!(c["format"], format);
+        assert_eq!(c["truncated"], true);
+        assert_eq!(c["truncated_at"]["offset"], 0);
+        assert_eq!(c["truncated_at"]["needed"], needed);
+        assert_eq!(c["truncated_at"]["available"], cut);
+        assert_eq!(c["packets"], 0);
+    }
 }
 
 #[test]
