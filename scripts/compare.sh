@@ -9,6 +9,9 @@
 #           skipped when the output directory's file system lacks room)
 #   --out   where captures and results go (default /tmp/vmkflow-compare)
 #   --runs  timed runs per tool (default 5)
+#   --flows also measure peak memory on a capture of N concurrent TCP flows written by
+#           scripts/manyflows.py (10 segments each; default 0: skipped; slow beyond ~20000, see
+#           README.perf.md)
 #   --quick 200 MB / 1 GB captures, 3 runs: a smoke test of the script, not a measurement
 #
 # Uses hyperfine when installed (apt-get install -y hyperfine), else a loop over `date +%s.%N`.
@@ -20,14 +23,16 @@ SIZE=2000000000
 BIG=10000000000
 OUT=/tmp/vmkflow-compare
 RUNS=5
+FLOWS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --size) SIZE="$2"; shift 2 ;;
         --big) BIG="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         --runs) RUNS="$2"; shift 2 ;;
+        --flows) FLOWS="$2"; shift 2 ;;
         --quick) SIZE=200000000; BIG=1000000000; RUNS=3; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
 done
@@ -79,7 +84,7 @@ median_time() {
         bash -c "$cmd" >/dev/null 2>&1
         for i in $(seq "$runs"); do
             t0=$(date +%s.%N); bash -c "$cmd" >/dev/null 2>&1; t1=$(date +%s.%N)
-            echo "$t1 - $t0" | bc -l
+            awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
         done | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
     fi
 }
@@ -137,7 +142,7 @@ mem() {
     "$TIME_BIN" -v "$VMK" analyze "$f" -q --json "$OUT/report.json" 2> "$OUT/time.txt"
     local kb
     kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.txt")
-    printf "| %s | %s bytes | %s packets | max RSS %.1f MiB |\n" "$(basename "$f")" "$(bytes "$f")" "$(packets "$f")" "$(echo "$kb / 1024" | bc -l)"
+    printf "| %s | %s bytes | %s packets | max RSS %.1f MiB |\n" "$(basename "$f")" "$(bytes "$f")" "$(packets "$f")" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
 }
 mem "$FULL"
 mem "$HDR"
@@ -148,4 +153,12 @@ if [ -f "$BIGF" ] || [ $((free_kb * 1024)) -gt $((BIG + 2000000000)) ]; then
     mem "$BIGF"
 else
     echo "skipping the $BIG-byte capture: not enough room in $OUT"
+fi
+if [ "$FLOWS" -gt 0 ]; then
+    FLOWF="$OUT/flows-$FLOWS.pcap"
+    [ -f "$FLOWF" ] || python3 "$ROOT/scripts/manyflows.py" "$FLOWF" "$FLOWS" 10 1000
+    t0=$(date +%s.%N)
+    mem "$FLOWF"
+    t1=$(date +%s.%N)
+    echo "  ($FLOWS flows: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s)"
 fi
