@@ -10,8 +10,7 @@
 #   --out   where captures and results go (default /tmp/vmkflow-compare)
 #   --runs  timed runs per tool (default 5)
 #   --flows also measure peak memory on a capture of N concurrent TCP flows written by
-#           scripts/manyflows.py (10 segments each; default 0: skipped; slow beyond ~20000, see
-#           README.perf.md)
+#           scripts/manyflows.py (10 segments each; default 0: skipped; 100000 writes ~1 GB)
 #   --quick 200 MB / 1 GB captures, 3 runs: a smoke test of the script, not a measurement
 #
 # Uses hyperfine when installed (apt-get install -y hyperfine), else a loop over `date +%s.%N`.
