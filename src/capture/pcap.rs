@@ -4,7 +4,7 @@
 //! nanosecond magics in both byte orders, and the "modified" (Kuznetzov) variant with 24-byte
 //! record headers.
 
-use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_header};
+use pcap_parser::pcap::parse_pcap_header;
 
 use super::input::{MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
@@ -128,24 +128,24 @@ impl PcapState {
         }
         let total = hdr_len + caplen;
         need(win, total)?;
-        let rec = &win.data()[..total];
-        let parsed = if self.big_endian {
-            parse_pcap_frame_be(rec)
-        } else {
-            parse_pcap_frame(rec)
+        // The record is complete: read the header fields in place (pcap-parser's frame parser
+        // would only re-read the same four fields through nom).
+        let d = win.data();
+        let field = |i: usize| {
+            let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
         };
-        let blk = parsed
-            .map_err(|e| StepError::Corrupt {
-                offset: win.offset(),
-                what: format!("unreadable pcap record: {e:?}"),
-            })?
-            .1;
+        let (ts_sec, ts_frac, origlen) = (field(0), field(4), field(12));
         let frac_ns = if self.nanos {
-            blk.ts_usec as i128
+            ts_frac as i128
         } else {
-            blk.ts_usec as i128 * 1000
+            ts_frac as i128 * 1000
         };
-        let ts = clamp_ns(blk.ts_sec as i128 * 1_000_000_000 + frac_ns);
+        let ts = clamp_ns(ts_sec as i128 * 1_000_000_000 + frac_ns);
         Ok(Step::Packet(
             FrameMeta {
                 ts_ns: Some(ts),
@@ -153,7 +153,7 @@ impl PcapState {
                 link_type: self.link_type,
                 data_start: hdr_len,
                 data_len: caplen,
-                orig_len: blk.origlen,
+                orig_len: origlen,
             },
             total,
         ))

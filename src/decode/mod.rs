@@ -9,6 +9,7 @@
 //! etherparse's `LaxSlicedPacket` reads Ethernet, VLAN/QinQ, IPv4 (with options) and IPv6 (with
 //! extension headers); the views in [`views`] read the rest.
 
+mod fast;
 pub mod stats;
 pub mod views;
 
@@ -321,6 +322,34 @@ pub fn decode(link_type: u32, data: &[u8]) -> Decoded {
     out
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Set by tests that compare the fast path with etherparse's.
+    static LAX_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the fast path is switched off (tests only).
+#[inline]
+fn lax_only() -> bool {
+    #[cfg(test)]
+    {
+        LAX_ONLY.with(|c| c.get())
+    }
+    #[cfg(not(test))]
+    {
+        false
+    }
+}
+
+/// Decodes with etherparse only, bypassing the fast path (tests only).
+#[cfg(test)]
+pub(crate) fn decode_lax(link_type: u32, data: &[u8]) -> Decoded {
+    LAX_ONLY.with(|c| c.set(true));
+    let d = decode(link_type, data);
+    LAX_ONLY.with(|c| c.set(false));
+    d
+}
+
 fn raw_ip(data: &[u8], out: &mut Decoded, depth: u8) {
     match data.first().map(|b| b >> 4) {
         Some(4) => ether_payload(ethertype::IPV4, data, out, depth),
@@ -331,6 +360,12 @@ fn raw_ip(data: &[u8], out: &mut Decoded, depth: u8) {
 }
 
 fn ethernet(data: &[u8], out: &mut Decoded, depth: u8) {
+    if !lax_only() {
+        if let Some(f) = fast::ethernet_ipv4(data, out) {
+            transport(f.ip, f.payload, out, depth);
+            return;
+        }
+    }
     match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => {
             if let Some(LinkSlice::Ethernet2(eth)) = &p.link {

@@ -216,10 +216,21 @@ pub struct PacketRef {
 /// The tag of a flow nobody tagged yet.
 pub const NO_TAG: u32 = u32::MAX;
 
+/// Entries of the recently-used cache: bulk transfers interleave a few flows (parallel streams
+/// and their ACKs), so most packets find their flow here without hashing the key.
+const RECENT: usize = 4;
+
 /// The live flow table.
+///
+/// Flows live in a slab (`slots`, reused through `free`); `index` maps keys to slots, and `recent`
+/// remembers the last few keys looked up. Any removal clears `recent`.
 pub struct FlowTable {
     cfg: FlowConfig,
-    live: FxHashMap<FlowKey, Flow>,
+    index: FxHashMap<FlowKey, u32>,
+    slots: Vec<Option<Flow>>,
+    free: Vec<u32>,
+    recent: [Option<(FlowKey, u32)>; RECENT],
+    recent_next: usize,
     next_serial: u64,
     last_sweep_ts: i64,
     /// Most flows live at once, for the report and tests.
@@ -235,7 +246,11 @@ impl FlowTable {
     pub fn new(cfg: FlowConfig) -> FlowTable {
         FlowTable {
             cfg,
-            live: FxHashMap::default(),
+            index: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            recent: [None; RECENT],
+            recent_next: 0,
             next_serial: 0,
             last_sweep_ts: i64::MIN,
             peak_live: 0,
@@ -246,7 +261,55 @@ impl FlowTable {
 
     /// Flows currently live.
     pub fn live_len(&self) -> usize {
-        self.live.len()
+        self.index.len()
+    }
+
+    /// The slot of a live flow, from the recent cache or the index.
+    #[inline]
+    fn find(&mut self, key: &FlowKey) -> Option<u32> {
+        if let Some((_, slot)) = self.recent.iter().flatten().find(|(k, _)| k == key) {
+            return Some(*slot);
+        }
+        let slot = *self.index.get(key)?;
+        self.remember(*key, slot);
+        Some(slot)
+    }
+
+    fn remember(&mut self, key: FlowKey, slot: u32) {
+        self.recent[self.recent_next] = Some((key, slot));
+        self.recent_next = (self.recent_next + 1) % RECENT;
+    }
+
+    /// Inserts a new flow and returns its slot.
+    fn insert(&mut self, flow: Flow) -> u32 {
+        let key = flow.key;
+        let slot = match self.free.pop() {
+            Some(i) => {
+                if let Some(s) = self.slots.get_mut(i as usize) {
+                    *s = Some(flow);
+                }
+                i
+            }
+            None => {
+                self.slots.push(Some(flow));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        self.remember(key, slot);
+        slot
+    }
+
+    /// Removes a live flow.
+    fn remove(&mut self, key: &FlowKey) -> Option<Flow> {
+        let slot = self.index.remove(key)?;
+        self.recent = [None; RECENT];
+        self.free.push(slot);
+        self.slots.get_mut(slot as usize)?.take()
+    }
+
+    fn live_flows(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().flatten()
     }
 
     /// Adds one packet; flows that end meanwhile are passed to `ended`.
@@ -299,34 +362,37 @@ impl FlowTable {
         if let Some(now) = ts {
             self.maybe_sweep(now, ended);
         }
-        if !self.live.contains_key(&key) && self.live.len() >= self.cfg.max_live {
-            self.evict_oldest(ended);
-        }
-        let serial = self.next_serial;
-        let created = &mut self.created;
-        let flow = self.live.entry(key).or_insert_with(|| {
-            *created += 1;
-            let client_is_lo = initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
-            let (cport, sport_) = if client_is_lo == from_lo {
-                (sport, dport)
-            } else {
-                (dport, sport)
-            };
-            Flow {
-                class: ports.classify(ip.protocol, sport_, cport),
-                tag: NO_TAG,
-                key,
-                client_is_lo,
-                client_by_syn: false,
-                dir: [DirStats::default(); 2],
-                macs: [None, None],
-                serial,
-                end: None,
+        let slot = match self.find(&key) {
+            Some(slot) => slot,
+            None => {
+                if self.index.len() >= self.cfg.max_live {
+                    self.evict_oldest(ended);
+                }
+                self.created += 1;
+                let client_is_lo =
+                    initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
+                let (cport, sport_) = if client_is_lo == from_lo {
+                    (sport, dport)
+                } else {
+                    (dport, sport)
+                };
+                let serial = self.next_serial;
+                self.next_serial += 1;
+                self.insert(Flow {
+                    class: ports.classify(ip.protocol, sport_, cport),
+                    tag: NO_TAG,
+                    key,
+                    client_is_lo,
+                    client_by_syn: false,
+                    dir: [DirStats::default(); 2],
+                    macs: [None, None],
+                    serial,
+                    end: None,
+                })
             }
-        });
-        if flow.serial == serial {
-            self.next_serial += 1;
-        }
+        };
+        let live = self.index.len();
+        let flow = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
         let di = if from_lo { 0 } else { 1 };
         if flow.macs[di].is_none() {
             flow.macs[di] = d.src_mac;
@@ -368,14 +434,16 @@ impl FlowTable {
             server: flow.server().ip,
             class: flow.class,
         };
-        self.peak_live = self.peak_live.max(self.live.len());
+        self.peak_live = self.peak_live.max(live);
         Some(r)
     }
 
     /// Attaches a tag to a live flow.
     pub fn set_tag(&mut self, key: &FlowKey, tag: u32) {
-        if let Some(f) = self.live.get_mut(key) {
-            f.tag = tag;
+        if let Some(slot) = self.find(key) {
+            if let Some(Some(f)) = self.slots.get_mut(slot as usize) {
+                f.tag = tag;
+            }
         }
     }
 
@@ -387,7 +455,8 @@ impl FlowTable {
         self.last_sweep_ts = now;
         let cfg = self.cfg;
         let mut gone: Vec<(FlowKey, EndReason)> = Vec::new();
-        for (k, f) in &self.live {
+        for f in self.live_flows() {
+            let k = &f.key;
             let last = f.last_ts().unwrap_or(now);
             let idle = now.saturating_sub(last);
             if f.closed() && idle >= cfg.close_linger_ns {
@@ -398,7 +467,7 @@ impl FlowTable {
         }
         gone.sort();
         for (k, why) in gone {
-            if let Some(mut f) = self.live.remove(&k) {
+            if let Some(mut f) = self.remove(&k) {
                 f.end = Some(why);
                 ended(f);
             }
@@ -408,8 +477,7 @@ impl FlowTable {
     /// Ends the least recently active quarter of the table (closed flows first).
     fn evict_oldest(&mut self, ended: &mut dyn FnMut(Flow)) {
         let mut order: Vec<(bool, i64, u64, FlowKey)> = self
-            .live
-            .values()
+            .live_flows()
             .map(|f| {
                 (
                     !f.closed(),
@@ -420,9 +488,9 @@ impl FlowTable {
             })
             .collect();
         order.sort_unstable();
-        let n = (self.live.len() / 4).max(1);
+        let n = (self.index.len() / 4).max(1);
         for (_, _, _, k) in order.into_iter().take(n) {
-            if let Some(mut f) = self.live.remove(&k) {
+            if let Some(mut f) = self.remove(&k) {
                 f.end = Some(if f.closed() {
                     EndReason::Closed
                 } else {
@@ -435,7 +503,10 @@ impl FlowTable {
 
     /// Ends every live flow (end of capture), in creation order.
     pub fn finish(&mut self, ended: &mut dyn FnMut(Flow)) {
-        let mut all: Vec<Flow> = self.live.drain().map(|(_, f)| f).collect();
+        self.index.clear();
+        self.free.clear();
+        self.recent = [None; RECENT];
+        let mut all: Vec<Flow> = self.slots.drain(..).flatten().collect();
         all.sort_by_key(|f| f.serial);
         for mut f in all {
             f.end = Some(if f.closed() {
