@@ -7,6 +7,7 @@
 use pcap_parser::pcap::parse_pcap_header;
 
 use super::input::{MAX_RECORD, Window};
+use super::pcapng::u32_at;
 use super::time::{TsResolution, clamp_ns};
 use super::{CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, need};
 
@@ -107,14 +108,7 @@ impl PcapState {
             }
         }
         let d = win.data();
-        let field = |i: usize| {
-            let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let field = |i: usize| u32_at(d, i, self.big_endian);
         let caplen = field(8) as usize;
         if caplen > MAX_RECORD {
             return Err(StepError::Corrupt {
@@ -131,14 +125,7 @@ impl PcapState {
         // The record is complete: read the header fields in place (pcap-parser's frame parser
         // would only re-read the same four fields through nom).
         let d = win.data();
-        let field = |i: usize| {
-            let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let field = |i: usize| u32_at(d, i, self.big_endian);
         let (ts_sec, ts_frac, origlen) = (field(0), field(4), field(12));
         let frac_ns = if self.nanos {
             ts_frac as i128

@@ -65,7 +65,8 @@ fn u16_at(d: &[u8], i: usize, be: bool) -> u16 {
     }
 }
 
-fn u32_at(d: &[u8], i: usize, be: bool) -> u32 {
+/// Reads a u32 at `i` in the given byte order; callers have checked the length.
+pub(crate) fn u32_at(d: &[u8], i: usize, be: bool) -> u32 {
     let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
     if be {
         u32::from_be_bytes(b)

@@ -121,6 +121,17 @@ fn cut_inside_file_header() {
     }
 }
 
+/// `vmkflow analyze P --json JSON --quiet`.
+fn analyze_to(p: &std::path::Path, json: &std::path::Path) -> crate::util::Run {
+    run(&[
+        "analyze",
+        p.to_str().expect("UTF-8"),
+        "--json",
+        json.to_str().expect("UTF-8"),
+        "--quiet",
+    ])
+}
+
 #[test]
 fn corrupt_pcap_caplen_is_fatal_with_partial_report() {
     let dir = TempDir::new("corrupt");
@@ -131,13 +142,7 @@ fn corrupt_pcap_caplen_is_fatal_with_partial_report() {
     bytes[field..field + 4].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
     let p = dir.write("bad-caplen.pcap", &bytes);
     let json = dir.path().join("report.json");
-    let r = run(&[
-        "analyze",
-        p.to_str().expect("UTF-8"),
-        "--json",
-        json.to_str().expect("UTF-8"),
-        "--quiet",
-    ]);
+    let r = analyze_to(&p, &json);
     assert_eq!(r.code, 4, "stderr: {}", r.stderr);
     assert!(r.stderr.contains("bad-caplen.pcap"), "stderr: {}", r.stderr);
     assert!(
@@ -165,13 +170,7 @@ fn corrupt_pcapng_block_length_is_fatal_with_partial_report() {
     bytes[field..field + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
     let p = dir.write("bad-block.pcapng", &bytes);
     let json = dir.path().join("report.json");
-    let r = run(&[
-        "analyze",
-        p.to_str().expect("UTF-8"),
-        "--json",
-        json.to_str().expect("UTF-8"),
-        "--quiet",
-    ]);
+    let r = analyze_to(&p, &json);
     assert_eq!(r.code, 4, "stderr: {}", r.stderr);
     assert!(
         r.stderr.contains("bad-block.pcapng"),
