@@ -426,7 +426,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Capture(CaptureError::Io { .. }) => EXIT_IO,
+            CliError::Capture(CaptureError::Io { .. } | CaptureError::Open { .. }) => EXIT_IO,
             CliError::Capture(_) => EXIT_BAD_CAPTURE,
             CliError::Synth(SynthError::Config(_)) => EXIT_USAGE,
             CliError::Synth(_) => EXIT_OUTPUT,

@@ -143,6 +143,13 @@ pub struct TruncatedAt {
 /// A fatal reading problem: the run cannot continue past it.
 #[derive(Debug)]
 pub enum CaptureError {
+    /// The source could not be opened (missing, not permitted, a directory…).
+    Open {
+        /// The input's name.
+        file: String,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// The source could not be opened or read.
     Io {
         /// The input's name.
@@ -180,6 +187,7 @@ impl CaptureError {
     pub fn offset(&self) -> Option<u64> {
         match self {
             CaptureError::Io { offset, .. } | CaptureError::Corrupt { offset, .. } => Some(*offset),
+            CaptureError::Open { .. } => None,
             CaptureError::NotACapture { .. } | CaptureError::Empty { .. } => Some(0),
         }
     }
@@ -188,6 +196,7 @@ impl CaptureError {
 impl fmt::Display for CaptureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            CaptureError::Open { file, source } => write!(f, "{file}: cannot open: {source}"),
             CaptureError::Io {
                 file,
                 offset,
@@ -221,7 +230,7 @@ impl fmt::Display for CaptureError {
 impl std::error::Error for CaptureError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CaptureError::Io { source, .. } => Some(source),
+            CaptureError::Io { source, .. } | CaptureError::Open { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -293,9 +302,8 @@ impl CaptureReader {
     /// Opens a source and reads its file header.
     pub fn open(source: &Source) -> Result<CaptureReader, CaptureError> {
         let name = source.display_name();
-        let (inner, compression, size) = input::open(source).map_err(|e| CaptureError::Io {
+        let (inner, compression, size) = input::open(source).map_err(|e| CaptureError::Open {
             file: name.clone(),
-            offset: 0,
             source: e,
         })?;
         let size_hint = if compression == Compression::None {

@@ -139,9 +139,8 @@ fn open(
     match (&live.follow, source) {
         (Some(idle), Source::Path(p)) => {
             let name = source.display_name();
-            let file = File::open(p).map_err(|e| CaptureError::Io {
+            let file = File::open(p).map_err(|e| CaptureError::Open {
                 file: name.clone(),
-                offset: 0,
                 source: e,
             })?;
             let f = follow::Follow::new(file, live.stop.clone(), *idle, idled.clone());
