@@ -4,6 +4,8 @@
 //! In: an open [`CaptureReader`] and [`AnalyzeOptions`]. Out: an [`Outcome`]: the report, plus the
 //! fatal error that stopped reading early, if any (the report then covers what was read).
 
+use std::sync::Arc;
+
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::{Classifier, ClassifyConfig, ConvKey, infer};
@@ -82,7 +84,7 @@ pub struct Outcome {
     /// The fatal error that ended reading, if one did.
     pub error: Option<CaptureError>,
     /// The inventory the report used (given or inferred), for `--write-inventory`.
-    pub inventory: VmkInventory,
+    pub inventory: Arc<VmkInventory>,
 }
 
 /// Running totals of the capture section.
@@ -270,17 +272,19 @@ impl<'o> Pipeline<'o> {
         name: String,
         stats: CaptureStats,
         error: Option<&CaptureError>,
-    ) -> (Report, VmkInventory) {
+    ) -> (Report, Arc<VmkInventory>) {
         let classifier = &mut self.classifier;
         self.table.finish(&mut |f| classifier.flow_ended(f));
-        let classified = self.classifier.finish();
-        let inv_owned = match &self.opts.inventory {
+        let mut classified = self.classifier.finish();
+        let inv_owned = Arc::new(match &self.opts.inventory {
             Some(i) => i.clone(),
             None => infer::infer(&classified.convs, &classified.macs),
-        };
+        });
         let inv = &inv_owned;
+        let mut kept = std::mem::take(&mut classified.kept);
         let traffic = flows::build(
             &classified,
+            &mut kept,
             inv,
             self.table.peak_live as u64,
             self.table.packets_without_ports,

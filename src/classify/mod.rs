@@ -14,6 +14,7 @@ pub mod powercli;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -216,7 +217,7 @@ impl Classifier {
         self.trim(cap);
         let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
         convs.sort_by_key(|a| a.0);
-        let macs: BTreeMap<IpAddr, [u8; 6]> = self.macs.into_iter().collect();
+        let macs: Arc<BTreeMap<IpAddr, [u8; 6]>> = Arc::new(self.macs.into_iter().collect());
         Classified {
             kept: self.kept,
             folded: self.folded,
@@ -238,7 +239,7 @@ pub struct Classified {
     /// Conversations by key.
     pub convs: Vec<(ConvKey, ConvStats)>,
     /// First source MAC per address.
-    pub macs: BTreeMap<IpAddr, [u8; 6]>,
+    pub macs: Arc<BTreeMap<IpAddr, [u8; 6]>>,
 }
 
 /// One end of a flow or conversation, located in the inventory.
@@ -259,11 +260,23 @@ impl Classified {
         vlan: Option<u16>,
         class: TrafficClass,
     ) -> Located {
-        let vmk = inv.lookup(ip, vlan);
-        Located {
-            vmk,
-            network: inv.network(vmk, self.macs.get(&ip).copied(), class),
-        }
+        locate(inv, &self.macs, ip, vlan, class)
+    }
+}
+
+/// Locates an endpoint for a class: its vmk (by address and VLAN) and its network (from the vmk's
+/// services, or from the first source MAC seen for the address when it is no vmk).
+pub fn locate(
+    inv: &VmkInventory,
+    macs: &BTreeMap<IpAddr, [u8; 6]>,
+    ip: IpAddr,
+    vlan: Option<u16>,
+    class: TrafficClass,
+) -> Located {
+    let vmk = inv.lookup(ip, vlan);
+    Located {
+        vmk,
+        network: inv.network(vmk, macs.get(&ip).copied(), class),
     }
 }
 

@@ -503,10 +503,14 @@ impl FlowTable {
 
     /// Ends every live flow (end of capture), in creation order.
     pub fn finish(&mut self, ended: &mut dyn FnMut(Flow)) {
-        self.index.clear();
-        self.free.clear();
+        // Give the table's memory back: the report is built after this.
+        self.index = FxHashMap::default();
+        self.free = Vec::new();
         self.recent = [None; RECENT];
-        let mut all: Vec<Flow> = self.slots.drain(..).flatten().collect();
+        let mut all: Vec<Flow> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .collect();
         all.sort_by_key(|f| f.serial);
         for mut f in all {
             f.end = Some(if f.closed() {

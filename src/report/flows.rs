@@ -4,13 +4,15 @@
 //! Out: serialize-only section types, sorted so two runs print the same bytes.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::capture::time::rfc3339;
 use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory};
 use crate::classify::ports::TrafficClass;
-use crate::classify::{Classified, networks_of};
+use crate::classify::{Classified, KeptFlow, locate, networks_of};
 use crate::flow::{DirStats, EndReason};
 
 /// Formats a MAC as `00:50:56:aa:bb:cc`.
@@ -176,7 +178,7 @@ pub struct FlowSections {
     /// Inventory used.
     pub inventory: InventorySection,
     /// Per vmk.
-    pub interfaces: Vec<InterfaceReport>,
+    pub interfaces: InterfaceList,
     /// Per network.
     pub networks: BTreeMap<Network, Totals>,
     /// Per class.
@@ -186,7 +188,7 @@ pub struct FlowSections {
     /// Flow counts and limits.
     pub flow_summary: FlowSummary,
     /// The flows kept whole, largest payload first.
-    pub flows: Vec<FlowReport>,
+    pub flows: FlowList,
 }
 
 /// Counts about the flow table.
@@ -236,30 +238,190 @@ fn add_totals(t: &mut Totals, packets: u64, wire: u64, payload: u64, retrans: u6
     t.flows += flows;
 }
 
-/// Builds the flow sections.
+/// Payload bytes one vmk sent and received, by class, and its flows.
+#[derive(Debug, Clone, Default)]
+struct VmkCounts {
+    flows: u64,
+    /// (class, sent, received), one entry per class seen.
+    by_class: Vec<(TrafficClass, u64, u64)>,
+}
+
+impl VmkCounts {
+    fn add(&mut self, class: TrafficClass, sent: u64, received: u64, flows: u64) {
+        self.flows += flows;
+        match self.by_class.iter_mut().find(|e| e.0 == class) {
+            Some(e) => {
+                e.1 += sent;
+                e.2 += received;
+            }
+            None => self.by_class.push((class, sent, received)),
+        }
+    }
+}
+
+/// The vmks with their counts, turned into [`InterfaceReport`]s one at a time as they are
+/// written (an inferred inventory can name one vmk per address).
+#[derive(Clone)]
+pub struct InterfaceList {
+    inventory: Arc<VmkInventory>,
+    counts: Arc<Vec<VmkCounts>>,
+}
+
+impl std::fmt::Debug for InterfaceList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InterfaceList({} vmks)", self.counts.len())
+    }
+}
+
+impl InterfaceList {
+    /// Vmks listed.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether no vmk is listed.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The vmks in inventory order (host, then name).
+    pub fn iter(&self) -> impl Iterator<Item = InterfaceReport> + '_ {
+        self.inventory
+            .vmks
+            .iter()
+            .zip(self.counts.iter())
+            .map(|(v, c)| InterfaceReport {
+                host: v.host.clone(),
+                vmk: v.name.clone(),
+                services: v.services.clone(),
+                addresses: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
+                vlan: v.vlan,
+                mac: v.mac.map(mac_string),
+                sent_payload_bytes: c.by_class.iter().map(|e| (e.0, e.1)).collect(),
+                received_payload_bytes: c.by_class.iter().map(|e| (e.0, e.2)).collect(),
+                flows: c.flows,
+            })
+    }
+}
+
+impl Serialize for InterfaceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.counts.len()))?;
+        for i in self.iter() {
+            seq.serialize_element(&i)?;
+        }
+        seq.end()
+    }
+}
+
+/// The flows kept whole, turned into [`FlowReport`]s one at a time as they are written, so a report
+/// listing 10⁵ flows never holds them all as report structures.
+#[derive(Clone)]
+pub struct FlowList {
+    kept: Arc<Vec<KeptFlow>>,
+    inventory: Arc<VmkInventory>,
+    macs: Arc<BTreeMap<IpAddr, [u8; 6]>>,
+}
+
+impl std::fmt::Debug for FlowList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlowList({} flows)", self.kept.len())
+    }
+}
+
+impl FlowList {
+    /// Flows listed.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether no flow is listed.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The flows, largest payload first.
+    pub fn iter(&self) -> impl Iterator<Item = FlowReport> + '_ {
+        self.kept
+            .iter()
+            .map(|k| flow_report(k, &self.inventory, &self.macs))
+    }
+}
+
+impl Serialize for FlowList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.kept.len()))?;
+        for f in self.iter() {
+            seq.serialize_element(&f)?;
+        }
+        seq.end()
+    }
+}
+
+/// One kept flow as the report shows it.
+fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, [u8; 6]>) -> FlowReport {
+    let f = &k.flow;
+    let (c2s, s2c) = f.client_server();
+    let (cmac, smac) = f.client_server_macs();
+    let endpoint = |ep: crate::flow::Endpoint, mac: Option<[u8; 6]>| {
+        let loc = locate(inv, macs, ep.ip, f.key.vlan, k.class);
+        let v = loc.vmk.and_then(|i| inv.vmks.get(i));
+        EndpointReport {
+            ip: ep.ip.to_string(),
+            port: ep.port,
+            mac: mac.map(mac_string),
+            host: v.map(|v| v.host.clone()),
+            vmk: v.map(|v| v.name.clone()),
+            network: loc.network,
+        }
+    };
+    let tcp = (f.key.proto == 6).then(|| {
+        let rst = c2s.rst || s2c.rst;
+        TcpState {
+            syn: c2s.syn,
+            syn_ack: s2c.syn,
+            client_fin: c2s.fin,
+            server_fin: s2c.fin,
+            rst,
+            state: if rst {
+                "reset"
+            } else if c2s.fin && s2c.fin {
+                "closed"
+            } else if c2s.fin || s2c.fin {
+                "half_closed"
+            } else {
+                "open"
+            },
+            client_by_syn: f.client_by_syn,
+        }
+    });
+    FlowReport {
+        protocol: proto_name(f.key.proto),
+        class: k.class,
+        vlan: f.key.vlan,
+        tunnel: f.key.tunnel.map(|(kind, id)| TunnelReport { kind, id }),
+        client: endpoint(f.client(), cmac),
+        server: endpoint(f.server(), smac),
+        client_to_server: c2s.into(),
+        server_to_client: s2c.into(),
+        tcp,
+        ended: end_name(f.end),
+    }
+}
+
+/// Builds the flow sections; the kept flows move into the report's flow list.
 pub fn build(
     c: &Classified,
-    inv: &VmkInventory,
+    kept: &mut Vec<KeptFlow>,
+    inv: &Arc<VmkInventory>,
     peak_live: u64,
     packets_without_ports: u64,
 ) -> FlowSections {
     let mut networks: BTreeMap<Network, Totals> = BTreeMap::new();
     let mut classes: BTreeMap<TrafficClass, Totals> = BTreeMap::new();
-    let mut ifaces: Vec<InterfaceReport> = inv
-        .vmks
-        .iter()
-        .map(|v| InterfaceReport {
-            host: v.host.clone(),
-            vmk: v.name.clone(),
-            services: v.services.clone(),
-            addresses: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
-            vlan: v.vlan,
-            mac: v.mac.map(mac_string),
-            sent_payload_bytes: BTreeMap::new(),
-            received_payload_bytes: BTreeMap::new(),
-            flows: 0,
-        })
-        .collect();
+    let mut counts: Vec<VmkCounts> = vec![VmkCounts::default(); inv.vmks.len()];
     let mut matrix: BTreeMap<Network, BTreeMap<TrafficClass, u64>> = BTreeMap::new();
     let mut spanning = 0u64;
     for (k, s) in &c.convs {
@@ -292,67 +454,22 @@ pub fn build(
         // Sent/received per vmk: the client sent direction 0, the server direction 1.
         for (loc, sent, recv) in [(cl, 0usize, 1usize), (sv, 1, 0)] {
             if let Some(i) = loc.vmk {
-                if let Some(r) = ifaces.get_mut(i) {
-                    *r.sent_payload_bytes.entry(k.class).or_default() += s.payload_bytes[sent];
-                    *r.received_payload_bytes.entry(k.class).or_default() += s.payload_bytes[recv];
-                    r.flows += s.flows;
+                if let Some(r) = counts.get_mut(i) {
+                    r.add(
+                        k.class,
+                        s.payload_bytes[sent],
+                        s.payload_bytes[recv],
+                        s.flows,
+                    );
                 }
             }
         }
     }
-    let flows = c
-        .kept
-        .iter()
-        .map(|k| {
-            let f = &k.flow;
-            let (c2s, s2c) = f.client_server();
-            let (cmac, smac) = f.client_server_macs();
-            let endpoint = |ep: crate::flow::Endpoint, mac: Option<[u8; 6]>| {
-                let loc = c.locate(inv, ep.ip, f.key.vlan, k.class);
-                let v = loc.vmk.and_then(|i| inv.vmks.get(i));
-                EndpointReport {
-                    ip: ep.ip.to_string(),
-                    port: ep.port,
-                    mac: mac.map(mac_string),
-                    host: v.map(|v| v.host.clone()),
-                    vmk: v.map(|v| v.name.clone()),
-                    network: loc.network,
-                }
-            };
-            let tcp = (f.key.proto == 6).then(|| {
-                let rst = c2s.rst || s2c.rst;
-                TcpState {
-                    syn: c2s.syn,
-                    syn_ack: s2c.syn,
-                    client_fin: c2s.fin,
-                    server_fin: s2c.fin,
-                    rst,
-                    state: if rst {
-                        "reset"
-                    } else if c2s.fin && s2c.fin {
-                        "closed"
-                    } else if c2s.fin || s2c.fin {
-                        "half_closed"
-                    } else {
-                        "open"
-                    },
-                    client_by_syn: f.client_by_syn,
-                }
-            });
-            FlowReport {
-                protocol: proto_name(f.key.proto),
-                class: k.class,
-                vlan: f.key.vlan,
-                tunnel: f.key.tunnel.map(|(kind, id)| TunnelReport { kind, id }),
-                client: endpoint(f.client(), cmac),
-                server: endpoint(f.server(), smac),
-                client_to_server: c2s.into(),
-                server_to_client: s2c.into(),
-                tcp,
-                ended: end_name(f.end),
-            }
-        })
-        .collect::<Vec<_>>();
+    let flows = FlowList {
+        kept: Arc::new(std::mem::take(kept)),
+        inventory: Arc::clone(inv),
+        macs: Arc::clone(&c.macs),
+    };
     let hosts = {
         let mut h: Vec<&str> = inv.vmks.iter().map(|v| v.host.as_str()).collect();
         h.dedup();
@@ -364,7 +481,10 @@ pub fn build(
             hosts,
             vmknics: inv.vmks.len(),
         },
-        interfaces: ifaces,
+        interfaces: InterfaceList {
+            inventory: Arc::clone(inv),
+            counts: Arc::new(counts),
+        },
         networks,
         classes,
         payload_bytes_by_network_and_class: matrix,
