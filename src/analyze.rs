@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
 use crate::classify::inventory::VmkInventory;
-use crate::classify::{Classifier, ClassifyConfig, ConvKey, infer};
+use crate::classify::{Classifier, ClassifyConfig, infer};
 use crate::decode::{self, DecodeStats, Decoded, linktype};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, MigrationKind, PowerState, Timestamp};
@@ -204,7 +204,6 @@ pub struct Pipeline<'o> {
     table: FlowTable,
     classifier: Classifier,
     timeline: Timeline,
-    last: Option<PacketRef>,
 }
 
 impl<'o> Pipeline<'o> {
@@ -216,18 +215,12 @@ impl<'o> Pipeline<'o> {
             table: FlowTable::new(opts.flow),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
-            last: None,
         }
     }
 
-    /// What the last frame given to [`Pipeline::packet`] contributed to its flow (`None` for a
-    /// frame without ports), for live views that follow packets as they arrive.
-    pub fn last_flow(&self) -> Option<&PacketRef> {
-        self.last.as_ref()
-    }
-
-    /// Decodes one frame and feeds every stage.
-    pub fn packet(&mut self, frame: &Frame<'_>) -> Decoded {
+    /// Decodes one frame and feeds every stage. Returns the decoded frame and what it contributed
+    /// to its flow (`None` for a frame without ports), for live views that follow packets.
+    pub fn packet(&mut self, frame: &Frame<'_>) -> (Decoded, Option<PacketRef>) {
         self.totals.add(frame);
         let d = decode::decode(frame.link_type, frame.data);
         self.totals
@@ -241,17 +234,10 @@ impl<'o> Pipeline<'o> {
             &self.opts.classify.ports,
             &mut |f| classifier.flow_ended(f),
         );
-        self.last = r;
-        if let Some(r) = r {
+        if let Some(r) = &r {
             let mut tag = r.tag;
             if tag == NO_TAG {
-                tag = self.timeline.id_for(ConvKey {
-                    proto: r.key.proto,
-                    client: r.client,
-                    server: r.server,
-                    class: r.class,
-                    vlan: r.key.vlan,
-                });
+                tag = self.timeline.id_for(r.conv());
                 self.table.set_tag(&r.key, tag);
             }
             if let (Some(ts), true) = (frame.ts_ns, r.payload > 0) {
@@ -263,7 +249,7 @@ impl<'o> Pipeline<'o> {
                 self.timeline.rarp(ts, mac, d.vlan());
             }
         }
-        d
+        (d, r)
     }
 
     /// Ends every stage and builds the report.

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
+use crate::classify::ConvKey;
 use crate::classify::ports::{PortCatalogue, TrafficClass};
 use crate::decode::{Decoded, Transport, TunnelKind};
 
@@ -211,6 +212,19 @@ pub struct PacketRef {
     pub server: IpAddr,
     /// The flow's class.
     pub class: TrafficClass,
+}
+
+impl PacketRef {
+    /// The conversation of the packet's flow.
+    pub fn conv(&self) -> ConvKey {
+        ConvKey {
+            proto: self.key.proto,
+            client: self.client,
+            server: self.server,
+            class: self.class,
+            vlan: self.key.vlan,
+        }
+    }
 }
 
 /// The tag of a flow nobody tagged yet.

@@ -175,13 +175,7 @@ pub struct LivePacket<'a> {
 impl LivePacket<'_> {
     /// The conversation of the packet's flow.
     pub fn conv(&self) -> Option<ConvKey> {
-        self.flow.map(|r| ConvKey {
-            proto: r.key.proto,
-            client: r.client,
-            server: r.server,
-            class: r.class,
-            vlan: r.key.vlan,
-        })
+        self.flow.map(PacketRef::conv)
     }
 }
 

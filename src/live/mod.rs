@@ -339,11 +339,11 @@ fn drive(
                     lines.write(&l);
                     last_line = Instant::now();
                 }
-                let d = pipeline.packet(&frame);
+                let (d, flow) = pipeline.packet(&frame);
                 let lp = LivePacket {
                     ts: f.ts_ns,
                     wire_len: f.orig_len,
-                    flow: pipeline.last_flow(),
+                    flow: flow.as_ref(),
                     src_mac: d.src_mac,
                     dst_mac: d.dst_mac,
                 };
