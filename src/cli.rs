@@ -266,10 +266,7 @@ pub struct AnalyzeArgs {
 
 /// `CAPTURE` + suffix, when the capture is a file and that file exists.
 fn sidecar(source: &Source, suffix: &str) -> Option<PathBuf> {
-    let p = source.path()?;
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    let side = PathBuf::from(s);
+    let side = vmkflow::labels::sidecar(source.path()?, suffix);
     side.is_file().then_some(side)
 }
 

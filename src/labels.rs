@@ -282,6 +282,14 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<(), LabelError> {
     w.flush().map_err(io_err)
 }
 
+/// The label file beside a capture: `PATH` with `suffix` appended (`x.pcap` →
+/// `x.pcap.inventory.json`).
+pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 impl Inventory {
     /// Reads and checks an inventory file (addresses must be valid CIDRs, names non-empty).
     pub fn load(path: &Path) -> Result<Inventory, LabelError> {

@@ -254,6 +254,14 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     Some((ip, prefix))
 }
 
+/// Formats a MAC as `00:50:56:aa:bb:cc`.
+pub fn mac_string(m: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
 /// Parses `00:50:56:aa:bb:cc` (or with dashes).
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let mut m = [0u8; 6];
@@ -311,12 +319,7 @@ impl VmkInventory {
                 name: v.name.clone(),
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
                 vlan: v.vlan,
-                mac: v.mac.map(|m| {
-                    format!(
-                        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                        m[0], m[1], m[2], m[3], m[4], m[5]
-                    )
-                }),
+                mac: v.mac.map(mac_string),
                 services: v.services.clone(),
             };
             match hosts.last_mut() {

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 
 use super::line::{EventLine, LIVE_SCHEMA_VERSION};
 use crate::capture::time::rfc3339;
+use crate::classify::inventory::mac_string;
 use crate::classify::ports::TrafficClass;
 use crate::labels::{Migration, PowerState};
 use crate::migration::detect::{MIN_SESSION_BYTES, SESSION_GAP_NS};
 use crate::migration::phases::RARP_SLACK_NS;
 use crate::migration::timeline::BIN_NS;
-use crate::report::flows::mac_string;
 
 /// One migration being followed.
 #[derive(Debug, Clone)]

@@ -20,6 +20,7 @@ use crate::classify::inventory::{Network, VmkInventory};
 use crate::classify::ports::TrafficClass;
 use crate::classify::{ConvKey, ConvStats, infer};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
+use crate::report::flows::proto_name;
 
 /// Most conversations remembered for inference.
 pub const MAX_EVIDENCE: usize = 50_000;
@@ -183,14 +184,6 @@ fn endpoint_string(e: Endpoint) -> String {
     match e.ip {
         IpAddr::V4(a) => format!("{a}:{}", e.port),
         IpAddr::V6(a) => format!("[{a}]:{}", e.port),
-    }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        n => n.to_string(),
     }
 }
 

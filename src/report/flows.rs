@@ -10,18 +10,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::time::rfc3339;
-use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory};
+use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory, mac_string};
 use crate::classify::ports::TrafficClass;
 use crate::classify::{Classified, KeptFlow, locate, networks_of};
 use crate::flow::{DirStats, EndReason};
-
-/// Formats a MAC as `00:50:56:aa:bb:cc`.
-pub fn mac_string(m: [u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
-}
 
 /// The inventory used for attribution.
 #[derive(Debug, Clone, Serialize)]
@@ -210,7 +202,8 @@ pub struct FlowSummary {
     pub packets_without_ports: u64,
 }
 
-fn proto_name(p: u8) -> String {
+/// The report's name of an IP protocol: `tcp`, `udp`, `icmp`, `icmpv6`, `gre`, else the number.
+pub fn proto_name(p: u8) -> String {
     match p {
         6 => "tcp".into(),
         17 => "udp".into(),

@@ -21,17 +21,16 @@ pub mod topology;
 pub mod writer;
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::capture::time::{parse_rfc3339, rfc3339};
 use crate::labels::{
-    Inventory, LabelError, Migration, MigrationKind, Migrations, PowerState, Timestamp,
+    Inventory, LabelError, Migration, MigrationKind, Migrations, PowerState, Timestamp, sidecar,
 };
 use emit::{Emitter, EmitterConfig};
 pub use frame::Encap;
@@ -221,13 +220,6 @@ impl SynthSummary {
         }
         m
     }
-}
-
-/// `PATH` with `suffix` appended (`x.pcap` → `x.pcap.inventory.json`).
-pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = OsString::from(path.as_os_str());
-    s.push(suffix);
-    PathBuf::from(s)
 }
 
 impl SynthConfig {
@@ -488,6 +480,8 @@ pub fn label_time(ns: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn cfg(dir: &Path, name: &str) -> SynthConfig {

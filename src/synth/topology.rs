@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::classify::inventory::mac_string;
 use crate::labels::{Host, Inventory, Service, Vmknic};
 
 /// Index of a node in [`Topology::nodes`].
@@ -210,7 +211,7 @@ impl Topology {
                             name: format!("vmk{vmk}"),
                             ip: vec![format!("{}/{}", n.ip, n.prefix)],
                             vlan: Some(n.vlan),
-                            mac: Some(mac_string(&n.mac)),
+                            mac: Some(mac_string(n.mac)),
                             services: match vmk {
                                 0 => vec![Service::Management],
                                 1 => vec![Service::Vmotion],
@@ -225,14 +226,6 @@ impl Topology {
             .collect();
         Inventory { hosts }
     }
-}
-
-/// `00:50:56:61:00:01` form.
-pub fn mac_string(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 #[cfg(test)]
