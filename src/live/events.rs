@@ -42,6 +42,25 @@ struct Tracked {
 }
 
 impl Tracked {
+    /// A labelled window that has not started yet.
+    fn new(id: String, scenario: Option<String>, hot: bool, start: i64, end: i64) -> Tracked {
+        Tracked {
+            id,
+            labelled: true,
+            scenario,
+            hot,
+            start,
+            end,
+            started: false,
+            ended: false,
+            phase: None,
+            last_data_bin: i64::MIN,
+            data_bytes: 0,
+            vmotion_bytes: 0,
+            by_class: BTreeMap::new(),
+        }
+    }
+
     fn event(&self, event: &'static str, ts: i64) -> EventLine {
         EventLine {
             live_schema_version: LIVE_SCHEMA_VERSION,
@@ -137,20 +156,14 @@ impl Events {
     pub fn labelled(migrations: &[Migration]) -> Events {
         let mut tracked: Vec<Tracked> = migrations
             .iter()
-            .map(|m| Tracked {
-                id: m.id.clone(),
-                labelled: true,
-                scenario: Some(format!("{}:{}", m.kind.as_str(), m.state.as_str())),
-                hot: m.state == PowerState::Hot,
-                start: m.start.0,
-                end: m.end.0,
-                started: false,
-                ended: false,
-                phase: None,
-                last_data_bin: i64::MIN,
-                data_bytes: 0,
-                vmotion_bytes: 0,
-                by_class: BTreeMap::new(),
+            .map(|m| {
+                Tracked::new(
+                    m.id.clone(),
+                    Some(format!("{}:{}", m.kind.as_str(), m.state.as_str())),
+                    m.state == PowerState::Hot,
+                    m.start.0,
+                    m.end.0,
+                )
             })
             .collect();
         tracked.sort_by_key(|t| (t.start, t.id.clone()));
@@ -182,21 +195,7 @@ impl Events {
     /// Advances capture time to `ts`: starts and ends windows and sessions.
     pub fn time(&mut self, ts: i64, out: &mut Vec<EventLine>) {
         if let Some((name, hot)) = self.scenario.take() {
-            let t = Tracked {
-                id: "m1".into(),
-                labelled: true,
-                scenario: Some(name),
-                hot,
-                start: ts,
-                end: i64::MAX,
-                started: false,
-                ended: false,
-                phase: None,
-                last_data_bin: i64::MIN,
-                data_bytes: 0,
-                vmotion_bytes: 0,
-                by_class: BTreeMap::new(),
-            };
+            let t = Tracked::new("m1".into(), Some(name), hot, ts, i64::MAX);
             self.tracked.push(t);
         }
         match self.mode {
@@ -258,20 +257,17 @@ impl Events {
                     Some(i) => i,
                     None => {
                         let bin = ts.div_euclid(BIN_NS);
+                        // A detected session: unlabelled, named once it is big enough.
                         self.tracked.push(Tracked {
-                            id: String::new(),
                             labelled: false,
-                            scenario: None,
-                            hot: true,
-                            start: bin.saturating_mul(BIN_NS),
-                            end: i64::MAX,
-                            started: false,
-                            ended: false,
-                            phase: None,
                             last_data_bin: bin,
-                            data_bytes: 0,
-                            vmotion_bytes: 0,
-                            by_class: BTreeMap::new(),
+                            ..Tracked::new(
+                                String::new(),
+                                None,
+                                true,
+                                bin.saturating_mul(BIN_NS),
+                                i64::MAX,
+                            )
                         });
                         self.tracked.len() - 1
                     }

@@ -118,13 +118,7 @@ pub fn migration<W: Write>(
             nfc_copy(em, p, src, dst, p.disk_bytes + CONFIG_FILES_BYTES, p.udt)?
         }
         (Model::Article, Vmotion, Hot) => {
-            let t = em.topo();
-            let mut c = em.open(
-                t.host_vmk(src, 1),
-                t.host_vmk(dst, 1),
-                PORT_VMOTION,
-                Style::Pattern,
-            )?;
+            let mut c = open_vmotion(em, src, dst)?;
             em.exchange(&mut c, OWNERSHIP_BYTES.0, OWNERSHIP_BYTES.1)?;
             em.close(&mut c)?;
             rarp(em, dst, mac)?;
@@ -134,13 +128,7 @@ pub fn migration<W: Write>(
             nfc_copy(em, p, src, dst, p.disk_bytes, false)?
         }
         (Model::Article, Xvmotion, Hot) => {
-            let t = em.topo();
-            let mut c = em.open(
-                t.host_vmk(src, 1),
-                t.host_vmk(dst, 1),
-                PORT_VMOTION,
-                Style::Pattern,
-            )?;
+            let mut c = open_vmotion(em, src, dst)?;
             em.send(&mut c, Dir::ToServer, p.memory_bytes)?;
             em.close(&mut c)?;
             em.idle(1_000_000)?;
@@ -204,6 +192,21 @@ fn vmotion<W: Write>(
         em.send(c, Dir::ToClient, 256)?;
     }
     em.close_all(&mut conns)
+}
+
+/// One TCP 8000 connection from `src`'s vMotion vmk (vmk1) to `dst`'s.
+fn open_vmotion<W: Write>(
+    em: &mut Emitter<'_, W>,
+    src: usize,
+    dst: usize,
+) -> io::Result<super::emit::Conn> {
+    let t = em.topo();
+    em.open(
+        t.host_vmk(src, 1),
+        t.host_vmk(dst, 1),
+        PORT_VMOTION,
+        Style::Pattern,
+    )
 }
 
 /// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s.
