@@ -50,8 +50,7 @@ fn truncated_mid_record_reports_complete_records() {
     // Cut inside the data of the third record, then inside its 16-byte record header.
     for cut in [offsets[2] + 16 + 30, offsets[2] + 7] {
         let p = dir.write("cut.pcap", &bytes[..cut]);
-        let arg = p.to_str().expect("UTF-8 path");
-        let r = run(&["analyze", arg, "--json", "-", "--quiet"]);
+        let r = analyze_to(&p, std::path::Path::new("-"));
         assert_eq!(r.code, 0, "cut at {cut}: stderr: {}", r.stderr);
         assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
         assert!(r.stderr.contains("truncated"), "stderr: {}", r.stderr);
@@ -75,13 +74,7 @@ fn truncated_pcapng_mid_block() {
     let dir = TempDir::new("trunc-ng");
     let (bytes, offsets) = synth_pcapng(&[10, 20, 30]);
     let p = dir.write("cut.pcapng", &bytes[..offsets[1] + 40]);
-    let r = run(&[
-        "analyze",
-        p.to_str().expect("UTF-8"),
-        "--json",
-        "-",
-        "--quiet",
-    ]);
+    let r = analyze_to(&p, std::path::Path::new("-"));
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert!(r.stderr.contains("warning"), "stderr: {}", r.stderr);
     let c = &r.json()["capture"];
@@ -101,13 +94,7 @@ fn cut_inside_file_header() {
     ];
     for (name, bytes, cut, format, needed) in cases {
         let p = dir.write(name, &bytes[..cut as usize]);
-        let r = run(&[
-            "analyze",
-            p.to_str().expect("UTF-8"),
-            "--json",
-            "-",
-            "--quiet",
-        ]);
+        let r = analyze_to(&p, std::path::Path::new("-"));
         assert_eq!(r.code, 0, "{name}: stderr: {}", r.stderr);
         assert!(r.stderr.contains("warning"), "{name}: stderr: {}", r.stderr);
         assert!(r.stderr.contains(name), "{name}: stderr: {}", r.stderr);
@@ -121,7 +108,7 @@ fn cut_inside_file_header() {
     }
 }
 
-/// `vmkflow analyze P --json JSON --quiet`.
+/// `vmkflow analyze P --json JSON --quiet` (`-` for the report on standard output).
 fn analyze_to(p: &std::path::Path, json: &std::path::Path) -> crate::util::Run {
     run(&[
         "analyze",
