@@ -14,6 +14,8 @@ mod cli;
 mod corpus;
 #[path = "it/flows.rs"]
 mod flows;
+#[path = "it/golden.rs"]
+mod golden;
 #[path = "it/live.rs"]
 mod live;
 #[path = "it/netns.rs"]
