@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, time};
+use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::{Classifier, ClassifyConfig, infer};
 use crate::decode::{self, DecodeStats, Decoded, linktype};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
-use crate::labels::{Migration, MigrationKind, PowerState, Timestamp};
+use crate::labels::{Migration, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
 use crate::report::{
@@ -19,6 +19,8 @@ use crate::report::{
     Report, SCHEMA_VERSION,
 };
 use crate::verify::ClaimSet;
+use crate::vocab::kind::KindState;
+use crate::vocab::time;
 
 /// Settings of one analysis run.
 #[derive(Clone, Default)]
@@ -49,12 +51,7 @@ pub enum Labels {
         migrations: Vec<Migration>,
     },
     /// `--scenario KIND:STATE`: one migration spanning the whole capture.
-    Scenario {
-        /// Kind.
-        kind: MigrationKind,
-        /// State.
-        state: PowerState,
-    },
+    Scenario(KindState),
 }
 
 impl Labels {
@@ -69,8 +66,8 @@ impl Labels {
                 source: "file".into(),
                 path: Some(path.clone()),
             },
-            Labels::Scenario { kind, state } => MigrationLabels {
-                source: format!("scenario {}:{}", kind.as_str(), state.as_str()),
+            Labels::Scenario(ks) => MigrationLabels {
+                source: format!("scenario {ks}"),
                 path: None,
             },
         }
@@ -280,12 +277,12 @@ impl<'o> Pipeline<'o> {
         let labels: Option<Vec<Migration>> = match &self.opts.labels {
             Labels::None => None,
             Labels::File { migrations, .. } => Some(migrations.clone()),
-            Labels::Scenario { kind, state } => match (self.totals.first_ts, self.totals.last_ts) {
+            Labels::Scenario(ks) => match (self.totals.first_ts, self.totals.last_ts) {
                 (Some(a), Some(b)) => Some(vec![Migration {
                     id: "m1".into(),
                     vm: None,
-                    kind: *kind,
-                    state: *state,
+                    kind: ks.kind,
+                    state: ks.state,
                     start: Timestamp(a),
                     end: Timestamp(b),
                     source_host: None,

@@ -13,14 +13,14 @@ use vmkflow::analyze::{self, AnalyzeOptions, Labels};
 use vmkflow::capture::{CaptureError, CaptureReader, Source};
 use vmkflow::classify::ClassifyConfig;
 use vmkflow::classify::inventory::{InventorySource, VmkInventory};
-use vmkflow::classify::ports::{PortCatalogue, PortRule};
 use vmkflow::flow::FlowConfig;
 use vmkflow::labels::{Inventory, Migrations};
-use vmkflow::labels::{MigrationKind, PowerState};
 use vmkflow::live;
 use vmkflow::report::summary;
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig, SynthError};
 use vmkflow::verify::ClaimSet;
+use vmkflow::vocab::kind::{BadKindState, KindState};
+use vmkflow::vocab::ports::{PortCatalogue, PortRule};
 
 /// Exit status: the command line is wrong (as clap uses).
 pub const EXIT_USAGE: u8 = 2;
@@ -66,7 +66,7 @@ Examples:
 /// `--scenario`: one migration or all six.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScenarioArg {
-    One(MigrationKind, PowerState),
+    One(KindState),
     All,
 }
 
@@ -74,25 +74,12 @@ fn parse_scenario(s: &str) -> Result<ScenarioArg, String> {
     if s == "all" {
         return Ok(ScenarioArg::All);
     }
-    let (kind, state) = s
-        .split_once(':')
-        .ok_or_else(|| format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)"))?;
-    let kind = match kind {
-        "vmotion" => MigrationKind::Vmotion,
-        "storage-vmotion" | "svmotion" => MigrationKind::StorageVmotion,
-        "xvmotion" => MigrationKind::Xvmotion,
-        other => {
-            return Err(format!(
-                "unknown kind `{other}`: expected vmotion, storage-vmotion or xvmotion"
-            ));
-        }
-    };
-    let state = match state {
-        "hot" => PowerState::Hot,
-        "cold" => PowerState::Cold,
-        other => return Err(format!("unknown state `{other}`: expected hot or cold")),
-    };
-    Ok(ScenarioArg::One(kind, state))
+    s.parse()
+        .map(ScenarioArg::One)
+        .map_err(|e: BadKindState| match s.contains(':') {
+            true => e.to_string(),
+            false => format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)"),
+        })
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -367,8 +354,8 @@ impl AnalyzeArgs {
             }
         }
         if let Some(s) = &self.scenario {
-            let (kind, state) = match parse_scenario(s) {
-                Ok(ScenarioArg::One(k, st)) => (k, st),
+            let ks = match parse_scenario(s) {
+                Ok(ScenarioArg::One(ks)) => ks,
                 Ok(ScenarioArg::All) => {
                     return Err(usage(
                         "--scenario all labels no single window: give --migrations instead".into(),
@@ -376,7 +363,7 @@ impl AnalyzeArgs {
                 }
                 Err(e) => return Err(usage(format!("--scenario {e}"))),
             };
-            options.labels = Labels::Scenario { kind, state };
+            options.labels = Labels::Scenario(ks);
         } else {
             let mig_path = match (&self.migrations, self.no_sidecars) {
                 (Some(p), _) => Some(p.clone()),
@@ -624,7 +611,7 @@ impl SynthArgs {
         let cfg = SynthConfig {
             scenarios: match self.scenario {
                 ScenarioArg::All => synth::ALL_SCENARIOS.to_vec(),
-                ScenarioArg::One(k, s) => vec![(k, s)],
+                ScenarioArg::One(ks) => vec![(ks.kind, ks.state)],
             },
             model: match self.model {
                 ModelArg::Vmware => Model::Vmware,

@@ -14,7 +14,8 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::capture::time::{parse_rfc3339, rfc3339};
+use crate::vocab::kind::{MigrationKind, PowerState};
+use crate::vocab::time::{parse_rfc3339, rfc3339};
 
 /// An error reading or writing a label file.
 #[derive(Debug)]
@@ -101,49 +102,6 @@ pub struct Host {
 pub struct Inventory {
     /// The hosts.
     pub hosts: Vec<Host>,
-}
-
-/// The kind of migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MigrationKind {
-    /// Compute-only vMotion (`vmotion`).
-    Vmotion,
-    /// Storage-only migration (`storage-vmotion`).
-    StorageVmotion,
-    /// Compute and storage, shared-nothing (`xvmotion`).
-    Xvmotion,
-}
-
-impl MigrationKind {
-    /// The name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MigrationKind::Vmotion => "vmotion",
-            MigrationKind::StorageVmotion => "storage-vmotion",
-            MigrationKind::Xvmotion => "xvmotion",
-        }
-    }
-}
-
-/// Whether the VM was powered on during the migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PowerState {
-    /// Powered on.
-    Hot,
-    /// Powered off.
-    Cold,
-}
-
-impl PowerState {
-    /// `hot` or `cold`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PowerState::Hot => "hot",
-            PowerState::Cold => "cold",
-        }
-    }
 }
 
 /// A point in time, nanoseconds since the Unix epoch. JSON: an RFC 3339 string or epoch seconds

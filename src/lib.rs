@@ -24,3 +24,4 @@ pub mod migration;
 pub mod report;
 pub mod synth;
 pub mod verify;
+pub mod vocab;

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::inventory::{InventorySource, Service, Vmk, VmkInventory};
-use super::ports::TrafficClass;
 use super::{ConvKey, ConvStats};
+use crate::vocab::ports::TrafficClass;
 
 /// Infers vmks from conversations.
 pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, [u8; 6]>) -> VmkInventory {

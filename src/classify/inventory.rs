@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::ports::TrafficClass;
+use crate::vocab::ports::TrafficClass;
 
 /// A VMkernel service tag (vSphere's `HostVirtualNicManagerNicType`, in snake case).
 #[derive(

@@ -9,7 +9,6 @@
 
 pub mod infer;
 pub mod inventory;
-pub mod ports;
 pub mod powercli;
 
 use std::collections::BTreeMap;
@@ -19,8 +18,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::flow::{DirStats, Flow};
+use crate::vocab::ports::{PortCatalogue, TrafficClass};
 use inventory::{Network, VmkInventory};
-use ports::{PortCatalogue, TrafficClass};
 
 /// Conversation key: a flow without its ports (but with its class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

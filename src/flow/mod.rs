@@ -13,8 +13,8 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::classify::ConvKey;
-use crate::classify::ports::{PortCatalogue, TrafficClass};
 use crate::decode::{Decoded, Transport, TunnelKind};
+use crate::vocab::ports::{PortCatalogue, TrafficClass};
 
 /// An address and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

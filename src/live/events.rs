@@ -15,13 +15,14 @@
 use std::collections::BTreeMap;
 
 use super::line::{EventLine, LIVE_SCHEMA_VERSION};
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::mac_string;
-use crate::classify::ports::TrafficClass;
-use crate::labels::{Migration, PowerState};
+use crate::labels::Migration;
 use crate::migration::detect::{MIN_SESSION_BYTES, SESSION_GAP_NS};
 use crate::migration::phases::RARP_SLACK_NS;
 use crate::migration::timeline::BIN_NS;
+use crate::vocab::kind::{KindState, PowerState};
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 
 /// One migration being followed.
 #[derive(Debug, Clone)]
@@ -159,7 +160,7 @@ impl Events {
             .map(|m| {
                 Tracked::new(
                     m.id.clone(),
-                    Some(format!("{}:{}", m.kind.as_str(), m.state.as_str())),
+                    Some(KindState::new(m.kind, m.state).to_string()),
                     m.state == PowerState::Hot,
                     m.start.0,
                     m.end.0,

@@ -15,12 +15,12 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::line::{IntervalLine, LIVE_SCHEMA_VERSION, TopFlow};
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::{Network, VmkInventory};
-use crate::classify::ports::TrafficClass;
 use crate::classify::{ConvKey, ConvStats, infer};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
 use crate::report::flows::proto_name;
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 
 /// Most conversations remembered for inference.
 pub const MAX_EVIDENCE: usize = 50_000;

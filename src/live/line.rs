@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::classify::inventory::Network;
-use crate::classify::ports::TrafficClass;
+use crate::vocab::ports::TrafficClass;
 
 /// Version of the line format.
 pub const LIVE_SCHEMA_VERSION: u32 = 1;

@@ -25,8 +25,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::analyze::{AnalyzeOptions, Labels, Outcome, Pipeline};
-use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, Source, time};
-use crate::labels::PowerState;
+use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, Source};
+use crate::vocab::kind::PowerState;
+use crate::vocab::time;
 use events::Events;
 use intervals::{Attribution, Intervals, LivePacket};
 use line::{FinalLine, LIVE_SCHEMA_VERSION};
@@ -302,10 +303,7 @@ fn drive(
     let mut events = match &opts.labels {
         Labels::None => Events::detect(),
         Labels::File { migrations, .. } => Events::labelled(migrations),
-        Labels::Scenario { kind, state } => Events::scenario(
-            format!("{}:{}", kind.as_str(), state.as_str()),
-            *state == PowerState::Hot,
-        ),
+        Labels::Scenario(ks) => Events::scenario(ks.to_string(), ks.state == PowerState::Hot),
     };
     let mut evs = Vec::new();
     let mut progress = Progress::default();

@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::timeline::{BIN_NS, Timeline};
 use super::{KindState, LocatedConv, MigrationReport, Scope, phases, secs};
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::Network;
-use crate::classify::ports::TrafficClass;
-use crate::labels::{MigrationKind, PowerState};
 use crate::verify::{ClaimSet, Verdict, evaluate_row};
+use crate::vocab::kind::{MigrationKind, PowerState};
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 
 /// A pause without bulk data this long ends a session.
 pub const SESSION_GAP_NS: i64 = 2_000_000_000;

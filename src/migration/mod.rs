@@ -15,12 +15,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::{Network, VmkInventory};
-use crate::classify::ports::TrafficClass;
 use crate::classify::{Classified, networks_of};
-use crate::labels::{Migration, MigrationKind, PowerState};
+use crate::labels::Migration;
 use crate::verify::{ClaimSet, Evidence, RowVerdict, Verdict, combine, evaluate_row};
+use crate::vocab::kind::{KindState, MigrationKind, PowerState};
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 use timeline::{BIN_NS, Timeline};
 
 /// A conversation located in the inventory, once per analysis.
@@ -197,15 +198,6 @@ pub struct MigrationReport {
     /// claim set.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub consistent_rows: BTreeMap<String, Vec<u32>>,
-}
-
-/// A kind and a state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct KindState {
-    /// Kind.
-    pub kind: MigrationKind,
-    /// State.
-    pub state: PowerState,
 }
 
 /// The verification section: per claim set, per row, the verdict over all labelled migrations.

@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 
 use super::timeline::BIN_NS;
 use super::{Breakdown, Phase, RarpSeen, Scope, Switchover};
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::mac_string;
-use crate::classify::ports::TrafficClass;
-use crate::labels::PowerState;
+use crate::vocab::kind::PowerState;
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 
 /// Largest pause inside the final vMotion burst.
 pub const SWITCHOVER_GAP_NS: i64 = 10_000_000;

@@ -112,7 +112,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::ports::TrafficClass;
+    use crate::vocab::ports::TrafficClass;
 
     #[test]
     fn bins_in_order_and_out_of_order() {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::capture::time::rfc3339;
 use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory, mac_string};
-use crate::classify::ports::TrafficClass;
 use crate::classify::{Classified, KeptFlow, locate, networks_of};
 use crate::flow::{DirStats, EndReason};
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::time::rfc3339;
 
 /// The inventory used for attribution.
 #[derive(Debug, Clone, Serialize)]

@@ -121,7 +121,7 @@ fn render_traffic(s: &mut String, r: &Report) {
     if m.is_empty() {
         return;
     }
-    let mut classes: Vec<crate::classify::ports::TrafficClass> =
+    let mut classes: Vec<crate::vocab::ports::TrafficClass> =
         m.values().flat_map(|c| c.keys().copied()).collect();
     classes.sort();
     classes.dedup();

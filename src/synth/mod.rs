@@ -28,10 +28,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::capture::time::{parse_rfc3339, rfc3339};
-use crate::labels::{
-    Inventory, LabelError, Migration, MigrationKind, Migrations, PowerState, Timestamp, sidecar,
-};
+use crate::labels::{Inventory, LabelError, Migration, Migrations, Timestamp, sidecar};
+use crate::vocab::kind::{KindState, MigrationKind, PowerState};
+use crate::vocab::time::{parse_rfc3339, rfc3339};
 use emit::{Emitter, EmitterConfig};
 pub use frame::Encap;
 pub use plan::Model;
@@ -427,7 +426,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
             .and_then(|i| cfg.scenarios.get(i).map(|s| (i, s)))
         {
             Some((i, (k, s))) => (
-                format!("{}:{}", k.as_str(), s.as_str()),
+                KindState::new(*k, *s).to_string(),
                 Some(format!("m{}", i + 1)),
             ),
             None => ("noise".into(), None),

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::emit::{Dir, Emitter, Style};
 use super::topology::{NodeId, Role, VM_VLAN};
-use crate::labels::{MigrationKind, PowerState};
+use crate::vocab::kind::{MigrationKind, PowerState};
 
 /// Size of the VM's configuration files (.vmx, .nvram, logs) moved by a cold vMotion.
 pub const CONFIG_FILES_BYTES: u64 = 1 << 20;

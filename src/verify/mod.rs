@@ -12,8 +12,8 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::classify::inventory::Network;
-use crate::classify::ports::TrafficClass;
-use crate::labels::{MigrationKind, PowerState};
+use crate::vocab::kind::{MigrationKind, PowerState};
+use crate::vocab::ports::TrafficClass;
 
 /// The claim set built from the blog's table.
 pub const ARTICLE: &str = include_str!("../../claims/article.json");

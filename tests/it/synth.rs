@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use vmkflow::capture::{CaptureReader, Source};
-use vmkflow::labels::{
-    Host, Inventory, Migration, MigrationKind, Migrations, PowerState, Service, Timestamp, Vmknic,
-};
+use vmkflow::labels::{Host, Inventory, Migration, Migrations, Service, Timestamp, Vmknic};
+use vmkflow::vocab::kind::{MigrationKind, PowerState};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vmkflow");
 /// Ports the generator uses as service ports.
