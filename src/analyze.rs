@@ -209,7 +209,7 @@ impl<'o> Pipeline<'o> {
         Pipeline {
             opts,
             totals: CaptureTotals::default(),
-            table: FlowTable::new(opts.flow),
+            table: FlowTable::new(opts.flow.clone()),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
         }
@@ -224,13 +224,9 @@ impl<'o> Pipeline<'o> {
             .decode
             .add(&d, frame.data.len() as u32, frame.orig_len);
         let classifier = &mut self.classifier;
-        let r = self.table.add(
-            &d,
-            frame.ts_ns,
-            frame.orig_len,
-            &self.opts.classify.ports,
-            &mut |f| classifier.flow_ended(f),
-        );
+        let r = self.table.add(&d, frame.ts_ns, frame.orig_len, &mut |f| {
+            classifier.flow_ended(f)
+        });
         if let Some(r) = &r {
             let mut tag = r.tag;
             if tag == NO_TAG {

@@ -290,10 +290,10 @@ impl AnalyzeArgs {
             flow: FlowConfig {
                 max_live: self.max_live_flows,
                 idle_timeout_ns: (self.idle_timeout * 1e9) as i64,
+                ports: PortCatalogue::new(&rules),
                 ..FlowConfig::default()
             },
             classify: ClassifyConfig {
-                ports: PortCatalogue::new(&rules),
                 top: self.top,
                 max_report_flows: self.max_report_flows,
             },

@@ -16,12 +16,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use super::ConvStats;
 use super::inventory::{InventorySource, Service, Vmk, VmkInventory};
-use super::{ConvKey, ConvStats};
+use crate::vocab::Mac;
+use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::TrafficClass;
 
 /// Infers vmks from conversations.
-pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, [u8; 6]>) -> VmkInventory {
+pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, Mac>) -> VmkInventory {
     let mut services: BTreeMap<IpAddr, BTreeSet<Service>> = BTreeMap::new();
     let mut storage: BTreeSet<IpAddr> = BTreeSet::new();
     let mut nfc: BTreeSet<IpAddr> = BTreeSet::new();

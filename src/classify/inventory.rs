@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
 
 /// A VMkernel service tag (vSphere's `HostVirtualNicManagerNicType`, in snake case).
@@ -130,7 +131,7 @@ pub struct Vmk {
     /// VLAN id, when known.
     pub vlan: Option<u16>,
     /// MAC address, when known.
-    pub mac: Option<[u8; 6]>,
+    pub mac: Option<Mac>,
     /// Service tags; empty for a plain storage vmk.
     pub services: Vec<Service>,
 }
@@ -158,14 +159,6 @@ pub struct VmkInventory {
     pub source: InventorySource,
     /// (address, vmk index), sorted by address for binary search.
     by_addr: Vec<(IpAddr, usize)>,
-}
-
-/// The VMware OUIs used for virtual NICs.
-const VMWARE_OUIS: [[u8; 3]; 3] = [[0x00, 0x50, 0x56], [0x00, 0x0c, 0x29], [0x00, 0x05, 0x69]];
-
-/// Whether a MAC is in one of VMware's virtual NIC ranges.
-pub fn is_vmware_mac(mac: [u8; 6]) -> bool {
-    VMWARE_OUIS.iter().any(|o| mac[..3] == o[..])
 }
 
 impl VmkInventory {
@@ -225,15 +218,10 @@ impl VmkInventory {
 
     /// The network of an endpoint: its vmk's service narrowed by the flow's class, or `vm` /
     /// `external` when it is no vmk.
-    pub fn network(
-        &self,
-        vmk: Option<usize>,
-        mac: Option<[u8; 6]>,
-        class: TrafficClass,
-    ) -> Network {
+    pub fn network(&self, vmk: Option<usize>, mac: Option<Mac>, class: TrafficClass) -> Network {
         match vmk.and_then(|i| self.vmks.get(i)) {
             Some(v) => network_for(&v.services, class),
-            None if mac.is_some_and(is_vmware_mac) => Network::Vm,
+            None if mac.is_some_and(Mac::is_vmware) => Network::Vm,
             None => Network::External,
         }
     }
@@ -252,24 +240,6 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
         None => max,
     };
     Some((ip, prefix))
-}
-
-/// Formats a MAC as `00:50:56:aa:bb:cc`.
-pub fn mac_string(m: [u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
-}
-
-/// Parses `00:50:56:aa:bb:cc` (or with dashes).
-pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let mut m = [0u8; 6];
-    let mut parts = s.split([':', '-']);
-    for b in &mut m {
-        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
-    }
-    parts.next().is_none().then_some(m)
 }
 
 impl VmkInventory {
@@ -293,7 +263,7 @@ impl VmkInventory {
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                 let mac = match &v.mac {
-                    Some(m) => Some(parse_mac(m).ok_or_else(|| {
+                    Some(m) => Some(m.parse::<Mac>().map_err(|_| {
                         format!("host {} {}: `{m}` is not a MAC address", h.name, v.name)
                     })?),
                     None => None,
@@ -319,7 +289,7 @@ impl VmkInventory {
                 name: v.name.clone(),
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
                 vlan: v.vlan,
-                mac: v.mac.map(mac_string),
+                mac: v.mac.map(|m| m.to_string()),
                 services: v.services.clone(),
             };
             match hosts.last_mut() {
@@ -462,7 +432,11 @@ mod tests {
         let s = inv.subnet_of("10.0.20.200".parse().unwrap()).unwrap();
         assert_eq!(inv.vmks[s].host, "esx01");
         assert_eq!(
-            inv.network(None, Some([0, 0x50, 0x56, 1, 2, 3]), TrafficClass::Other),
+            inv.network(
+                None,
+                Some(Mac([0, 0x50, 0x56, 1, 2, 3])),
+                TrafficClass::Other
+            ),
             Network::Vm
         );
         assert_eq!(

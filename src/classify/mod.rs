@@ -18,23 +18,10 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::flow::{DirStats, Flow};
-use crate::vocab::ports::{PortCatalogue, TrafficClass};
+use crate::vocab::Mac;
+use crate::vocab::conv::ConvKey;
+use crate::vocab::ports::TrafficClass;
 use inventory::{Network, VmkInventory};
-
-/// Conversation key: a flow without its ports (but with its class).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConvKey {
-    /// IP protocol.
-    pub proto: u8,
-    /// Client address.
-    pub client: IpAddr,
-    /// Server address.
-    pub server: IpAddr,
-    /// Traffic class from the ports.
-    pub class: TrafficClass,
-    /// VLAN id.
-    pub vlan: Option<u16>,
-}
 
 /// Sums over the flows of one conversation; index 0 is client → server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,8 +75,6 @@ pub struct KeptFlow {
 /// Settings of the classifier.
 #[derive(Clone)]
 pub struct ClassifyConfig {
-    /// Port catalogue with the user's overrides.
-    pub ports: PortCatalogue,
     /// Keep only the N largest flows in the report (`--top`).
     pub top: Option<usize>,
     /// Keep at most this many flows whole when `top` is not given.
@@ -99,7 +84,6 @@ pub struct ClassifyConfig {
 impl Default for ClassifyConfig {
     fn default() -> Self {
         ClassifyConfig {
-            ports: PortCatalogue::default(),
             top: None,
             max_report_flows: 100_000,
         }
@@ -119,7 +103,7 @@ pub struct Folded {
 pub struct Classifier {
     cfg: ClassifyConfig,
     convs: FxHashMap<ConvKey, ConvStats>,
-    macs: FxHashMap<IpAddr, [u8; 6]>,
+    macs: FxHashMap<IpAddr, Mac>,
     kept: Vec<KeptFlow>,
     /// Flows that were not kept whole.
     pub folded: Folded,
@@ -138,11 +122,6 @@ impl Classifier {
             folded: Folded::default(),
             flows: 0,
         }
-    }
-
-    /// The port catalogue.
-    pub fn ports(&self) -> &PortCatalogue {
-        &self.cfg.ports
     }
 
     fn cap(&self) -> usize {
@@ -205,7 +184,7 @@ impl Classifier {
     }
 
     /// The first source MAC seen for an address.
-    pub fn mac_of(&self, ip: IpAddr) -> Option<[u8; 6]> {
+    pub fn mac_of(&self, ip: IpAddr) -> Option<Mac> {
         self.macs.get(&ip).copied()
     }
 
@@ -216,7 +195,7 @@ impl Classifier {
         self.trim(cap);
         let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
         convs.sort_by_key(|a| a.0);
-        let macs: Arc<BTreeMap<IpAddr, [u8; 6]>> = Arc::new(self.macs.into_iter().collect());
+        let macs: Arc<BTreeMap<IpAddr, Mac>> = Arc::new(self.macs.into_iter().collect());
         Classified {
             kept: self.kept,
             folded: self.folded,
@@ -238,7 +217,7 @@ pub struct Classified {
     /// Conversations by key.
     pub convs: Vec<(ConvKey, ConvStats)>,
     /// First source MAC per address.
-    pub macs: Arc<BTreeMap<IpAddr, [u8; 6]>>,
+    pub macs: Arc<BTreeMap<IpAddr, Mac>>,
 }
 
 /// One end of a flow or conversation, located in the inventory.
@@ -267,7 +246,7 @@ impl Classified {
 /// services, or from the first source MAC seen for the address when it is no vmk).
 pub fn locate(
     inv: &VmkInventory,
-    macs: &BTreeMap<IpAddr, [u8; 6]>,
+    macs: &BTreeMap<IpAddr, Mac>,
     ip: IpAddr,
     vlan: Option<u16>,
     class: TrafficClass,

@@ -10,7 +10,8 @@
 //! `VSphereReplicationEnabled`, `VSphereReplicationNFCEnabled`, `VSphereBackupNFCEnabled`.
 //! VLANs are not in this export (they belong to the port group); the VLAN stays unknown.
 
-use super::inventory::{Service, Vmk, parse_mac};
+use super::inventory::{Service, Vmk};
+use crate::vocab::Mac;
 
 /// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
 fn fields(line: &str) -> Vec<String> {
@@ -104,9 +105,10 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, String> {
             addrs.push((addr, prefix));
         }
         let mac = match mac_c.map(get).filter(|m| !m.is_empty()) {
-            Some(m) => {
-                Some(parse_mac(m).ok_or_else(|| format!("line {lineno}: Mac `{m}` is not a MAC"))?)
-            }
+            Some(m) => Some(
+                m.parse::<Mac>()
+                    .map_err(|_| format!("line {lineno}: Mac `{m}` is not a MAC"))?,
+            ),
             None => None,
         };
         let mut services: Vec<Service> = flag_cols
@@ -146,7 +148,7 @@ mod tests {
         assert_eq!(v[0].services, vec![Service::Management]);
         assert_eq!(v[0].addrs, vec![("10.0.10.11".parse().unwrap(), 24)]);
         assert_eq!(v[1].services, vec![Service::Vmotion]);
-        assert_eq!(v[1].mac, Some([0, 0x50, 0x56, 0x61, 0, 1]));
+        assert_eq!(v[1].mac, Some(Mac([0, 0x50, 0x56, 0x61, 0, 1])));
         assert_eq!(v[2].services, vec![]);
         assert_eq!(v[2].addrs[0].1, 16);
         assert_eq!(v[2].mac, None);

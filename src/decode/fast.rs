@@ -11,6 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Decoded, Fragment, IpInfo, ethertype};
+use crate::vocab::Mac;
 
 /// Named offsets of the headers this path reads.
 mod field {
@@ -82,8 +83,8 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
     let src: [u8; 4] = array(ip, field::IP_SRC)?;
     let dst: [u8; 4] = array(ip, field::IP_DST)?;
     let payload = ip.get(hdr_len..total.min(ip.len()))?;
-    out.dst_mac = array(data, field::ETH_DST);
-    out.src_mac = array(data, field::ETH_SRC);
+    out.dst_mac = array(data, field::ETH_DST).map(Mac);
+    out.src_mac = array(data, field::ETH_SRC).map(Mac);
     match vlan {
         Some(id) => {
             out.vlans = [id, 0];

@@ -18,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinkSlice};
 use serde::Serialize;
 
+use crate::vocab::Mac;
 pub use stats::DecodeStats;
 use views::{Arp, Erspan, Gre, NullFamily, Sll, Sll2, TcpFields, Vxlan};
 
@@ -239,16 +240,16 @@ pub struct ArpInfo {
     /// Operation code.
     pub operation: u16,
     /// Sender hardware address.
-    pub sender_mac: Option<[u8; 6]>,
+    pub sender_mac: Option<Mac>,
 }
 
 /// Everything the later stages need of one frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Decoded {
     /// Source MAC of the (innermost) Ethernet frame, or the cooked capture's address.
-    pub src_mac: Option<[u8; 6]>,
+    pub src_mac: Option<Mac>,
     /// Destination MAC of the (innermost) Ethernet frame.
-    pub dst_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<Mac>,
     /// VLAN ids of the innermost frame, outermost first; 0 where absent.
     pub vlans: [u16; 2],
     /// Number of VLAN tags (2 or more for QinQ).
@@ -369,8 +370,8 @@ fn ethernet(data: &[u8], out: &mut Decoded, depth: u8) {
     match LaxSlicedPacket::from_ethernet(data) {
         Ok(p) => {
             if let Some(LinkSlice::Ethernet2(eth)) = &p.link {
-                out.src_mac = Some(eth.source());
-                out.dst_mac = Some(eth.destination());
+                out.src_mac = Some(Mac(eth.source()));
+                out.dst_mac = Some(Mac(eth.destination()));
             }
             sliced(&p, out, depth);
         }

@@ -4,11 +4,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
+use crate::vocab::Mac;
 
-const MAC_A: [u8; 6] = [0x00, 0x50, 0x56, 0x01, 0x02, 0x03];
-const MAC_B: [u8; 6] = [0x00, 0x50, 0x56, 0x0a, 0x0b, 0x0c];
-const MAC_C: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
-const MAC_D: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
+const MAC_A: Mac = Mac([0x00, 0x50, 0x56, 0x01, 0x02, 0x03]);
+const MAC_B: Mac = Mac([0x00, 0x50, 0x56, 0x0a, 0x0b, 0x0c]);
+const MAC_C: Mac = Mac([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
+const MAC_D: Mac = Mac([0x02, 0x00, 0x00, 0x00, 0x00, 0x02]);
 const V4_A: [u8; 4] = [10, 0, 0, 1];
 const V4_B: [u8; 4] = [10, 0, 0, 2];
 const V4_C: [u8; 4] = [192, 168, 1, 10];
@@ -33,10 +34,10 @@ fn eth(et: u16, payload: &[u8]) -> Vec<u8> {
     eth_macs(MAC_B, MAC_A, et, payload)
 }
 
-fn eth_macs(dst: [u8; 6], src: [u8; 6], et: u16, payload: &[u8]) -> Vec<u8> {
+fn eth_macs(dst: Mac, src: Mac, et: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
-    v.extend(dst);
-    v.extend(src);
+    v.extend(dst.0);
+    v.extend(src.0);
     v.extend(et.to_be_bytes());
     v.extend_from_slice(payload);
     v
@@ -264,7 +265,7 @@ fn vlan_header_cut_short() {
 
 fn sll(proto: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = vec![0, 0, 0, 1, 0, 6];
-    v.extend(MAC_A);
+    v.extend(MAC_A.0);
     v.extend([0, 0]);
     v.extend(proto.to_be_bytes());
     v.extend_from_slice(payload);
@@ -277,7 +278,7 @@ fn sll2(proto: u16, payload: &[u8]) -> Vec<u8> {
     v.extend([0, 0]);
     v.extend(7u32.to_be_bytes());
     v.extend([0, 1, 0, 6]);
-    v.extend(MAC_B);
+    v.extend(MAC_B.0);
     v.extend([0, 0]);
     v.extend_from_slice(payload);
     v
@@ -636,10 +637,10 @@ fn header_cut_inside_tcp() {
     assert_eq!(tcp_of(&d).1, None);
 }
 
-fn arp_body(op: u16, sender: [u8; 6]) -> Vec<u8> {
+fn arp_body(op: u16, sender: Mac) -> Vec<u8> {
     let mut v = vec![0, 1, 8, 0, 6, 4];
     v.extend(op.to_be_bytes());
-    v.extend(sender);
+    v.extend(sender.0);
     v.extend(V4_A);
     v.extend([0; 6]);
     v.extend(V4_B);

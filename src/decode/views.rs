@@ -5,6 +5,8 @@
 //! Each view has a checked constructor returning `None` when the bytes are too short, and named
 //! offsets in a `field` module, so no access can panic.
 
+use crate::vocab::Mac;
+
 /// Reads a big-endian u16 at `i`, or `None` past the end.
 fn be16(d: &[u8], i: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*d.get(i)?, *d.get(i + 1)?]))
@@ -20,11 +22,8 @@ fn be32(d: &[u8], i: usize) -> Option<u32> {
     ]))
 }
 
-fn mac_at(d: &[u8], i: usize) -> Option<[u8; 6]> {
-    let s = d.get(i..i + 6)?;
-    let mut m = [0u8; 6];
-    m.copy_from_slice(s);
-    Some(m)
+fn mac_at(d: &[u8], i: usize) -> Option<Mac> {
+    Mac::from_slice(d.get(i..)?)
 }
 
 /// Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 113): 16-byte header.
@@ -52,7 +51,7 @@ impl<'a> Sll<'a> {
         be16(self.0, sll::ARPHRD).unwrap_or(0)
     }
     /// The link-layer source address, when it is a 6-byte MAC.
-    pub fn src_mac(&self) -> Option<[u8; 6]> {
+    pub fn src_mac(&self) -> Option<Mac> {
         (be16(self.0, sll::ADDR_LEN)? == 6)
             .then(|| mac_at(self.0, sll::ADDR))
             .flatten()
@@ -93,7 +92,7 @@ impl<'a> Sll2<'a> {
         be16(self.0, sll2::ARPHRD).unwrap_or(0)
     }
     /// The link-layer source address, when it is a 6-byte MAC.
-    pub fn src_mac(&self) -> Option<[u8; 6]> {
+    pub fn src_mac(&self) -> Option<Mac> {
         (*self.0.get(sll2::ADDR_LEN)? == 6)
             .then(|| mac_at(self.0, sll2::ADDR))
             .flatten()
@@ -264,7 +263,7 @@ impl<'a> Arp<'a> {
         be16(self.0, 6).unwrap_or(0)
     }
     /// Sender hardware address, when it is a MAC.
-    pub fn sender_mac(&self) -> Option<[u8; 6]> {
+    pub fn sender_mac(&self) -> Option<Mac> {
         (*self.0.get(4)? == 6).then(|| mac_at(self.0, 8)).flatten()
     }
 }

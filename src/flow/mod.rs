@@ -12,8 +12,9 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use crate::classify::ConvKey;
 use crate::decode::{Decoded, Transport, TunnelKind};
+use crate::vocab::Mac;
+use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
 
 /// An address and port.
@@ -90,7 +91,7 @@ pub struct Flow {
     /// Direction stats: `[lo → hi, hi → lo]`.
     pub dir: [DirStats; 2],
     /// MAC addresses seen as source of each direction: `[lo, hi]`.
-    pub macs: [Option<[u8; 6]>; 2],
+    pub macs: [Option<Mac>; 2],
     /// Sequence of creation, for stable ordering of otherwise equal flows.
     pub serial: u64,
     /// Why the flow ended.
@@ -130,7 +131,7 @@ impl Flow {
     }
 
     /// MACs of client and server.
-    pub fn client_server_macs(&self) -> (Option<[u8; 6]>, Option<[u8; 6]>) {
+    pub fn client_server_macs(&self) -> (Option<Mac>, Option<Mac>) {
         if self.client_is_lo {
             (self.macs[0], self.macs[1])
         } else {
@@ -174,8 +175,8 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Limits of the live table.
-#[derive(Debug, Clone, Copy)]
+/// Limits of the live table, and the port catalogue that names each new flow's class.
+#[derive(Clone)]
 pub struct FlowConfig {
     /// Most flows held at once; beyond it the least recently active are ended.
     pub max_live: usize,
@@ -183,6 +184,8 @@ pub struct FlowConfig {
     pub idle_timeout_ns: i64,
     /// A closed TCP flow is ended after this much further capture time (late ACKs join it).
     pub close_linger_ns: i64,
+    /// Port catalogue with the user's overrides (`--port`).
+    pub ports: PortCatalogue,
 }
 
 impl Default for FlowConfig {
@@ -191,6 +194,7 @@ impl Default for FlowConfig {
             max_live: 200_000,
             idle_timeout_ns: 300 * 1_000_000_000,
             close_linger_ns: 2 * 1_000_000_000,
+            ports: PortCatalogue::default(),
         }
     }
 }
@@ -332,7 +336,6 @@ impl FlowTable {
         d: &Decoded,
         ts: Option<i64>,
         wire_len: u32,
-        ports: &PortCatalogue,
         ended: &mut dyn FnMut(Flow),
     ) -> Option<PacketRef> {
         let ip = d.ip.as_ref()?;
@@ -383,6 +386,7 @@ impl FlowTable {
                     self.evict_oldest(ended);
                 }
                 self.created += 1;
+                let ports = &self.cfg.ports;
                 let client_is_lo =
                     initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
                 let (cport, sport_) = if client_is_lo == from_lo {
@@ -390,10 +394,11 @@ impl FlowTable {
                 } else {
                     (dport, sport)
                 };
+                let class = ports.classify(ip.protocol, sport_, cport);
                 let serial = self.next_serial;
                 self.next_serial += 1;
                 self.insert(Flow {
-                    class: ports.classify(ip.protocol, sport_, cport),
+                    class,
                     tag: NO_TAG,
                     key,
                     client_is_lo,
@@ -467,15 +472,15 @@ impl FlowTable {
             return;
         }
         self.last_sweep_ts = now;
-        let cfg = self.cfg;
+        let (linger, idle_timeout) = (self.cfg.close_linger_ns, self.cfg.idle_timeout_ns);
         let mut gone: Vec<(FlowKey, EndReason)> = Vec::new();
         for f in self.live_flows() {
             let k = &f.key;
             let last = f.last_ts().unwrap_or(now);
             let idle = now.saturating_sub(last);
-            if f.closed() && idle >= cfg.close_linger_ns {
+            if f.closed() && idle >= linger {
                 gone.push((*k, EndReason::Closed));
-            } else if idle >= cfg.idle_timeout_ns {
+            } else if idle >= idle_timeout {
                 gone.push((*k, EndReason::Idle));
             }
         }

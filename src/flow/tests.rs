@@ -42,35 +42,21 @@ fn collect(table: &mut FlowTable) -> Vec<Flow> {
 
 #[test]
 fn both_directions_one_flow_client_by_syn() {
-    let ports = PortCatalogue::default();
     let mut t = FlowTable::new(FlowConfig::default());
     let mut none = |_f: Flow| panic!("nothing ends early");
     // The server (high address, port 50000) is unknown to the catalogue; the SYN decides.
     let c = (0x0a00_0002, 40000);
     let s = (0x0a00_0001, 50000);
-    t.add(&tcp(c, s, 10, tcp::SYN, 0), Some(1), 60, &ports, &mut none);
+    t.add(&tcp(c, s, 10, tcp::SYN, 0), Some(1), 60, &mut none);
     t.add(
         &tcp(s, c, 99, tcp::SYN | tcp::ACK, 0),
         Some(2),
         60,
-        &ports,
         &mut none,
     );
-    t.add(
-        &tcp(c, s, 11, tcp::ACK, 1000),
-        Some(3),
-        1054,
-        &ports,
-        &mut none,
-    );
-    t.add(
-        &tcp(c, s, 11, tcp::ACK, 1000),
-        Some(4),
-        1054,
-        &ports,
-        &mut none,
-    );
-    t.add(&tcp(s, c, 100, tcp::ACK, 5), Some(5), 59, &ports, &mut none);
+    t.add(&tcp(c, s, 11, tcp::ACK, 1000), Some(3), 1054, &mut none);
+    t.add(&tcp(c, s, 11, tcp::ACK, 1000), Some(4), 1054, &mut none);
+    t.add(&tcp(s, c, 100, tcp::ACK, 5), Some(5), 59, &mut none);
     let flows = collect(&mut t);
     assert_eq!(flows.len(), 1);
     let f = &flows[0];
@@ -92,7 +78,6 @@ fn both_directions_one_flow_client_by_syn() {
 
 #[test]
 fn client_by_well_known_port_without_syn() {
-    let ports = PortCatalogue::default();
     let mut t = FlowTable::new(FlowConfig::default());
     let mut none = |_f: Flow| {};
     // First packet seen goes from the vMotion server port to an ephemeral port.
@@ -100,7 +85,6 @@ fn client_by_well_known_port_without_syn() {
         &tcp((1, 8000), (2, 60000), 5, tcp::ACK, 100),
         Some(1),
         154,
-        &ports,
         &mut none,
     );
     let f = &collect(&mut t)[0];
@@ -111,7 +95,6 @@ fn client_by_well_known_port_without_syn() {
 
 #[test]
 fn closed_and_idle_flows_leave_the_table() {
-    let ports = PortCatalogue::default();
     let cfg = FlowConfig {
         idle_timeout_ns: 10_000_000_000,
         ..FlowConfig::default()
@@ -122,26 +105,23 @@ fn closed_and_idle_flows_leave_the_table() {
     {
         let mut sink = |f: Flow| ended.push((f.client().port, f.end.unwrap()));
         let (a, b) = ((1, 1000), (2, 902));
-        t.add(&tcp(a, b, 1, tcp::SYN, 0), Some(0), 60, &ports, &mut sink);
+        t.add(&tcp(a, b, 1, tcp::SYN, 0), Some(0), 60, &mut sink);
         t.add(
             &tcp(a, b, 2, tcp::FIN | tcp::ACK, 0),
             Some(sec),
             60,
-            &ports,
             &mut sink,
         );
         t.add(
             &tcp(b, a, 2, tcp::FIN | tcp::ACK, 0),
             Some(sec),
             60,
-            &ports,
             &mut sink,
         );
         t.add(
             &tcp((3, 2000), (4, 8000), 1, tcp::ACK, 10),
             Some(sec),
             60,
-            &ports,
             &mut sink,
         );
         // 5 s later the closed flow is swept; the open one stays.
@@ -149,7 +129,6 @@ fn closed_and_idle_flows_leave_the_table() {
             &tcp((5, 3000), (6, 443), 1, tcp::ACK, 10),
             Some(6 * sec),
             60,
-            &ports,
             &mut sink,
         );
         // 20 s later the open flows are idle.
@@ -157,7 +136,6 @@ fn closed_and_idle_flows_leave_the_table() {
             &tcp((7, 4000), (8, 443), 1, tcp::ACK, 10),
             Some(26 * sec),
             60,
-            &ports,
             &mut sink,
         );
     }
@@ -176,7 +154,6 @@ fn closed_and_idle_flows_leave_the_table() {
 /// keeping 1 000: neither grows past its bound, and no flow is lost from the totals.
 #[test]
 fn million_short_flows_bounded_memory() {
-    let ports = PortCatalogue::default();
     let mut t = FlowTable::new(FlowConfig {
         max_live: 10_000,
         ..FlowConfig::default()
@@ -193,20 +170,8 @@ fn million_short_flows_bounded_memory() {
         let server = (0x0a00_0001, 902);
         let ts = Some(i as i64 * 1_000);
         let mut sink = |f: Flow| cls.flow_ended(f);
-        t.add(
-            &tcp(client, server, 1, tcp::SYN, 0),
-            ts,
-            60,
-            &ports,
-            &mut sink,
-        );
-        t.add(
-            &tcp(client, server, 2, tcp::ACK, 100),
-            ts,
-            154,
-            &ports,
-            &mut sink,
-        );
+        t.add(&tcp(client, server, 1, tcp::SYN, 0), ts, 60, &mut sink);
+        t.add(&tcp(client, server, 2, tcp::ACK, 100), ts, 154, &mut sink);
         max_kept = max_kept.max(cls.kept_len());
     }
     t.finish(&mut |f| cls.flow_ended(f));

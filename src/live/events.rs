@@ -15,11 +15,11 @@
 use std::collections::BTreeMap;
 
 use super::line::{EventLine, LIVE_SCHEMA_VERSION};
-use crate::classify::inventory::mac_string;
 use crate::labels::Migration;
 use crate::migration::detect::{MIN_SESSION_BYTES, SESSION_GAP_NS};
 use crate::migration::phases::RARP_SLACK_NS;
 use crate::migration::timeline::BIN_NS;
+use crate::vocab::Mac;
 use crate::vocab::kind::{KindState, PowerState};
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
@@ -113,7 +113,7 @@ impl Tracked {
         }
     }
 
-    fn rarp(&mut self, ts: i64, mac: [u8; 6], out: &mut Vec<EventLine>) {
+    fn rarp(&mut self, ts: i64, mac: Mac, out: &mut Vec<EventLine>) {
         let in_window = ts >= self.start && ts <= self.end.saturating_add(RARP_SLACK_NS);
         if self.started
             && self.hot
@@ -122,7 +122,7 @@ impl Tracked {
             && matches!(self.phase, Some("transfer"))
         {
             let mut e = self.event("switchover", ts);
-            e.mac = Some(mac_string(mac));
+            e.mac = Some(mac.to_string());
             out.push(e);
             self.phase("switchover", ts, out);
         }
@@ -291,7 +291,7 @@ impl Events {
     }
 
     /// A RARP frame.
-    pub fn rarp(&mut self, ts: i64, mac: [u8; 6], out: &mut Vec<EventLine>) {
+    pub fn rarp(&mut self, ts: i64, mac: Mac, out: &mut Vec<EventLine>) {
         for t in &mut self.tracked {
             t.rarp(ts, mac, out);
         }

@@ -16,9 +16,11 @@ use rustc_hash::FxHashMap;
 
 use super::line::{IntervalLine, LIVE_SCHEMA_VERSION, TopFlow};
 use crate::classify::inventory::{Network, VmkInventory};
-use crate::classify::{ConvKey, ConvStats, infer};
+use crate::classify::{ConvStats, infer};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
 use crate::report::flows::proto_name;
+use crate::vocab::Mac;
+use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
 
@@ -31,15 +33,15 @@ pub const MAX_PER_INTERVAL: usize = 50_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Pending {
     conv: ConvKey,
-    client_mac: Option<[u8; 6]>,
-    server_mac: Option<[u8; 6]>,
+    client_mac: Option<Mac>,
+    server_mac: Option<Mac>,
 }
 
 /// Networks of endpoints: a given inventory, or one inferred from what was seen.
 pub struct Attribution {
     given: Option<VmkInventory>,
     evidence: BTreeSet<ConvKey>,
-    macs: BTreeMap<IpAddr, [u8; 6]>,
+    macs: BTreeMap<IpAddr, Mac>,
     inferred: VmkInventory,
     dirty: bool,
 }
@@ -168,9 +170,9 @@ pub struct LivePacket<'a> {
     /// Its flow contribution, for TCP/UDP.
     pub flow: Option<&'a PacketRef>,
     /// Source MAC.
-    pub src_mac: Option<[u8; 6]>,
+    pub src_mac: Option<Mac>,
     /// Destination MAC.
-    pub dst_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<Mac>,
 }
 
 impl LivePacket<'_> {

@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 
 use super::timeline::BIN_NS;
 use super::{Breakdown, Phase, RarpSeen, Scope, Switchover};
-use crate::classify::inventory::mac_string;
 use crate::vocab::kind::PowerState;
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
@@ -94,7 +93,7 @@ pub(crate) fn phases(
             burst_bytes,
             burst_separated: separated,
             rarp: rarp.map(|r| RarpSeen {
-                mac: mac_string(r.mac),
+                mac: r.mac.to_string(),
                 ts: rfc3339(r.ts),
                 frames: scope
                     .tl

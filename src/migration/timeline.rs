@@ -7,7 +7,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::classify::ConvKey;
+use crate::vocab::Mac;
+use crate::vocab::conv::ConvKey;
 
 /// Width of a bin.
 pub const BIN_NS: i64 = 1_000_000;
@@ -39,7 +40,7 @@ pub struct Rarp {
     /// When.
     pub ts: i64,
     /// Sender MAC (the VM's, after a vMotion).
-    pub mac: [u8; 6],
+    pub mac: Mac,
     /// VLAN it was seen on.
     pub vlan: Option<u16>,
 }
@@ -100,7 +101,7 @@ impl Timeline {
     }
 
     /// Records a RARP frame.
-    pub fn rarp(&mut self, ts: i64, mac: [u8; 6], vlan: Option<u16>) {
+    pub fn rarp(&mut self, ts: i64, mac: Mac, vlan: Option<u16>) {
         if self.rarps.len() < MAX_RARPS {
             self.rarps.push(Rarp { ts, mac, vlan });
         } else {

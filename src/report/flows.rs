@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory, mac_string};
+use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory};
 use crate::classify::{Classified, KeptFlow, locate, networks_of};
 use crate::flow::{DirStats, EndReason};
+use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
 
@@ -289,7 +290,7 @@ impl InterfaceList {
                 services: v.services.clone(),
                 addresses: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
                 vlan: v.vlan,
-                mac: v.mac.map(mac_string),
+                mac: v.mac.map(|m| m.to_string()),
                 sent_payload_bytes: c.by_class.iter().map(|e| (e.0, e.1)).collect(),
                 received_payload_bytes: c.by_class.iter().map(|e| (e.0, e.2)).collect(),
                 flows: c.flows,
@@ -314,7 +315,7 @@ impl Serialize for InterfaceList {
 pub struct FlowList {
     kept: Arc<Vec<KeptFlow>>,
     inventory: Arc<VmkInventory>,
-    macs: Arc<BTreeMap<IpAddr, [u8; 6]>>,
+    macs: Arc<BTreeMap<IpAddr, Mac>>,
 }
 
 impl std::fmt::Debug for FlowList {
@@ -354,17 +355,17 @@ impl Serialize for FlowList {
 }
 
 /// One kept flow as the report shows it.
-fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, [u8; 6]>) -> FlowReport {
+fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -> FlowReport {
     let f = &k.flow;
     let (c2s, s2c) = f.client_server();
     let (cmac, smac) = f.client_server_macs();
-    let endpoint = |ep: crate::flow::Endpoint, mac: Option<[u8; 6]>| {
+    let endpoint = |ep: crate::flow::Endpoint, mac: Option<Mac>| {
         let loc = locate(inv, macs, ep.ip, f.key.vlan, k.class);
         let v = loc.vmk.and_then(|i| inv.vmks.get(i));
         EndpointReport {
             ip: ep.ip.to_string(),
             port: ep.port,
-            mac: mac.map(mac_string),
+            mac: mac.map(|m| m.to_string()),
             host: v.map(|v| v.host.clone()),
             vmk: v.map(|v| v.name.clone()),
             network: loc.network,

@@ -13,6 +13,7 @@ use super::noise::Noise;
 use super::rng::SplitMix64;
 use super::topology::{NodeId, ROUTER_MAC, Topology};
 use super::writer::CaptureWriter;
+use crate::vocab::Mac;
 
 /// Receive window advertised by every endpoint.
 const WINDOW: u16 = 64_240;
@@ -511,7 +512,7 @@ impl<'t, W: Write> Emitter<'t, W> {
     }
 
     /// A RARP broadcast from `mac` on the VM network, sent by `host`'s uplink.
-    pub fn rarp(&mut self, host: usize, mac: [u8; 6], vlan: u16) -> io::Result<()> {
+    pub fn rarp(&mut self, host: usize, mac: Mac, vlan: u16) -> io::Result<()> {
         frame::rarp(&mut self.buf, mac, self.vlan.then_some(vlan));
         self.emit(self.topo.uplink_interface(host), vlan, None)
     }

@@ -4,6 +4,7 @@
 //! In: addresses, ports, sequence numbers and a payload writer. Out: a complete frame with correct
 //! lengths and checksums at `buf[HEADROOM..]` (or, encapsulated, a little earlier).
 
+use crate::vocab::Mac;
 use std::net::IpAddr;
 
 /// Bytes kept free in front of every frame for the mirror encapsulation.
@@ -39,9 +40,9 @@ pub enum Encap {
 #[derive(Debug, Clone, Copy)]
 pub struct Addr {
     /// Source MAC.
-    pub src_mac: [u8; 6],
+    pub src_mac: Mac,
     /// Destination MAC.
-    pub dst_mac: [u8; 6],
+    pub dst_mac: Mac,
     /// 802.1Q VLAN id, if tagged.
     pub vlan: Option<u16>,
     /// Source IP.
@@ -99,8 +100,8 @@ fn put16(buf: &mut [u8], at: usize, v: u16) {
 pub fn begin_ip(buf: &mut Vec<u8>, a: &Addr, proto: u8) -> Mark {
     buf.clear();
     buf.resize(HEADROOM, 0);
-    buf.extend_from_slice(&a.dst_mac);
-    buf.extend_from_slice(&a.src_mac);
+    buf.extend_from_slice(&a.dst_mac.0);
+    buf.extend_from_slice(&a.src_mac.0);
     if let Some(vlan) = a.vlan {
         buf.extend_from_slice(&[0x81, 0x00]);
         buf.extend_from_slice(&(vlan & 0x0fff).to_be_bytes());
@@ -224,27 +225,27 @@ pub fn udp(
 }
 
 /// Writes a RARP request broadcast from `mac` (as ESXi sends after a vMotion switchover).
-pub fn rarp(buf: &mut Vec<u8>, mac: [u8; 6], vlan: Option<u16>) {
+pub fn rarp(buf: &mut Vec<u8>, mac: Mac, vlan: Option<u16>) {
     buf.clear();
     buf.resize(HEADROOM, 0);
     buf.extend_from_slice(&[0xff; 6]);
-    buf.extend_from_slice(&mac);
+    buf.extend_from_slice(&mac.0);
     if let Some(vlan) = vlan {
         buf.extend_from_slice(&[0x81, 0x00]);
         buf.extend_from_slice(&(vlan & 0x0fff).to_be_bytes());
     }
     buf.extend_from_slice(&[0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03]);
-    buf.extend_from_slice(&mac);
+    buf.extend_from_slice(&mac.0);
     buf.extend_from_slice(&[0, 0, 0, 0]);
-    buf.extend_from_slice(&mac);
+    buf.extend_from_slice(&mac.0);
     buf.extend_from_slice(&[0, 0, 0, 0]);
     pad(buf);
 }
 
 /// The mirror session's outer addressing.
-pub const MIRROR_SRC_MAC: [u8; 6] = [0x00, 0x50, 0x56, 0x99, 0x00, 0x01];
+pub const MIRROR_SRC_MAC: Mac = Mac([0x00, 0x50, 0x56, 0x99, 0x00, 0x01]);
 /// Collector MAC.
-pub const MIRROR_DST_MAC: [u8; 6] = [0x00, 0x50, 0x56, 0x99, 0x00, 0x02];
+pub const MIRROR_DST_MAC: Mac = Mac([0x00, 0x50, 0x56, 0x99, 0x00, 0x02]);
 /// Mirror source 10.0.99.1.
 pub const MIRROR_SRC_IP: [u8; 4] = [10, 0, 99, 1];
 /// Collector 10.0.99.2.
@@ -279,8 +280,8 @@ pub fn encapsulate(buf: &mut [u8], encap: Encap, f: &EncapFields) -> usize {
     let Some(h) = buf.get_mut(start..HEADROOM) else {
         return HEADROOM;
     };
-    h[0..6].copy_from_slice(&MIRROR_DST_MAC);
-    h[6..12].copy_from_slice(&MIRROR_SRC_MAC);
+    h[0..6].copy_from_slice(&MIRROR_DST_MAC.0);
+    h[6..12].copy_from_slice(&MIRROR_SRC_MAC.0);
     h[12..14].copy_from_slice(&[0x08, 0x00]);
     let ip = &mut h[14..34];
     let total = (20 + gre_len + span_len + inner_len) as u16;
@@ -330,8 +331,8 @@ mod tests {
 
     fn addr() -> Addr {
         Addr {
-            src_mac: [0, 0x50, 0x56, 1, 2, 3],
-            dst_mac: [0, 0x50, 0x56, 4, 5, 6],
+            src_mac: Mac([0, 0x50, 0x56, 1, 2, 3]),
+            dst_mac: Mac([0, 0x50, 0x56, 4, 5, 6]),
             vlan: Some(20),
             src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 20, 11)),
             dst_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 20, 12)),
@@ -366,7 +367,7 @@ mod tests {
     #[test]
     fn small_frames_are_padded_and_encapsulated() {
         let mut buf = Vec::new();
-        rarp(&mut buf, [0, 0x50, 0x56, 0xaa, 0xbb, 1], None);
+        rarp(&mut buf, Mac([0, 0x50, 0x56, 0xaa, 0xbb, 1]), None);
         assert_eq!(buf.len() - HEADROOM, 60);
         let f = EncapFields {
             seq: 9,

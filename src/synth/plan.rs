@@ -10,6 +10,7 @@ use std::io::{self, Write};
 
 use super::emit::{Dir, Emitter, Style};
 use super::topology::{NodeId, Role, VM_VLAN};
+use crate::vocab::Mac;
 use crate::vocab::kind::{MigrationKind, PowerState};
 
 /// Size of the VM's configuration files (.vmx, .nvram, logs) moved by a cold vMotion.
@@ -68,8 +69,8 @@ pub struct PlanParams {
 }
 
 /// The MAC of the VM of migration `index`.
-pub fn vm_mac(index: usize) -> [u8; 6] {
-    [0x00, 0x50, 0x56, 0xaa, 0xbb, (index + 1) as u8]
+pub fn vm_mac(index: usize) -> Mac {
+    Mac([0x00, 0x50, 0x56, 0xaa, 0xbb, (index + 1) as u8])
 }
 
 /// The fractions of memory sent by the pre-copy passes: 100 %, 25 %, 6.25 %, 1.5625 %.
@@ -210,7 +211,7 @@ fn open_vmotion<W: Write>(
 }
 
 /// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s.
-fn rarp<W: Write>(em: &mut Emitter<'_, W>, host: usize, mac: [u8; 6]) -> io::Result<()> {
+fn rarp<W: Write>(em: &mut Emitter<'_, W>, host: usize, mac: Mac) -> io::Result<()> {
     for gap in [1_000_000u64, 150_000_000, 300_000_000] {
         em.idle(gap)?;
         em.rarp(host, mac, VM_VLAN)?;
@@ -282,6 +283,6 @@ mod tests {
     #[test]
     fn precopy_shrinks() {
         assert_eq!(precopy_passes(64), [64, 16, 4, 1]);
-        assert_eq!(vm_mac(0), [0x00, 0x50, 0x56, 0xaa, 0xbb, 0x01]);
+        assert_eq!(vm_mac(0), Mac([0x00, 0x50, 0x56, 0xaa, 0xbb, 0x01]));
     }
 }

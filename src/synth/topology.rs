@@ -5,8 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::classify::inventory::mac_string;
 use crate::labels::{Host, Inventory, Service, Vmknic};
+use crate::vocab::Mac;
 
 /// Index of a node in [`Topology::nodes`].
 pub type NodeId = usize;
@@ -34,7 +34,7 @@ pub struct Node {
     /// What it is.
     pub role: Role,
     /// Its MAC address.
-    pub mac: [u8; 6],
+    pub mac: Mac,
     /// Its address.
     pub ip: IpAddr,
     /// Prefix length of its subnet.
@@ -46,7 +46,7 @@ pub struct Node {
 /// VLAN of the VM network the RARP notifications go to.
 pub const VM_VLAN: u16 = 100;
 /// MAC of the router between the lab's subnets.
-pub const ROUTER_MAC: [u8; 6] = [0x00, 0x50, 0x56, 0xfe, 0x00, 0x01];
+pub const ROUTER_MAC: Mac = Mac([0x00, 0x50, 0x56, 0xfe, 0x00, 0x01]);
 
 /// The nodes of the lab and the hosts' capture interfaces.
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ impl Topology {
                 nodes.push(Node {
                     name: format!("{name}-vmk{vmk}"),
                     role: Role::Vmk(h, vmk),
-                    mac: [0x00, 0x50, 0x56, 0x61 + h as u8, 0x00, vmk],
+                    mac: Mac([0x00, 0x50, 0x56, 0x61 + h as u8, 0x00, vmk]),
                     ip,
                     prefix,
                     vlan: net,
@@ -118,9 +118,9 @@ impl Topology {
                 // vCenter is a VM (VMware OUI); the array, DNS and NTP servers are not
                 // (locally administered MACs).
                 mac: if role == Role::Vcenter {
-                    [0x00, 0x50, 0x56, 0xa0, 0x00, i as u8 + 1]
+                    Mac([0x00, 0x50, 0x56, 0xa0, 0x00, i as u8 + 1])
                 } else {
-                    [0x02, 0x00, 0x00, 0xa0, 0x00, i as u8 + 1]
+                    Mac([0x02, 0x00, 0x00, 0xa0, 0x00, i as u8 + 1])
                 },
                 ip,
                 prefix,
@@ -211,7 +211,7 @@ impl Topology {
                             name: format!("vmk{vmk}"),
                             ip: vec![format!("{}/{}", n.ip, n.prefix)],
                             vlan: Some(n.vlan),
-                            mac: Some(mac_string(n.mac)),
+                            mac: Some(n.mac.to_string()),
                             services: match vmk {
                                 0 => vec![Service::Management],
                                 1 => vec![Service::Vmotion],

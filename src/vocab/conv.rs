@@ -1,0 +1,20 @@
+//! [`ConvKey`]: a conversation, i.e. a flow without its ports but with its traffic class.
+
+use std::net::IpAddr;
+
+use crate::vocab::ports::TrafficClass;
+
+/// Conversation key: a flow without its ports (but with its class).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConvKey {
+    /// IP protocol.
+    pub proto: u8,
+    /// Client address.
+    pub client: IpAddr,
+    /// Server address.
+    pub server: IpAddr,
+    /// Traffic class from the ports.
+    pub class: TrafficClass,
+    /// VLAN id.
+    pub vlan: Option<u16>,
+}
