@@ -14,11 +14,12 @@ use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
+use crate::report::migrations::MigrationReport;
 use crate::report::{
     CaptureSection, ErrorSection, InputSection, InterfaceSection, LinkTypeCount, MigrationLabels,
     Report, SCHEMA_VERSION,
 };
-use crate::verify::ClaimSet;
+use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::kind::KindState;
 use crate::vocab::time;
 
@@ -290,11 +291,24 @@ impl<'o> Pipeline<'o> {
                 _ => Some(Vec::new()),
             },
         };
-        let migrations = match &labels {
-            Some(l) => migration::labelled(l, &self.timeline, &located, sets),
-            None => migration::detect::detect(&self.timeline, &located, sets),
+        let analysed = match &labels {
+            Some(l) => migration::labelled(l, &self.timeline, &located),
+            None => migration::detect::detect(&self.timeline, &located),
         };
-        let verification = migration::verification(sets, &migrations);
+        let verdicts: Vec<Vec<RowVerdict>> =
+            analysed.iter().map(|m| verify::verdicts(sets, m)).collect();
+        let labelled: Vec<(&str, &[RowVerdict])> = analysed
+            .iter()
+            .zip(&verdicts)
+            .filter(|(m, _)| m.labelled)
+            .map(|(m, v)| (m.id.as_str(), v.as_slice()))
+            .collect();
+        let verification = verify::verification(sets, &labelled);
+        let migrations = analysed
+            .iter()
+            .zip(verdicts)
+            .map(|(m, v)| MigrationReport::new(m, v, verify::consistent_rows(sets, m)))
+            .collect();
         let capture = self.totals.section(stats, error);
         let report = Report {
             schema_version: SCHEMA_VERSION,

@@ -1,8 +1,9 @@
 //! Migration sessions found without labels: bursts of bulk data between vmks.
 //!
-//! In: the located conversations and the timeline. Out: one unlabelled [`MigrationReport`] per
-//! session, with the kinds it looks like and the claim set rows of those kinds its numbers do not
-//! contradict, but no verdicts (a label is the ground truth a verdict needs).
+//! In: the located conversations and the timeline. Out: one unlabelled [`Analysed`] per session,
+//! with the kinds it looks like (best first); [`crate::verify`] then lists the claim set rows of
+//! those kinds its numbers do not contradict, but gives no verdicts (a label is the ground truth a
+//! verdict needs).
 //!
 //! A session is a run of 1 ms bins holding at least [`MIN_SESSION_BYTES`] of data-class bytes in
 //! conversations with a vmk at one end, split where no such byte flows for [`SESSION_GAP_NS`].
@@ -14,12 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::timeline::{BIN_NS, Timeline};
-use super::{KindState, LocatedConv, MigrationReport, Scope, phases, secs};
+use super::{Analysed, KindState, LocatedConv, Scope, phases};
 use crate::classify::inventory::Network;
-use crate::verify::{ClaimSet, Verdict, evaluate_row};
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
-use crate::vocab::time::rfc3339;
 
 /// A pause without bulk data this long ends a session.
 pub const SESSION_GAP_NS: i64 = 2_000_000_000;
@@ -27,7 +26,7 @@ pub const SESSION_GAP_NS: i64 = 2_000_000_000;
 pub const MIN_SESSION_BYTES: u64 = 1 << 20;
 
 /// Finds and describes sessions.
-pub fn detect(tl: &Timeline, located: &[LocatedConv], sets: &[ClaimSet]) -> Vec<MigrationReport> {
+pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
     let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
     for c in located.iter().filter(|c| c.class.is_data() && !c.unknown) {
         if let Some(s) = tl.series.get(c.series) {
@@ -53,47 +52,31 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv], sets: &[ClaimSet]) -> Vec<
         .map(|(n, (a, b, _))| {
             let (start, end) = (a * BIN_NS, (b + 1) * BIN_NS - 1);
             let scope = Scope::new(tl, located, &BTreeSet::new(), start, end);
-            let (breakdown, ev) = scope.evidence();
+            let (breakdown, evidence) = scope.evidence();
             let looks = looks_like(&breakdown);
-            let guess = looks.first().copied().unwrap_or(KindState {
-                kind: MigrationKind::Vmotion,
-                state: PowerState::Hot,
-            });
+            let guess = looks
+                .first()
+                .copied()
+                .unwrap_or(KindState::new(MigrationKind::Vmotion, PowerState::Hot));
             let (phases, switchover) = phases::phases(&scope, guess.state, start, end);
-            let mut consistent: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-            for set in sets {
-                let rows: Vec<u32> = set
-                    .rows
-                    .iter()
-                    .filter(|r| looks.iter().any(|k| k.kind == r.kind && k.state == r.state))
-                    .filter(|r| evaluate_row(set, r, &ev).verdict != Verdict::Contradicted)
-                    .map(|r| r.row)
-                    .collect();
-                consistent.insert(set.name.clone(), rows);
-            }
-            MigrationReport {
+            Analysed {
                 id: format!("detected-{}", n + 1),
                 vm: None,
-                kind: guess.kind,
-                state: guess.state,
+                kind_state: guess,
                 labelled: false,
                 looks_like: looks,
-                start: rfc3339(start),
-                end: rfc3339(end),
-                duration_s: secs(start, end),
+                start,
+                end,
                 source_host: None,
                 dest_host: None,
                 hosts: scope.hosts(),
                 memory_mb: None,
                 disk_mb: None,
                 vsphere_version: None,
-                provisioning_or_management_data_bytes: ev.provisioning_or_management,
-                unknown_network_data_bytes: ev.unknown_bytes,
                 breakdown,
+                evidence,
                 phases,
                 switchover,
-                verdicts: Vec::new(),
-                consistent_rows: consistent,
             }
         })
         .collect()
@@ -113,7 +96,7 @@ fn looks_like(b: &super::Breakdown) -> Vec<KindState> {
         .copied()
         .unwrap_or(0) as f64
         / data;
-    let ks = |kind, state| KindState { kind, state };
+    let ks = KindState::new;
     let cold_any = vec![
         ks(Vmotion, Cold),
         ks(StorageVmotion, Cold),

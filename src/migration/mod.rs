@@ -1,11 +1,12 @@
 //! Migration stage: labelled windows (or detected sessions) in, per-migration byte breakdowns,
-//! phases, switchover evidence and verdicts out.
+//! phases, switchover evidence and the evidence claims are checked against out.
 //!
-//! In: the [`Timeline`] of the whole capture, the inventory, the migration labels and the claim
-//! sets. Out: one [`MigrationReport`] per migration: payload bytes by network and by class in its
-//! window, on flows with an endpoint on its source or destination host, or with no vmk at either
-//! end (all flows when the label names no host), its phases (see [`phases`]), and for labelled migrations a verdict per claim set
-//! row of its kind.
+//! In: the [`Timeline`] of the whole capture, the located conversations, and the migration labels.
+//! Out: one [`Analysed`] per migration: payload bytes by network and by class in its window, on
+//! flows with an endpoint on its source or destination host, or with no vmk at either end (all
+//! flows when the label names no host), its phases (see [`phases`]), its switchover, and the
+//! [`Evidence`] (data bytes by network and class) that [`crate::verify`] reads. This stage knows
+//! nothing of claim sets.
 
 pub mod detect;
 pub mod phases;
@@ -18,10 +19,9 @@ use serde::Serialize;
 use crate::classify::inventory::{Network, VmkInventory};
 use crate::classify::{Classified, networks_of};
 use crate::labels::Migration;
-use crate::verify::{ClaimSet, Evidence, RowVerdict, Verdict, combine, evaluate_row};
-use crate::vocab::kind::{KindState, MigrationKind, PowerState};
+use crate::vocab::Mac;
+use crate::vocab::kind::KindState;
 use crate::vocab::ports::TrafficClass;
-use crate::vocab::time::rfc3339;
 use timeline::{BIN_NS, Timeline};
 
 /// A conversation located in the inventory, once per analysis.
@@ -104,28 +104,25 @@ impl Breakdown {
 }
 
 /// A phase of a migration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Phase {
     /// `setup`, `transfer`, `switchover` or `cleanup`.
     pub name: &'static str,
-    /// Start (inclusive).
-    pub start: String,
-    /// End (exclusive, except for the last phase).
-    pub end: String,
-    /// Length in seconds.
-    pub duration_s: f64,
+    /// Start (ns, inclusive).
+    pub start: i64,
+    /// End (ns, exclusive, except for the last phase).
+    pub end: i64,
     /// Data classes with bytes in the phase.
     pub active_data_classes: Vec<TrafficClass>,
     /// Bytes.
-    #[serde(flatten)]
     pub breakdown: Breakdown,
 }
 
 /// What the switchover looked like.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Switchover {
-    /// Start of the final vMotion burst.
-    pub burst_start: String,
+    /// Start of the final vMotion burst (ns).
+    pub burst_start: i64,
     /// vMotion payload bytes in the final burst.
     pub burst_bytes: u64,
     /// Whether a pause separated the final burst from the pre-copy.
@@ -135,45 +132,70 @@ pub struct Switchover {
 }
 
 /// A RARP frame matched to a switchover.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RarpSeen {
     /// The VM's MAC (the RARP sender).
-    pub mac: String,
-    /// Time of the first RARP frame.
-    pub ts: String,
+    pub mac: Mac,
+    /// Time of the first RARP frame (ns).
+    pub ts: i64,
     /// RARP frames from that MAC in the window.
     pub frames: u64,
-    /// Seconds from the last vMotion byte to the RARP.
-    pub after_last_vmotion_byte_s: f64,
+    /// Nanoseconds from the last vMotion byte to the RARP.
+    pub after_last_vmotion_byte_ns: i64,
 }
 
-/// One migration in the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct MigrationReport {
+/// What a migration's traffic shows, as claims need it: data bytes in its window and scope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    /// Payload bytes of data classes in the migration's window and scope.
+    pub data_bytes: u64,
+    /// Data bytes by network (a flow whose ends are on two networks counts under both).
+    pub by_network: BTreeMap<Network, u64>,
+    /// Data bytes on each host's provisioning-or-management network.
+    pub provisioning_or_management: u64,
+    /// Data bytes by class.
+    pub by_class: BTreeMap<TrafficClass, u64>,
+    /// Data bytes between addresses of which neither is a vmk.
+    pub unknown_bytes: u64,
+    /// Labelled memory size in MiB.
+    pub memory_mb: Option<u64>,
+    /// Labelled vSphere version.
+    pub vsphere_version: Option<String>,
+}
+
+impl Evidence {
+    /// The share of the data bytes that `bytes` makes (0 when there are none).
+    pub fn share(&self, bytes: u64) -> f64 {
+        if self.data_bytes == 0 {
+            0.0
+        } else {
+            bytes as f64 / self.data_bytes as f64
+        }
+    }
+}
+
+/// One migration (labelled) or session (detected), as its traffic shows it.
+#[derive(Debug, Clone)]
+pub struct Analysed {
     /// Label id, or `detected-N`.
     pub id: String,
     /// VM name, when labelled.
     pub vm: Option<String>,
-    /// Kind (labelled, or the best guess).
-    pub kind: MigrationKind,
-    /// State (labelled, or the best guess).
-    pub state: PowerState,
+    /// Kind and state (labelled, or the best guess).
+    pub kind_state: KindState,
     /// Whether a label defined it (only labelled migrations get verdicts).
     pub labelled: bool,
-    /// For detected sessions: every kind and state the traffic is consistent with.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// For detected sessions: every kind and state the traffic is consistent with, best first.
     pub looks_like: Vec<KindState>,
-    /// Window start.
-    pub start: String,
-    /// Window end.
-    pub end: String,
-    /// Window length in seconds.
-    pub duration_s: f64,
-    /// Source host.
+    /// Window start (ns).
+    pub start: i64,
+    /// Window end (ns).
+    pub end: i64,
+    /// Source host, when labelled.
     pub source_host: Option<String>,
-    /// Destination host.
+    /// Destination host, when labelled.
     pub dest_host: Option<String>,
-    /// Hosts whose vmks carried the migration's bytes.
+    /// Hosts whose vmks carried the migration's data bytes.
     pub hosts: Vec<String>,
     /// Labelled memory size.
     pub memory_mb: Option<u64>,
@@ -182,50 +204,13 @@ pub struct MigrationReport {
     /// Labelled vSphere version.
     pub vsphere_version: Option<String>,
     /// Bytes in the window.
-    #[serde(flatten)]
     pub breakdown: Breakdown,
-    /// Data bytes on each host's provisioning-or-management network.
-    pub provisioning_or_management_data_bytes: u64,
-    /// Data bytes between addresses of which neither is a vmk.
-    pub unknown_network_data_bytes: u64,
+    /// What the claims are checked against.
+    pub evidence: Evidence,
     /// Phases in order.
     pub phases: Vec<Phase>,
     /// Switchover evidence (hot migrations with vMotion data).
     pub switchover: Option<Switchover>,
-    /// One verdict per claim set row of this kind and state (labelled migrations).
-    pub verdicts: Vec<RowVerdict>,
-    /// For detected sessions: rows of the kinds it looks like that no claim contradicts, per
-    /// claim set.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub consistent_rows: BTreeMap<String, Vec<u32>>,
-}
-
-/// The verification section: per claim set, per row, the verdict over all labelled migrations.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClaimSetVerification {
-    /// Claim set name.
-    pub claim_set: String,
-    /// Its title.
-    pub title: String,
-    /// Rows.
-    pub rows: Vec<RowVerification>,
-}
-
-/// One row's verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct RowVerification {
-    /// Row number.
-    pub row: u32,
-    /// Kind.
-    pub kind: MigrationKind,
-    /// State.
-    pub state: PowerState,
-    /// What the row says.
-    pub says: String,
-    /// Combined verdict.
-    pub verdict: Verdict,
-    /// Labelled migrations behind it.
-    pub migrations: Vec<String>,
 }
 
 /// Which conversations a migration looks at, and the bytes they carry within a window.
@@ -308,17 +293,8 @@ impl<'a> Scope<'a> {
     }
 }
 
-fn secs(a: i64, b: i64) -> f64 {
-    (b - a) as f64 / 1e9
-}
-
 /// Analyses the labelled migrations.
-pub fn labelled(
-    labels: &[Migration],
-    tl: &Timeline,
-    located: &[LocatedConv],
-    sets: &[ClaimSet],
-) -> Vec<MigrationReport> {
+pub fn labelled(labels: &[Migration], tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
     labels
         .iter()
         .map(|m| {
@@ -329,84 +305,29 @@ pub fn labelled(
                 .collect();
             let (start, end) = (m.start.0, m.end.0);
             let scope = Scope::new(tl, located, &hosts, start, end);
-            let (breakdown, mut ev) = scope.evidence();
-            ev.memory_mb = m.memory_mb;
-            ev.vsphere_version = m.vsphere_version.clone();
+            let (breakdown, mut evidence) = scope.evidence();
+            evidence.memory_mb = m.memory_mb;
+            evidence.vsphere_version = m.vsphere_version.clone();
             let (phases, switchover) = phases::phases(&scope, m.state, start, end);
-            let verdicts = sets
-                .iter()
-                .flat_map(|set| {
-                    set.rows
-                        .iter()
-                        .filter(|r| r.kind == m.kind && r.state == m.state)
-                        .map(|r| evaluate_row(set, r, &ev))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            MigrationReport {
+            Analysed {
                 id: m.id.clone(),
                 vm: m.vm.clone(),
-                kind: m.kind,
-                state: m.state,
+                kind_state: KindState::new(m.kind, m.state),
                 labelled: true,
                 looks_like: Vec::new(),
-                start: rfc3339(start),
-                end: rfc3339(end),
-                duration_s: secs(start, end),
+                start,
+                end,
                 source_host: m.source_host.clone(),
                 dest_host: m.dest_host.clone(),
                 hosts: scope.hosts(),
                 memory_mb: m.memory_mb,
                 disk_mb: m.disk_mb,
                 vsphere_version: m.vsphere_version.clone(),
-                provisioning_or_management_data_bytes: ev.provisioning_or_management,
-                unknown_network_data_bytes: ev.unknown_bytes,
                 breakdown,
+                evidence,
                 phases,
                 switchover,
-                verdicts,
-                consistent_rows: BTreeMap::new(),
             }
         })
         .collect()
 }
-
-/// Combines the labelled migrations' row verdicts per claim set.
-pub fn verification(
-    sets: &[ClaimSet],
-    migrations: &[MigrationReport],
-) -> Vec<ClaimSetVerification> {
-    sets.iter()
-        .map(|set| ClaimSetVerification {
-            claim_set: set.name.clone(),
-            title: set.title.clone(),
-            rows: set
-                .rows
-                .iter()
-                .map(|r| {
-                    let mut ids = Vec::new();
-                    let mut vs = Vec::new();
-                    for m in migrations.iter().filter(|m| m.labelled) {
-                        for v in &m.verdicts {
-                            if v.claim_set == set.name && v.row == r.row {
-                                ids.push(m.id.clone());
-                                vs.push(v.verdict);
-                            }
-                        }
-                    }
-                    RowVerification {
-                        row: r.row,
-                        kind: r.kind,
-                        state: r.state,
-                        says: r.says.clone(),
-                        verdict: combine(&vs),
-                        migrations: ids,
-                    }
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests;

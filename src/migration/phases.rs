@@ -24,7 +24,6 @@ use super::timeline::BIN_NS;
 use super::{Breakdown, Phase, RarpSeen, Scope, Switchover};
 use crate::vocab::kind::PowerState;
 use crate::vocab::ports::TrafficClass;
-use crate::vocab::time::rfc3339;
 
 /// Largest pause inside the final vMotion burst.
 pub const SWITCHOVER_GAP_NS: i64 = 10_000_000;
@@ -89,19 +88,19 @@ pub(crate) fn phases(
         cuts.push(("switchover", burst_ts, sw_end));
         cuts.push(("cleanup", sw_end.max(last_bulk_end), end));
         switchover = Some(Switchover {
-            burst_start: rfc3339(burst_ts),
+            burst_start: burst_ts,
             burst_bytes,
             burst_separated: separated,
             rarp: rarp.map(|r| RarpSeen {
-                mac: r.mac.to_string(),
-                ts: rfc3339(r.ts),
+                mac: r.mac,
+                ts: r.ts,
                 frames: scope
                     .tl
                     .rarps
                     .iter()
                     .filter(|x| x.mac == r.mac && x.ts >= burst_ts && x.ts <= end + RARP_SLACK_NS)
                     .count() as u64,
-                after_last_vmotion_byte_s: (r.ts - last_vm_end) as f64 / 1e9,
+                after_last_vmotion_byte_ns: r.ts - last_vm_end,
             }),
         });
     } else {
@@ -135,9 +134,8 @@ fn build(scope: &Scope<'_>, cuts: &[(&'static str, i64, i64)]) -> Vec<Phase> {
         .zip(bds)
         .map(|(&(name, s, e), breakdown)| Phase {
             name,
-            start: rfc3339(s),
-            end: rfc3339(e),
-            duration_s: (e - s) as f64 / 1e9,
+            start: s,
+            end: e,
             active_data_classes: breakdown
                 .payload_bytes_by_class
                 .iter()

@@ -4,6 +4,7 @@
 //! no wall-clock time, no random ids) and a short text summary.
 
 pub mod flows;
+pub mod migrations;
 pub mod summary;
 
 use serde::Serialize;
@@ -31,9 +32,9 @@ pub struct Report {
     /// Where the migration windows came from.
     pub migration_labels: MigrationLabels,
     /// Labelled migrations, or detected sessions when there are no labels.
-    pub migrations: Vec<crate::migration::MigrationReport>,
+    pub migrations: Vec<migrations::MigrationReport>,
     /// Per claim set and row, the verdict over all labelled migrations.
-    pub verification: Vec<crate::migration::ClaimSetVerification>,
+    pub verification: Vec<crate::verify::ClaimSetVerification>,
 }
 
 /// Where the migration windows came from.

@@ -1,17 +1,18 @@
 //! Verify stage: claim sets in, verdicts out.
 //!
 //! In: a [`ClaimSet`] (the blog's table, VMware's documentation, or a user's file, all in one JSON
-//! format) and, per labelled migration, its [`Evidence`]: data bytes by network and class.
+//! format) and the analysed migrations, each with its [`Evidence`]: data bytes by network and
+//! class.
 //! Out: per migration and row, `confirmed`, `contradicted` or `inconclusive` with the numbers and
 //! thresholds behind each claim; per row over all migrations, the same or `not_observed`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::classify::inventory::Network;
+use crate::migration::Evidence;
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
 
@@ -268,39 +269,11 @@ impl Verdict {
     }
 }
 
-/// What a migration's traffic shows, as the claims need it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Evidence {
-    /// Payload bytes of data classes in the migration's window and scope.
-    pub data_bytes: u64,
-    /// Data bytes by network (a flow whose ends are on two networks counts under both).
-    pub by_network: BTreeMap<Network, u64>,
-    /// Data bytes on each host's provisioning-or-management network.
-    pub provisioning_or_management: u64,
-    /// Data bytes by class.
-    pub by_class: BTreeMap<TrafficClass, u64>,
-    /// Data bytes between addresses of which neither is a vmk.
-    pub unknown_bytes: u64,
-    /// Labelled memory size in MiB.
-    pub memory_mb: Option<u64>,
-    /// Labelled vSphere version.
-    pub vsphere_version: Option<String>,
-}
-
-impl Evidence {
-    fn bytes(&self, n: NetRef) -> u64 {
-        match n {
-            NetRef::Net(n) => self.by_network.get(&n).copied().unwrap_or(0),
-            NetRef::ProvisioningOrManagement => self.provisioning_or_management,
-        }
-    }
-
-    fn share(&self, bytes: u64) -> f64 {
-        if self.data_bytes == 0 {
-            0.0
-        } else {
-            bytes as f64 / self.data_bytes as f64
-        }
+/// Bytes the evidence holds for a network as a claim names it.
+fn net_bytes(ev: &Evidence, n: NetRef) -> u64 {
+    match n {
+        NetRef::Net(n) => ev.by_network.get(&n).copied().unwrap_or(0),
+        NetRef::ProvisioningOrManagement => ev.provisioning_or_management,
     }
 }
 
@@ -413,7 +386,7 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
     // A volume claim: `network` carried `b` bytes, compared with a threshold in bytes.
     let volume_claim =
         |network: &NetRef, fraction: Option<f64>, absolute: Option<u64>, at_least| {
-            let b = ev.bytes(*network);
+            let b = net_bytes(ev, *network);
             volume_threshold(ev, fraction, absolute).map(|t| {
                 let ok = if at_least {
                     b as f64 >= t
@@ -431,13 +404,13 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
     let outcome = match &claim.kind {
         ClaimKind::Carries { network, min_share } => Some(share_claim(
             network.to_string(),
-            ev.bytes(*network),
+            net_bytes(ev, *network),
             min_share.unwrap_or(DEFAULT_MIN_SHARE),
             true,
         )),
         ClaimKind::NotUsed { network, max_share } => Some(share_claim(
             network.to_string(),
-            ev.bytes(*network),
+            net_bytes(ev, *network),
             max_share.unwrap_or(DEFAULT_MAX_SHARE),
             false,
         )),
@@ -449,7 +422,7 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             // them cannot make the share exceed 100%.
             let b = networks
                 .iter()
-                .map(|n| ev.bytes(*n))
+                .map(|n| net_bytes(ev, *n))
                 .sum::<u64>()
                 .min(ev.data_bytes);
             let names: Vec<String> = networks.iter().map(|n| n.to_string()).collect();
@@ -491,7 +464,7 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
         None => {
             let b = match &claim.kind {
                 ClaimKind::VolumeAtMost { network, .. }
-                | ClaimKind::VolumeAtLeast { network, .. } => ev.bytes(*network),
+                | ClaimKind::VolumeAtLeast { network, .. } => net_bytes(ev, *network),
                 _ => 0,
             };
             result(
@@ -562,6 +535,10 @@ pub fn combine(verdicts: &[Verdict]) -> Verdict {
         Verdict::Inconclusive
     }
 }
+
+mod outcome;
+
+pub use outcome::{ClaimSetVerification, RowVerification, consistent_rows, verdicts, verification};
 
 #[cfg(test)]
 mod tests;
