@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame};
 use crate::classify::inventory::VmkInventory;
-use crate::classify::{Classifier, ClassifyConfig, infer};
-use crate::decode::{self, DecodeStats, Decoded, linktype};
+use crate::classify::{self, Classifier, ClassifyConfig, infer};
+use crate::decode::{self, DecodeStats, linktype};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Timestamp};
 use crate::migration::{self, timeline::Timeline};
@@ -20,6 +20,7 @@ use crate::report::{
     Report, SCHEMA_VERSION,
 };
 use crate::verify::{self, ClaimSet, RowVerdict};
+use crate::vocab::Mac;
 use crate::vocab::kind::KindState;
 use crate::vocab::time;
 
@@ -195,6 +196,20 @@ impl CaptureTotals {
     }
 }
 
+/// What one frame was, as live views that follow packets need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    /// Source MAC of the (inner) frame.
+    pub src_mac: Option<Mac>,
+    /// Destination MAC of the (inner) frame.
+    pub dst_mac: Option<Mac>,
+    /// What it contributed to its flow (`None` for a frame without ports).
+    pub flow: Option<PacketRef>,
+    /// For a RARP frame with a timestamp: its time and sender MAC (a VM announced after a
+    /// vMotion).
+    pub rarp: Option<(i64, Mac)>,
+}
+
 /// The stages between the reader and the report, fed one frame at a time.
 pub struct Pipeline<'o> {
     opts: &'o AnalyzeOptions,
@@ -216,9 +231,9 @@ impl<'o> Pipeline<'o> {
         }
     }
 
-    /// Decodes one frame and feeds every stage. Returns the decoded frame and what it contributed
-    /// to its flow (`None` for a frame without ports), for live views that follow packets.
-    pub fn packet(&mut self, frame: &Frame<'_>) -> (Decoded, Option<PacketRef>) {
+    /// Decodes one frame and feeds every stage. Returns what live views that follow packets need
+    /// of it.
+    pub fn packet(&mut self, frame: &Frame<'_>) -> Seen {
         self.totals.add(frame);
         let d = decode::decode(frame.link_type, frame.data);
         self.totals
@@ -238,12 +253,19 @@ impl<'o> Pipeline<'o> {
                 self.timeline.add(tag, ts, r.from_client, r.payload);
             }
         }
-        if let (Some(a), Some(ts)) = (d.arp, frame.ts_ns) {
-            if let (true, Some(mac)) = (a.rarp, a.sender_mac) {
-                self.timeline.rarp(ts, mac, d.vlan());
-            }
+        let rarp = match (d.arp, frame.ts_ns) {
+            (Some(a), Some(ts)) if a.rarp => a.sender_mac.map(|mac| (ts, mac)),
+            _ => None,
+        };
+        if let Some((ts, mac)) = rarp {
+            self.timeline.rarp(ts, mac, d.vlan());
         }
-        (d, r)
+        Seen {
+            src_mac: d.src_mac,
+            dst_mac: d.dst_mac,
+            flow: r,
+            rarp,
+        }
     }
 
     /// Ends every stage and builds the report.
@@ -262,8 +284,10 @@ impl<'o> Pipeline<'o> {
         });
         let inv = &inv_owned;
         let mut kept = std::mem::take(&mut classified.kept);
-        let traffic = flows::build(
+        let totals = classify::totals::totals(&classified, inv);
+        let traffic = flows::sections(
             &classified,
+            totals,
             &mut kept,
             inv,
             self.table.peak_live as u64,

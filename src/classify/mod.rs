@@ -10,6 +10,7 @@
 pub mod infer;
 pub mod inventory;
 pub mod powercli;
+pub mod totals;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -251,10 +252,23 @@ pub fn locate(
     vlan: Option<u16>,
     class: TrafficClass,
 ) -> Located {
+    locate_with_mac(inv, ip, vlan, macs.get(&ip).copied(), class)
+}
+
+/// Locates an endpoint for a class, knowing the MAC it used (live views, which see one packet at
+/// a time): its vmk by address and VLAN, and its network from the vmk's services, or from the MAC
+/// when it is no vmk (`vm` for a VMware MAC, else `external`).
+pub fn locate_with_mac(
+    inv: &VmkInventory,
+    ip: IpAddr,
+    vlan: Option<u16>,
+    mac: Option<Mac>,
+    class: TrafficClass,
+) -> Located {
     let vmk = inv.lookup(ip, vlan);
     Located {
         vmk,
-        network: inv.network(vmk, macs.get(&ip).copied(), class),
+        network: inv.network(vmk, mac, class),
     }
 }
 

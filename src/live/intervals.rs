@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 
 use super::line::{IntervalLine, LIVE_SCHEMA_VERSION, TopFlow};
 use crate::classify::inventory::{Network, VmkInventory};
-use crate::classify::{ConvStats, infer};
+use crate::classify::{ConvStats, infer, locate_with_mac};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
 use crate::report::flows::proto_name;
 use crate::vocab::Mac;
@@ -116,17 +116,10 @@ impl Attribution {
     /// The networks of both ends.
     fn networks(&mut self, p: &Pending) -> (Network, Network) {
         let inv = self.inventory();
-        let c = inv.network(
-            inv.lookup(p.conv.client, p.conv.vlan),
-            p.client_mac,
-            p.conv.class,
-        );
-        let s = inv.network(
-            inv.lookup(p.conv.server, p.conv.vlan),
-            p.server_mac,
-            p.conv.class,
-        );
-        (c, s)
+        let k = &p.conv;
+        let c = locate_with_mac(inv, k.client, k.vlan, p.client_mac, k.class);
+        let s = locate_with_mac(inv, k.server, k.vlan, p.server_mac, k.class);
+        (c.network, s.network)
     }
 }
 

@@ -337,23 +337,21 @@ fn drive(
                     lines.write(&l);
                     last_line = Instant::now();
                 }
-                let (d, flow) = pipeline.packet(&frame);
+                let seen = pipeline.packet(&frame);
                 let lp = LivePacket {
                     ts: f.ts_ns,
                     wire_len: f.orig_len,
-                    flow: flow.as_ref(),
-                    src_mac: d.src_mac,
-                    dst_mac: d.dst_mac,
+                    flow: seen.flow.as_ref(),
+                    src_mac: seen.src_mac,
+                    dst_mac: seen.dst_mac,
                 };
                 if let (Some(ts), Some(r), Some(conv)) = (f.ts_ns, lp.flow, lp.conv()) {
                     let has_vmk = intervals.attribution.has_vmk(&conv);
                     events.data(ts, r.class, r.payload, has_vmk, &mut evs);
                 }
                 intervals.packet(&lp);
-                if let (Some(a), Some(ts)) = (d.arp, f.ts_ns) {
-                    if let (true, Some(mac)) = (a.rarp, a.sender_mac) {
-                        events.rarp(ts, mac, &mut evs);
-                    }
+                if let Some((ts, mac)) = seen.rarp {
+                    events.rarp(ts, mac, &mut evs);
                 }
                 for e in evs.drain(..) {
                     lines.write(&e);

@@ -1,7 +1,9 @@
-//! Report sections built from flows: `inventory`, `interfaces`, `networks`, `classes`, `flows`.
+//! Report sections that describe the traffic: `inventory`, `interfaces`, `networks`, `classes`,
+//! `flows`.
 //!
-//! In: the classifier's accumulated conversations and kept flows, and the inventory used.
-//! Out: serialize-only section types, sorted so two runs print the same bytes.
+//! In: the classifier's totals, kept flows and the inventory used. Out: serialize-only section
+//! types, sorted so two runs print the same bytes. Nothing is added up here: the totals come from
+//! [`crate::classify::totals`].
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -10,7 +12,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory};
-use crate::classify::{Classified, KeptFlow, locate, networks_of};
+use crate::classify::totals::{Totals, TrafficTotals, VmkCounts};
+use crate::classify::{Classified, KeptFlow, locate};
 use crate::flow::{DirStats, EndReason};
 use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
@@ -47,21 +50,6 @@ pub struct InterfaceReport {
     /// Payload bytes this vmk received, by class.
     pub received_payload_bytes: BTreeMap<TrafficClass, u64>,
     /// Flows with this vmk at one end.
-    pub flows: u64,
-}
-
-/// Totals of a network or a class.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Totals {
-    /// Packets.
-    pub packets: u64,
-    /// Original frame bytes.
-    pub wire_bytes: u64,
-    /// TCP/UDP payload bytes.
-    pub payload_bytes: u64,
-    /// Retransmitted TCP payload bytes.
-    pub retransmitted_bytes: u64,
-    /// Flows.
     pub flows: u64,
 }
 
@@ -224,35 +212,6 @@ fn end_name(e: Option<EndReason>) -> &'static str {
     }
 }
 
-fn add_totals(t: &mut Totals, packets: u64, wire: u64, payload: u64, retrans: u64, flows: u64) {
-    t.packets += packets;
-    t.wire_bytes += wire;
-    t.payload_bytes += payload;
-    t.retransmitted_bytes += retrans;
-    t.flows += flows;
-}
-
-/// Payload bytes one vmk sent and received, by class, and its flows.
-#[derive(Debug, Clone, Default)]
-struct VmkCounts {
-    flows: u64,
-    /// (class, sent, received), one entry per class seen.
-    by_class: Vec<(TrafficClass, u64, u64)>,
-}
-
-impl VmkCounts {
-    fn add(&mut self, class: TrafficClass, sent: u64, received: u64, flows: u64) {
-        self.flows += flows;
-        match self.by_class.iter_mut().find(|e| e.0 == class) {
-            Some(e) => {
-                e.1 += sent;
-                e.2 += received;
-            }
-            None => self.by_class.push((class, sent, received)),
-        }
-    }
-}
-
 /// The vmks with their counts, turned into [`InterfaceReport`]s one at a time as they are
 /// written (an inferred inventory can name one vmk per address).
 #[derive(Clone)]
@@ -405,60 +364,16 @@ fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -
     }
 }
 
-/// Builds the flow sections; the kept flows move into the report's flow list.
-pub fn build(
+/// Assembles the flow sections from the classifier's totals; the kept flows move into the
+/// report's flow list.
+pub fn sections(
     c: &Classified,
+    totals: TrafficTotals,
     kept: &mut Vec<KeptFlow>,
     inv: &Arc<VmkInventory>,
     peak_live: u64,
     packets_without_ports: u64,
 ) -> FlowSections {
-    let mut networks: BTreeMap<Network, Totals> = BTreeMap::new();
-    let mut classes: BTreeMap<TrafficClass, Totals> = BTreeMap::new();
-    let mut counts: Vec<VmkCounts> = vec![VmkCounts::default(); inv.vmks.len()];
-    let mut matrix: BTreeMap<Network, BTreeMap<TrafficClass, u64>> = BTreeMap::new();
-    let mut spanning = 0u64;
-    for (k, s) in &c.convs {
-        let retrans = s.retransmitted_bytes[0] + s.retransmitted_bytes[1];
-        add_totals(
-            classes.entry(k.class).or_default(),
-            s.total_packets(),
-            s.total_wire(),
-            s.total_payload(),
-            retrans,
-            s.flows,
-        );
-        let cl = c.locate(inv, k.client, k.vlan, k.class);
-        let sv = c.locate(inv, k.server, k.vlan, k.class);
-        let nets = networks_of(cl.network, sv.network);
-        if nets[1].is_some() {
-            spanning += s.flows;
-        }
-        for n in nets.into_iter().flatten() {
-            *matrix.entry(n).or_default().entry(k.class).or_default() += s.total_payload();
-            add_totals(
-                networks.entry(n).or_default(),
-                s.total_packets(),
-                s.total_wire(),
-                s.total_payload(),
-                retrans,
-                s.flows,
-            );
-        }
-        // Sent/received per vmk: the client sent direction 0, the server direction 1.
-        for (loc, sent, recv) in [(cl, 0usize, 1usize), (sv, 1, 0)] {
-            if let Some(i) = loc.vmk {
-                if let Some(r) = counts.get_mut(i) {
-                    r.add(
-                        k.class,
-                        s.payload_bytes[sent],
-                        s.payload_bytes[recv],
-                        s.flows,
-                    );
-                }
-            }
-        }
-    }
     let flows = FlowList {
         kept: Arc::new(std::mem::take(kept)),
         inventory: Arc::clone(inv),
@@ -477,17 +392,17 @@ pub fn build(
         },
         interfaces: InterfaceList {
             inventory: Arc::clone(inv),
-            counts: Arc::new(counts),
+            counts: Arc::new(totals.per_vmk),
         },
-        networks,
-        classes,
-        payload_bytes_by_network_and_class: matrix,
+        networks: totals.networks,
+        classes: totals.classes,
+        payload_bytes_by_network_and_class: totals.by_network_and_class,
         flow_summary: FlowSummary {
             flows: c.flows,
             listed: flows.len() as u64,
             not_listed: c.folded.flows,
             not_listed_payload_bytes: c.folded.payload_bytes,
-            flows_spanning_networks: spanning,
+            flows_spanning_networks: totals.flows_spanning_networks,
             peak_live_flows: peak_live,
             packets_without_ports,
         },
