@@ -286,3 +286,6 @@ pub fn networks_of(client: Network, server: Network) -> [Option<Network>; 2] {
         (false, false) => [Some(Network::External), None],
     }
 }
+
+#[cfg(test)]
+mod tests;

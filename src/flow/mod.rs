@@ -6,7 +6,7 @@
 //! directions land in one flow. Memory is bounded by the number of live flows: the table never
 //! holds more than [`FlowConfig::max_live`] entries.
 
-mod tcp;
+pub(crate) mod tcp;
 
 use std::net::IpAddr;
 
@@ -571,4 +571,4 @@ fn initial_client_is_lo(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
