@@ -37,6 +37,10 @@ pub struct ConvStats {
     pub payload_bytes: [u64; 2],
     /// Retransmitted payload bytes per direction.
     pub retransmitted_bytes: [u64; 2],
+    /// Payload bytes seen first below the highest sequence, per direction.
+    pub out_of_order_bytes: [u64; 2],
+    /// Sequence space never seen (capture loss), per direction.
+    pub not_captured_bytes: [u64; 2],
 }
 
 impl ConvStats {
@@ -47,6 +51,8 @@ impl ConvStats {
             self.wire_bytes[i] += d.wire_bytes;
             self.payload_bytes[i] += d.payload_bytes;
             self.retransmitted_bytes[i] += d.retransmitted_bytes;
+            self.out_of_order_bytes[i] += d.out_of_order_bytes;
+            self.not_captured_bytes[i] += d.not_captured_bytes;
         }
     }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::inventory::{Network, VmkInventory};
-use super::{Classified, networks_of};
+use super::{Classified, ConvStats, networks_of};
 use crate::vocab::ports::TrafficClass;
 
 /// Totals of a network or a class.
@@ -21,18 +21,27 @@ pub struct Totals {
     pub wire_bytes: u64,
     /// TCP/UDP payload bytes.
     pub payload_bytes: u64,
-    /// Retransmitted TCP payload bytes.
+    /// TCP payload bytes that repeated sequence space already seen.
     pub retransmitted_bytes: u64,
+    /// TCP payload bytes seen for the first time below the highest sequence already seen.
+    pub out_of_order_bytes: u64,
+    /// TCP sequence space never seen: bytes the capture lost.
+    pub not_captured_bytes: u64,
     /// Flows.
     pub flows: u64,
 }
 
-fn add_totals(t: &mut Totals, packets: u64, wire: u64, payload: u64, retrans: u64, flows: u64) {
-    t.packets += packets;
-    t.wire_bytes += wire;
-    t.payload_bytes += payload;
-    t.retransmitted_bytes += retrans;
-    t.flows += flows;
+impl Totals {
+    /// Adds a conversation, both directions.
+    fn add(&mut self, s: &ConvStats) {
+        self.packets += s.total_packets();
+        self.wire_bytes += s.total_wire();
+        self.payload_bytes += s.total_payload();
+        self.retransmitted_bytes += s.retransmitted_bytes.iter().sum::<u64>();
+        self.out_of_order_bytes += s.out_of_order_bytes.iter().sum::<u64>();
+        self.not_captured_bytes += s.not_captured_bytes.iter().sum::<u64>();
+        self.flows += s.flows;
+    }
 }
 
 /// Payload bytes one vmk sent and received, by class, and its flows.
@@ -80,15 +89,7 @@ pub fn totals(c: &Classified, inv: &VmkInventory) -> TrafficTotals {
     let mut matrix: BTreeMap<Network, BTreeMap<TrafficClass, u64>> = BTreeMap::new();
     let mut spanning = 0u64;
     for (k, s) in &c.convs {
-        let retrans = s.retransmitted_bytes[0] + s.retransmitted_bytes[1];
-        add_totals(
-            classes.entry(k.class).or_default(),
-            s.total_packets(),
-            s.total_wire(),
-            s.total_payload(),
-            retrans,
-            s.flows,
-        );
+        classes.entry(k.class).or_default().add(s);
         let cl = c.locate(inv, k.client, k.vlan, k.class);
         let sv = c.locate(inv, k.server, k.vlan, k.class);
         let nets = networks_of(cl.network, sv.network);
@@ -97,14 +98,7 @@ pub fn totals(c: &Classified, inv: &VmkInventory) -> TrafficTotals {
         }
         for n in nets.into_iter().flatten() {
             *matrix.entry(n).or_default().entry(k.class).or_default() += s.total_payload();
-            add_totals(
-                networks.entry(n).or_default(),
-                s.total_packets(),
-                s.total_wire(),
-                s.total_payload(),
-                retrans,
-                s.flows,
-            );
+            networks.entry(n).or_default().add(s);
         }
         // Sent/received per vmk: the client sent direction 0, the server direction 1.
         for (loc, sent, recv) in [(cl, 0usize, 1usize), (sv, 1, 0)] {

@@ -52,6 +52,12 @@ pub struct DirStats {
     pub payload_bytes: u64,
     /// TCP payload bytes that repeat sequence space already seen.
     pub retransmitted_bytes: u64,
+    /// TCP payload bytes seen for the first time below the highest sequence already seen
+    /// (reordered on the way, or by the capture).
+    pub out_of_order_bytes: u64,
+    /// TCP sequence space skipped and never seen: bytes the capture lost (set when the flow
+    /// ends).
+    pub not_captured_bytes: u64,
     /// First packet time (ns).
     pub first_ts: Option<i64>,
     /// Last packet time (ns).
@@ -62,8 +68,6 @@ pub struct DirStats {
     pub fin: bool,
     /// RST sent.
     pub rst: bool,
-    /// Highest sequence number end seen (TCP), for retransmission detection.
-    pub(crate) seq_end: Option<u32>,
 }
 
 /// Why a flow left the live table.
@@ -100,6 +104,8 @@ pub struct Flow {
     pub class: TrafficClass,
     /// A number the caller attaches to the flow (the timeline's conversation id).
     pub tag: u32,
+    /// Sequence space covered per direction (TCP): `[lo → hi, hi → lo]`.
+    seq: [tcp::SeqTracker; 2],
 }
 
 impl Flow {
@@ -152,6 +158,14 @@ impl Flow {
     /// Last packet time.
     pub fn last_ts(&self) -> Option<i64> {
         max_opt(self.dir[0].last_ts, self.dir[1].last_ts)
+    }
+
+    /// Ends the flow: records why, and the sequence space each direction never showed.
+    fn end(&mut self, why: EndReason) {
+        self.end = Some(why);
+        for (d, s) in self.dir.iter_mut().zip(&self.seq) {
+            d.not_captured_bytes = s.not_captured();
+        }
     }
 
     fn closed(&self) -> bool {
@@ -407,6 +421,7 @@ impl FlowTable {
                     macs: [None, None],
                     serial,
                     end: None,
+                    seq: Default::default(),
                 })
             }
         };
@@ -441,7 +456,10 @@ impl FlowTable {
             st.fin |= flags & tcp::FIN != 0;
             st.rst |= flags & tcp::RST != 0;
             if let (Some(seq), Some(len)) = (fields.seq, payload_len) {
-                st.retransmitted_bytes += tcp::track(&mut st.seq_end, seq, len, flags);
+                let b = flow.seq[di].track(seq, len, flags);
+                let st = &mut flow.dir[di];
+                st.retransmitted_bytes += b.retransmitted;
+                st.out_of_order_bytes += b.out_of_order;
             }
         }
         let r = PacketRef {
@@ -487,7 +505,7 @@ impl FlowTable {
         gone.sort();
         for (k, why) in gone {
             if let Some(mut f) = self.remove(&k) {
-                f.end = Some(why);
+                f.end(why);
                 ended(f);
             }
         }
@@ -510,7 +528,7 @@ impl FlowTable {
         let n = (self.index.len() / 4).max(1);
         for (_, _, _, k) in order.into_iter().take(n) {
             if let Some(mut f) = self.remove(&k) {
-                f.end = Some(if f.closed() {
+                f.end(if f.closed() {
                     EndReason::Closed
                 } else {
                     EndReason::Pressure
@@ -532,7 +550,7 @@ impl FlowTable {
             .collect();
         all.sort_by_key(|f| f.serial);
         for mut f in all {
-            f.end = Some(if f.closed() {
+            f.end(if f.closed() {
                 EndReason::Closed
             } else {
                 EndReason::EndOfCapture

@@ -79,8 +79,12 @@ pub struct DirReport {
     pub wire_bytes: u64,
     /// Payload bytes (retransmissions included).
     pub payload_bytes: u64,
-    /// Retransmitted payload bytes.
+    /// Payload bytes that repeated sequence space already seen.
     pub retransmitted_bytes: u64,
+    /// Payload bytes seen for the first time below the highest sequence already seen.
+    pub out_of_order_bytes: u64,
+    /// Sequence space never seen: bytes the capture lost.
+    pub not_captured_bytes: u64,
     /// First packet.
     pub first_ts: Option<String>,
     /// Last packet.
@@ -94,6 +98,8 @@ impl From<&DirStats> for DirReport {
             wire_bytes: d.wire_bytes,
             payload_bytes: d.payload_bytes,
             retransmitted_bytes: d.retransmitted_bytes,
+            out_of_order_bytes: d.out_of_order_bytes,
+            not_captured_bytes: d.not_captured_bytes,
             first_ts: d.first_ts.map(rfc3339),
             last_ts: d.last_ts.map(rfc3339),
         }

@@ -411,7 +411,7 @@ fn namespace_captures_match_tshark_and_applications() {
             "{what}: {} packets, {} wire bytes, {} TCP payload bytes",
             t.packets, t.wire_bytes, t.tcp_payload
         );
-        assert!(t.packets > 100, "{what}: only {} packets", t.packets);
+        assert!(t.packets > 40, "{what}: only {} packets", t.packets);
         assert_eq!(c["format"], "pcap", "{what}");
         let link_type = c["interfaces"][0]["link_type"].as_u64().expect("link type");
         if *iface == "any" {
@@ -562,5 +562,168 @@ fn namespace_captures_match_tshark_and_applications() {
             );
         }
     }
+    check_sequence_accounting(
+        &tshark,
+        &dir.path().join("eth-full.pcap"),
+        &sent,
+        &stderrs[0],
+    );
     drop(ns);
+}
+
+/// What [`perturb`] did to the client's TCP data segments.
+#[derive(Debug, Default)]
+struct Perturbed {
+    /// Payload bytes of the segments left out.
+    dropped: u64,
+    /// Segments left out.
+    dropped_segments: u64,
+    /// Payload bytes of the segments written after the one that followed them.
+    late: u64,
+    /// Segments written late.
+    late_segments: u64,
+}
+
+/// TCP payload length and destination port of an Ethernet/IPv4 frame, when it is one.
+fn ipv4_tcp(frame: &[u8]) -> Option<(u64, u16)> {
+    if frame.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = frame.get(14..)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    if *ip.get(9)? != 6 {
+        return None;
+    }
+    let total = u64::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+    let tcp = ip.get(ihl..)?;
+    let dport = u16::from_be_bytes([*tcp.get(2)?, *tcp.get(3)?]);
+    let doff = u64::from(tcp.get(12)? >> 4) * 4;
+    Some((total.checked_sub(ihl as u64 + doff)?, dport))
+}
+
+/// Copies a little-endian Ethernet pcap, leaving out every 10th data segment the client sent to
+/// the server port and writing every 10th (offset 4) after the segment that followed it, the
+/// timestamps staying where they were: capture loss and reordering made from real traffic.
+fn perturb(input: &Path, output: &Path) -> Perturbed {
+    let bytes = std::fs::read(input).expect("capture");
+    assert_eq!(
+        &bytes[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "a little-endian pcap"
+    );
+    let mut records: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().expect("4 bytes")) as usize;
+        records.push((&bytes[at..at + 16], &bytes[at + 16..at + 16 + incl]));
+        at += 16 + incl;
+    }
+    let port: u16 = PORT.parse().expect("port");
+    let data: Vec<usize> = (0..records.len())
+        .filter(|&i| ipv4_tcp(records[i].1).is_some_and(|(len, d)| len > 0 && d == port))
+        .collect();
+    let mut p = Perturbed::default();
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    let mut drop = std::collections::BTreeSet::new();
+    for (n, &i) in data.iter().enumerate() {
+        let len = ipv4_tcp(records[i].1).map_or(0, |(l, _)| l);
+        if n % 10 == 9 {
+            drop.insert(i);
+            p.dropped += len;
+            p.dropped_segments += 1;
+        } else if n % 10 == 4 {
+            if let Some(&next) = data.get(n + 1) {
+                // Swap the frames' contents, not their timestamps.
+                order.swap(i, next);
+                p.late += len;
+                p.late_segments += 1;
+            }
+        }
+    }
+    let mut out = bytes[..24].to_vec();
+    for (slot, &src) in order.iter().enumerate() {
+        if drop.contains(&src) {
+            continue;
+        }
+        let (hdr, frame) = (records[slot].0, records[src].1);
+        out.extend_from_slice(&hdr[..8]);
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&records[src].0[12..16]);
+        out.extend_from_slice(frame);
+    }
+    std::fs::write(output, out).expect("write perturbed capture");
+    p
+}
+
+/// Sums tshark's `tcp.len` over the client's segments that it flags with `flag`.
+fn tshark_flagged_bytes(tshark: &Path, capture: &Path, flag: &str) -> (u64, u64) {
+    let out = Command::new(tshark)
+        .arg("-r")
+        .arg(capture)
+        .args(["-n", "-T", "fields", "-e", "tcp.len"])
+        .args(["-Y", &format!("{flag} && ip.src == {CLIENT_V4}")])
+        .output()
+        .expect("run tshark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lens: Vec<u64> = text.lines().map(num).collect();
+    (lens.len() as u64, lens.iter().sum())
+}
+
+/// Retransmitted, out-of-order and not-captured bytes on real traffic with frames dropped and
+/// reordered by the test: each figure equals what was done to the capture, agrees with tshark's
+/// analysis flags, and with the bytes the applications sent.
+fn check_sequence_accounting(tshark: &Path, full: &Path, sent: &[u64], tcpdump_stderr: &str) {
+    if dropped_by_kernel(tcpdump_stderr) > 0 {
+        eprintln!("note: the kernel dropped packets; sequence accounting not checked");
+        return;
+    }
+    let dir = TempDir::new("netns-perturb");
+    let out = dir.path().join("perturbed.pcap");
+    let p = perturb(full, &out);
+    assert!(p.dropped_segments > 0 && p.late_segments > 0, "{p:?}");
+    let report = analyze_json(&out);
+    let mut payload = 0;
+    let (mut retrans, mut ooo, mut lost) = (0, 0, 0);
+    for f in report["flows"].as_array().expect("flows") {
+        if f["protocol"] != "tcp" || f["client"]["ip"] != CLIENT_V4 {
+            continue;
+        }
+        let d = &f["client_to_server"];
+        let n = |k: &str| d[k].as_u64().expect("count");
+        payload += n("payload_bytes");
+        retrans += n("retransmitted_bytes");
+        ooo += n("out_of_order_bytes");
+        lost += n("not_captured_bytes");
+    }
+    let app: u64 = sent.iter().take(2).sum();
+    // Every byte the client sent was either captured once (payload less repeats) or never.
+    assert_eq!(
+        payload - retrans + lost,
+        app,
+        "unique + not captured = sent ({p:?}; payload {payload}, retransmitted {retrans}, \
+         out of order {ooo}, not captured {lost})"
+    );
+    let (real_retrans, _) = tshark_flagged_bytes(tshark, full, "tcp.analysis.retransmission");
+    if real_retrans > 0 {
+        eprintln!("note: {real_retrans} real retransmissions; per-figure checks skipped");
+        return;
+    }
+    assert_eq!(lost, p.dropped, "not captured = the bytes left out");
+    assert_eq!(ooo, p.late, "out of order = the bytes written late");
+    assert_eq!(retrans, 0, "nothing was sent twice");
+    let (n_ooo, b_ooo) = tshark_flagged_bytes(tshark, &out, "tcp.analysis.out_of_order");
+    let (n_re, b_re) = tshark_flagged_bytes(tshark, &out, "tcp.analysis.retransmission");
+    let (n_lost, _) = tshark_flagged_bytes(tshark, &out, "tcp.analysis.lost_segment");
+    eprintln!(
+        "perturbed: tshark out_of_order {n_ooo} ({b_ooo} B), retransmission {n_re} ({b_re} B), \
+         lost_segment {n_lost}; vmkflow out_of_order {ooo}, retransmitted {retrans}, not captured {lost}"
+    );
+    // tshark calls a late first copy out-of-order or, past its time threshold, a
+    // retransmission: together they are the late bytes, which vmkflow never counts twice.
+    assert_eq!(b_ooo + b_re, p.late, "tshark's late bytes");
+    assert_eq!(
+        n_lost,
+        p.dropped_segments + p.late_segments,
+        "tshark's gaps"
+    );
 }
