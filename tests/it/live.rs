@@ -3,17 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{TempDir, synth_pcap, vmkflow};
+use crate::util::{TempDir, bundled, synth_pcap, vmkflow};
 
-fn bundled() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/all-vmware.pcapng")
-}
+/// The bundled capture of all six kinds of migration.
+const ALL_VMWARE: &str = "all-vmware.pcapng";
 
 /// A report without its `input` section (the name differs between stdin and a file).
 fn without_input(mut v: Value) -> Value {
@@ -68,13 +67,13 @@ fn ndjson(p: &Path) -> Vec<Value> {
 #[test]
 fn slow_pipe_gives_the_file_report() {
     let dir = TempDir::new("live-pipe");
-    let data = std::fs::read(bundled()).expect("bundled capture");
+    let data = std::fs::read(bundled(ALL_VMWARE)).expect("bundled capture");
     let file_json = dir.path().join("file.json");
     let pipe_json = dir.path().join("pipe.json");
     let st = vmkflow()
         .args([
             "analyze",
-            bundled().to_str().unwrap(),
+            bundled(ALL_VMWARE).to_str().unwrap(),
             "--no-sidecars",
             "-q",
             "--json",
@@ -103,7 +102,7 @@ fn slow_pipe_gives_the_file_report() {
 #[test]
 fn interval_lines_add_up_to_the_report() {
     let dir = TempDir::new("live-sums");
-    let data = std::fs::read(bundled()).expect("bundled capture");
+    let data = std::fs::read(bundled(ALL_VMWARE)).expect("bundled capture");
     let report = dir.path().join("r.json");
     let lines = dir.path().join("lines.ndjson");
     let mut child = vmkflow()

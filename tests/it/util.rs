@@ -138,6 +138,14 @@ pub fn analyze_with(path: &Path, extra: &[&str]) -> Value {
     r.json()
 }
 
+/// A file of the repository's `captures/` folder (the bundled captures and the scripts that make
+/// them): `<crate>/captures/NAME`.
+pub fn bundled(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
 /// A fresh, empty directory under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);
 
