@@ -3,12 +3,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
 use crate::util::{
-    TempDir, analyze_json, bundled, run, run_with_stdin, synth_pcap, synth_pcapng, vmkflow,
+    TempDir, analyze_json, bundled, run, run_with_stdin, spawn_piped, synth_pcap, synth_pcapng,
 };
 
 fn sample(dir: &TempDir) -> PathBuf {
@@ -180,13 +180,7 @@ fn broken_pipe_closed_before_write_is_quiet() {
     let dir = TempDir::new("pipe-closed");
     let (bytes, _) = synth_pcap(&[100; 50]);
     for args in [&["analyze", "-", "--json", "-"][..], &["analyze", "-"][..]] {
-        let mut child = vmkflow()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn vmkflow");
+        let mut child = spawn_piped(args);
         // Close the read end of stdout first, then let vmkflow read its input.
         drop(child.stdout.take());
         let mut stdin = child.stdin.take().expect("stdin");
