@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{TempDir, bundled, synth_pcap, vmkflow};
+use crate::util::{TempDir, bundled, read_report, synth_pcap, vmkflow};
 
 /// The bundled capture of all six kinds of migration.
 const ALL_VMWARE: &str = "all-vmware.pcapng";
@@ -20,11 +20,6 @@ fn without_input(mut v: Value) -> Value {
         o.remove("input");
     }
     v
-}
-
-fn read_json(p: &Path) -> Value {
-    let text = std::fs::read(p).expect("report written");
-    serde_json::from_slice(&text).expect("report is JSON")
 }
 
 /// Writes `data` in chunks of 100..3000 bytes with short sleeps, as a slow pipe would.
@@ -54,6 +49,19 @@ fn wait_exit(child: &mut Child, limit: Duration) -> i32 {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `vmkflow analyze - -q --interval SECONDS --json REPORT --live-out LINES`, reading a piped
+/// standard input.
+fn spawn_live(interval: &str, report: &Path, lines: &Path) -> Child {
+    vmkflow()
+        .args(["analyze", "-", "-q", "--interval", interval, "--json"])
+        .arg(report)
+        .arg("--live-out")
+        .arg(lines)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn")
 }
 
 fn ndjson(p: &Path) -> Vec<Value> {
@@ -93,8 +101,8 @@ fn slow_pipe_gives_the_file_report() {
     let writer = std::thread::spawn(move || dribble(&mut stdin, &data));
     writer.join().expect("writer");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(120)), 0);
-    let a = without_input(read_json(&file_json));
-    let b = without_input(read_json(&pipe_json));
+    let a = without_input(read_report(&file_json));
+    let b = without_input(read_report(&pipe_json));
     assert!(b["capture"]["packets"].as_u64().unwrap_or(0) > 1000);
     assert_eq!(a, b, "the pipe's report differs from the file's");
 }
@@ -105,19 +113,12 @@ fn interval_lines_add_up_to_the_report() {
     let data = std::fs::read(bundled(ALL_VMWARE)).expect("bundled capture");
     let report = dir.path().join("r.json");
     let lines = dir.path().join("lines.ndjson");
-    let mut child = vmkflow()
-        .args(["analyze", "-", "-q", "--interval", "0.25", "--json"])
-        .arg(&report)
-        .arg("--live-out")
-        .arg(&lines)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_live("0.25", &report, &lines);
     let mut stdin = child.stdin.take().expect("piped");
     stdin.write_all(&data).expect("write");
     drop(stdin);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(120)), 0);
-    let r = read_json(&report);
+    let r = read_report(&report);
     let lines = ndjson(&lines);
     assert!(lines.iter().all(|l| l["live_schema_version"] == 1));
     let intervals: Vec<&Value> = lines.iter().filter(|l| l["type"] == "interval").collect();
@@ -172,14 +173,7 @@ fn sigint_during_an_endless_stream_writes_the_report() {
     let (bytes, _) = synth_pcap(&payloads);
     let report = dir.path().join("r.json");
     let lines = dir.path().join("lines.ndjson");
-    let mut child = vmkflow()
-        .args(["analyze", "-", "-q", "--interval", "0.2", "--json"])
-        .arg(&report)
-        .arg("--live-out")
-        .arg(&lines)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_live("0.2", &report, &lines);
     let mut stdin = child.stdin.take().expect("piped");
     dribble(&mut stdin, &bytes);
     // The writer pauses with the pipe open: wait until the tool has counted every packet.
@@ -206,7 +200,7 @@ fn sigint_during_an_endless_stream_writes_the_report() {
     assert!(st.success());
     assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), 0);
     drop(stdin);
-    let r = read_json(&report);
+    let r = read_report(&report);
     for k in [
         "schema_version",
         "input",
@@ -256,7 +250,7 @@ fn follow_reads_a_growing_file() {
     });
     writer.join().expect("writer");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), 0);
-    let r = read_json(&report);
+    let r = read_report(&report);
     assert_eq!(r["capture"]["packets"], payloads.len() as u64);
     assert_eq!(r["capture"]["truncated"], false);
 }
