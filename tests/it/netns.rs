@@ -411,7 +411,7 @@ fn namespace_captures_match_tshark_and_applications() {
             "{what}: {} packets, {} wire bytes, {} TCP payload bytes",
             t.packets, t.wire_bytes, t.tcp_payload
         );
-        assert!(t.packets > 100, "{what}: only {} packets", t.packets);
+        assert!(t.packets > 40, "{what}: only {} packets", t.packets);
         assert_eq!(c["format"], "pcap", "{what}");
         let link_type = c["interfaces"][0]["link_type"].as_u64().expect("link type");
         if *iface == "any" {
