@@ -2,7 +2,7 @@
 //!
 //! In: what the interval accumulator and the migration tracker computed. Out: one JSON object per
 //! line, each with `live_schema_version` and `type` (`interval`, `event` or `final`). The fields
-//! are described in README.live.md; adding a field keeps the version, changing or removing one
+//! are described in docs/ndjson.md; adding a field keeps the version, changing or removing one
 //! bumps it.
 
 use std::collections::BTreeMap;

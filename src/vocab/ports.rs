@@ -1,8 +1,8 @@
 //! Traffic classes and the port catalogue that assigns them.
 //!
 //! In: a flow's protocol and server (or both) ports. Out: a [`TrafficClass`]. The catalogue is data
-//! ([`DEFAULT_PORTS`], from the ESXi firewall tables in CONTEXT.md) that users extend or override
-//! with `--port PORT/PROTO=CLASS`.
+//! ([`DEFAULT_PORTS`], from the vSphere security guide's ESXi firewall port tables) that users
+//! extend or override with `--port PORT/PROTO=CLASS`.
 
 use std::fmt;
 use std::str::FromStr;

@@ -2,22 +2,22 @@
 //! report's fixed fields and determinism.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_json, run, run_with_stdin, synth_pcap, synth_pcapng, vmkflow};
+use crate::util::{
+    TempDir, analyze_json, bundled, run, run_with_stdin, spawn_piped, synth_pcap, synth_pcapng,
+};
 
 fn sample(dir: &TempDir) -> PathBuf {
     let (bytes, _) = synth_pcap(&[0, 100, 1460, 17, 0]);
     dir.write("sample.pcap", &bytes)
 }
 
-/// The sample capture bundled with the repository.
-fn bundled() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/namespace-tcp.pcap")
-}
+/// The bundled capture of real TCP and UDP between two network namespaces.
+const NAMESPACE_TCP: &str = "namespace-tcp.pcap";
 
 #[test]
 fn json_to_stdout_has_schema_and_totals() {
@@ -180,13 +180,7 @@ fn broken_pipe_closed_before_write_is_quiet() {
     let dir = TempDir::new("pipe-closed");
     let (bytes, _) = synth_pcap(&[100; 50]);
     for args in [&["analyze", "-", "--json", "-"][..], &["analyze", "-"][..]] {
-        let mut child = vmkflow()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn vmkflow");
+        let mut child = spawn_piped(args);
         // Close the read end of stdout first, then let vmkflow read its input.
         drop(child.stdout.take());
         let mut stdin = child.stdin.take().expect("stdin");
@@ -207,7 +201,7 @@ fn broken_pipe_closed_before_write_is_quiet() {
 #[test]
 fn same_capture_twice_gives_identical_json() {
     let dir = TempDir::new("determinism");
-    let mut inputs = vec![sample(&dir), bundled()];
+    let mut inputs = vec![sample(&dir), bundled(NAMESPACE_TCP)];
     if let Ok(c) = crate::util::corpus_dir() {
         inputs.push(c.join("pcapng-conformance/output_le/difficult/test202.pcapng"));
         inputs.push(c.join("pcapng-conformance/output_be/advanced/test102.pcapng"));
@@ -235,7 +229,7 @@ fn same_capture_twice_gives_identical_json() {
 /// the traffic script knows (`captures/namespace-traffic.py`, sizes in the capture script).
 #[test]
 fn bundled_capture_totals() {
-    let p = bundled();
+    let p = bundled(NAMESPACE_TCP);
     let c = analyze_json(&p)["capture"].clone();
     assert_eq!(c["format"], "pcap");
     assert_eq!(c["link_types"][0]["link_type"], 1);

@@ -47,7 +47,7 @@ fn services(inventory: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 /// The network an endpoint named in the generator's account is on, for a class; `None` when the
-/// endpoint is no vmk. An independent statement of the attribution rule the README documents.
+/// endpoint is no vmk. An independent statement of the attribution rule docs/report.md documents.
 fn network_of(svc: &BTreeMap<String, Vec<String>>, endpoint: &str, class: &str) -> Option<String> {
     let s = svc.get(endpoint)?;
     let has = |x: &str| s.iter().any(|v| v == x);

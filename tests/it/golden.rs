@@ -254,7 +254,7 @@ fn live_lines_are_golden() {
 #[test]
 fn synth_rewrites_the_bundled_captures() {
     let dir = TempDir::new("golden-synth");
-    let script = std::fs::read_to_string(root().join("captures/regenerate.sh")).expect("script");
+    let script = std::fs::read_to_string(crate::util::bundled("regenerate.sh")).expect("script");
     let mut cases = 0;
     // Each `run synth ...` command, continued over backslash-newlines.
     let joined = script.replace("\\\n", " ");
@@ -300,7 +300,7 @@ fn synth_rewrites_the_bundled_captures() {
             format!("{name}.migrations.json"),
         ] {
             let now = std::fs::read(dir.path().join(&file)).expect("synth output");
-            let bundled = std::fs::read(root().join("captures").join(&file)).expect("bundled");
+            let bundled = std::fs::read(crate::util::bundled(&file)).expect("bundled");
             if now != bundled {
                 diffs.push(format!(
                     "captures/{file}: synth now writes {} bytes that differ from the bundled {}",

@@ -3,17 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{TempDir, synth_pcap, vmkflow};
+use crate::util::{TempDir, bundled, read_report, synth_pcap, vmkflow};
 
-fn bundled() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/all-vmware.pcapng")
-}
+/// The bundled capture of all six kinds of migration.
+const ALL_VMWARE: &str = "all-vmware.pcapng";
 
 /// A report without its `input` section (the name differs between stdin and a file).
 fn without_input(mut v: Value) -> Value {
@@ -21,11 +20,6 @@ fn without_input(mut v: Value) -> Value {
         o.remove("input");
     }
     v
-}
-
-fn read_json(p: &Path) -> Value {
-    let text = std::fs::read(p).expect("report written");
-    serde_json::from_slice(&text).expect("report is JSON")
 }
 
 /// Writes `data` in chunks of 100..3000 bytes with short sleeps, as a slow pipe would.
@@ -57,6 +51,19 @@ fn wait_exit(child: &mut Child, limit: Duration) -> i32 {
     }
 }
 
+/// `vmkflow analyze - -q --interval SECONDS --json REPORT --live-out LINES`, reading a piped
+/// standard input.
+fn spawn_live(interval: &str, report: &Path, lines: &Path) -> Child {
+    vmkflow()
+        .args(["analyze", "-", "-q", "--interval", interval, "--json"])
+        .arg(report)
+        .arg("--live-out")
+        .arg(lines)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
 fn ndjson(p: &Path) -> Vec<Value> {
     std::fs::read_to_string(p)
         .unwrap_or_default()
@@ -68,13 +75,13 @@ fn ndjson(p: &Path) -> Vec<Value> {
 #[test]
 fn slow_pipe_gives_the_file_report() {
     let dir = TempDir::new("live-pipe");
-    let data = std::fs::read(bundled()).expect("bundled capture");
+    let data = std::fs::read(bundled(ALL_VMWARE)).expect("bundled capture");
     let file_json = dir.path().join("file.json");
     let pipe_json = dir.path().join("pipe.json");
     let st = vmkflow()
         .args([
             "analyze",
-            bundled().to_str().unwrap(),
+            bundled(ALL_VMWARE).to_str().unwrap(),
             "--no-sidecars",
             "-q",
             "--json",
@@ -94,8 +101,8 @@ fn slow_pipe_gives_the_file_report() {
     let writer = std::thread::spawn(move || dribble(&mut stdin, &data));
     writer.join().expect("writer");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(120)), 0);
-    let a = without_input(read_json(&file_json));
-    let b = without_input(read_json(&pipe_json));
+    let a = without_input(read_report(&file_json));
+    let b = without_input(read_report(&pipe_json));
     assert!(b["capture"]["packets"].as_u64().unwrap_or(0) > 1000);
     assert_eq!(a, b, "the pipe's report differs from the file's");
 }
@@ -103,22 +110,15 @@ fn slow_pipe_gives_the_file_report() {
 #[test]
 fn interval_lines_add_up_to_the_report() {
     let dir = TempDir::new("live-sums");
-    let data = std::fs::read(bundled()).expect("bundled capture");
+    let data = std::fs::read(bundled(ALL_VMWARE)).expect("bundled capture");
     let report = dir.path().join("r.json");
     let lines = dir.path().join("lines.ndjson");
-    let mut child = vmkflow()
-        .args(["analyze", "-", "-q", "--interval", "0.25", "--json"])
-        .arg(&report)
-        .arg("--live-out")
-        .arg(&lines)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_live("0.25", &report, &lines);
     let mut stdin = child.stdin.take().expect("piped");
     stdin.write_all(&data).expect("write");
     drop(stdin);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(120)), 0);
-    let r = read_json(&report);
+    let r = read_report(&report);
     let lines = ndjson(&lines);
     assert!(lines.iter().all(|l| l["live_schema_version"] == 1));
     let intervals: Vec<&Value> = lines.iter().filter(|l| l["type"] == "interval").collect();
@@ -173,14 +173,7 @@ fn sigint_during_an_endless_stream_writes_the_report() {
     let (bytes, _) = synth_pcap(&payloads);
     let report = dir.path().join("r.json");
     let lines = dir.path().join("lines.ndjson");
-    let mut child = vmkflow()
-        .args(["analyze", "-", "-q", "--interval", "0.2", "--json"])
-        .arg(&report)
-        .arg("--live-out")
-        .arg(&lines)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_live("0.2", &report, &lines);
     let mut stdin = child.stdin.take().expect("piped");
     dribble(&mut stdin, &bytes);
     // The writer pauses with the pipe open: wait until the tool has counted every packet.
@@ -207,7 +200,7 @@ fn sigint_during_an_endless_stream_writes_the_report() {
     assert!(st.success());
     assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), 0);
     drop(stdin);
-    let r = read_json(&report);
+    let r = read_report(&report);
     for k in [
         "schema_version",
         "input",
@@ -257,7 +250,7 @@ fn follow_reads_a_growing_file() {
     });
     writer.join().expect("writer");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), 0);
-    let r = read_json(&report);
+    let r = read_report(&report);
     assert_eq!(r["capture"]["packets"], payloads.len() as u64);
     assert_eq!(r["capture"]["truncated"], false);
 }

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_json, find_tool, is_root};
+use crate::util::{TempDir, analyze_json, bundled, find_tool, is_root};
 
 const PORT: &str = "5001";
 const CLIENT_V4: &str = "192.0.2.1";
@@ -267,7 +267,7 @@ fn wait_for_marker(file: &Path) {
 }
 
 fn traffic_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/namespace-traffic.py")
+    bundled("namespace-traffic.py")
 }
 
 fn missing_prerequisite() -> Option<String> {

@@ -2,52 +2,20 @@
 //! (when installed) and with `vmkflow analyze`, and checks the label files.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 use vmkflow::capture::{CaptureReader, Source};
 use vmkflow::labels::{Host, Inventory, Migration, Migrations, Service, Timestamp, Vmknic};
 use vmkflow::vocab::kind::{MigrationKind, PowerState};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vmkflow");
+use crate::util::{TempDir, analyze_json, run, synth_capture as synth};
+
 /// Ports the generator uses as service ports.
 const SERVICE_PORTS: [u16; 6] = [8000, 902, 2049, 443, 53, 123];
 /// Small sizes keep the whole file fast in debug builds.
 const SMALL: [&str; 4] = ["--memory-mb", "1", "--disk-mb", "2"];
-
-fn tmpdir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "vmkflow-synth-it-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-/// Runs `vmkflow synth ARGS --out OUT --summary-json OUT.summary.json`; returns the summary.
-fn synth(out: &Path, args: &[&str]) -> Value {
-    let summary = format!("{}.summary.json", out.display());
-    let mut all: Vec<&str> = vec!["synth", "--quiet", "--out"];
-    let out_s = out.to_str().unwrap();
-    all.push(out_s);
-    all.extend_from_slice(&["--summary-json", &summary]);
-    all.extend_from_slice(args);
-    let o = run(&all);
-    assert!(
-        o.status.success(),
-        "synth {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap()
-}
 
 fn have_tshark() -> bool {
     let ok = Command::new("tshark")
@@ -142,8 +110,8 @@ fn summary_by_port(s: &Value) -> BTreeMap<(String, u16), u64> {
 
 /// tshark finds no malformed packet, no warning, and the payload per port the generator
 /// reported; `vmkflow analyze` agrees with tshark.
-fn check(f: &Path, s: &Value) {
-    let f = f.to_str().unwrap();
+fn check(path: &Path, s: &Value) {
+    let f = path.to_str().unwrap();
     let bad = tshark(&[
         "-r",
         f,
@@ -172,14 +140,8 @@ fn check(f: &Path, s: &Value) {
     tports.retain(|_, v| *v > 0);
     assert_eq!(tports, summary_by_port(s), "{f}: payload bytes per port");
 
-    let o = run(&["analyze", f, "--json", "-", "--quiet"]);
-    assert!(
-        o.status.success(),
-        "analyze {f}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    crate::util::assert_report_schema(&r);
+    // Exit status 0 and a report valid against the schema.
+    let r = analyze_json(path);
     let c = &r["capture"];
     assert_eq!(
         c["packets"].as_u64(),
@@ -201,7 +163,7 @@ fn check(f: &Path, s: &Value) {
 /// Generates and checks the cases on a few threads.
 fn check_cases(name: &str, cases: Vec<(String, Vec<String>)>) {
     let tshark = have_tshark();
-    let dir = tmpdir(name);
+    let dir = TempDir::new(&format!("synth-{name}"));
     let chunks: Vec<Vec<(String, Vec<String>)>> = {
         let mut v = vec![Vec::new(), Vec::new(), Vec::new()];
         for (i, c) in cases.into_iter().enumerate() {
@@ -214,7 +176,7 @@ fn check_cases(name: &str, cases: Vec<(String, Vec<String>)>) {
             let dir = &dir;
             scope.spawn(move || {
                 for (file, args) in chunk {
-                    let out = dir.join(file);
+                    let out = dir.path().join(file);
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
                     let s = synth(&out, &args);
                     if tshark {
@@ -224,7 +186,6 @@ fn check_cases(name: &str, cases: Vec<(String, Vec<String>)>) {
             });
         }
     });
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn args(v: &[&str]) -> Vec<String> {
@@ -319,13 +280,13 @@ fn port_bytes(s: &Value, scenario: &str, port: u16) -> u64 {
 
 #[test]
 fn traffic_matches_the_model() {
-    let dir = tmpdir("model");
+    let dir = TempDir::new("synth-model");
     const MIB: u64 = 1 << 20;
     let (mem, disk) = (2 * MIB, 3 * MIB);
     let sizes = ["--memory-mb", "2", "--disk-mb", "3", "--scenario", "all"];
     let mut a = sizes.to_vec();
     a.extend_from_slice(&["--model", "vmware"]);
-    let v = synth(&dir.join("v.pcap"), &a);
+    let v = synth(&dir.path().join("v.pcap"), &a);
     let precopy = mem + mem / 4 + mem / 16 + mem / 64;
     let vmotion = 1024 + 512 + 256 + precopy + mem / 256 + (128 << 10);
     assert_eq!(port_bytes(&v, "vmotion:hot", 8000), vmotion);
@@ -351,7 +312,7 @@ fn traffic_matches_the_model() {
 
     let mut a = sizes.to_vec();
     a.extend_from_slice(&["--model", "vmware", "--vsphere", "8.0"]);
-    let u = synth(&dir.join("u.pcap"), &a);
+    let u = synth(&dir.path().join("u.pcap"), &a);
     assert_eq!(port_bytes(&u, "xvmotion:cold", 902), 512 + 256 + 128);
     assert_eq!(port_bytes(&u, "xvmotion:cold", 8000), disk + MIB);
     let udt_src: Vec<&str> = u["payload"]
@@ -369,7 +330,7 @@ fn traffic_matches_the_model() {
 
     let mut a = sizes.to_vec();
     a.extend_from_slice(&["--model", "article", "--no-provisioning"]);
-    let ar = synth(&dir.join("a.pcap"), &a);
+    let ar = synth(&dir.path().join("a.pcap"), &a);
     assert_eq!(port_bytes(&ar, "vmotion:hot", 8000), 4096 + 1024);
     assert_eq!(
         port_bytes(&ar, "storage-vmotion:hot", 902),
@@ -385,12 +346,11 @@ fn traffic_matches_the_model() {
         .map(|p| p["src"].as_str().unwrap())
         .collect();
     assert!(nfc_src.iter().all(|s| s.ends_with("-vmk0")), "{nfc_src:?}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
-    let dir = tmpdir("seed");
+    let dir = TempDir::new("synth-seed");
     let base = [
         "--scenario",
         "all",
@@ -402,7 +362,7 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         "2",
     ];
     let files = |name: &str| {
-        let p = dir.join(name);
+        let p = dir.path().join(name);
         [
             std::fs::read(&p).unwrap(),
             std::fs::read(format!("{}.inventory.json", p.display())).unwrap(),
@@ -411,23 +371,22 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     };
     let mut a = base.to_vec();
     a.extend_from_slice(&["--seed", "7", "--format", "pcapng"]);
-    synth(&dir.join("a"), &a);
-    synth(&dir.join("b"), &a);
+    synth(&dir.path().join("a"), &a);
+    synth(&dir.path().join("b"), &a);
     assert!(files("a") == files("b"), "same seed, different bytes");
     let mut c = base.to_vec();
     c.extend_from_slice(&["--seed", "8", "--format", "pcapng"]);
-    synth(&dir.join("c"), &c);
+    synth(&dir.path().join("c"), &c);
     assert!(
         files("a")[0] != files("c")[0],
         "different seeds, same capture"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn labels_enclose_each_migration_and_the_capture_is_ordered() {
-    let dir = tmpdir("windows");
-    let out = dir.join("w.pcapng");
+    let dir = TempDir::new("synth-windows");
+    let out = dir.path().join("w.pcapng");
     let s = synth(
         &out,
         &[
@@ -472,12 +431,11 @@ fn labels_enclose_each_migration_and_the_capture_is_ordered() {
             mg.id
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn labels_round_trip() {
-    let dir = tmpdir("labels");
+    let dir = TempDir::new("synth-labels");
     let inv = Inventory {
         hosts: vec![Host {
             name: "esx01".into(),
@@ -490,7 +448,7 @@ fn labels_round_trip() {
             }],
         }],
     };
-    let p = dir.join("i.json");
+    let p = dir.path().join("i.json");
     inv.save(&p).unwrap();
     assert_eq!(Inventory::load(&p).unwrap(), inv);
 
@@ -509,7 +467,7 @@ fn labels_round_trip() {
             vsphere_version: Some("8.0".into()),
         }],
     };
-    let p = dir.join("m.json");
+    let p = dir.path().join("m.json");
     m.save(&p).unwrap();
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(
@@ -518,7 +476,7 @@ fn labels_round_trip() {
     );
     assert_eq!(Migrations::load(&p).unwrap(), m);
 
-    let p = dir.join("epoch.json");
+    let p = dir.path().join("epoch.json");
     std::fs::write(
         &p,
         r#"{"migrations":[{"id":"m1","kind":"vmotion","state":"cold","start":1772445600.25,"end":1772445601}]}"#,
@@ -532,13 +490,12 @@ fn labels_round_trip() {
     std::fs::write(&p, r#"{"migrations":[{"id":"m1"}]}"#).unwrap();
     let err = Migrations::load(&p).unwrap_err().to_string();
     assert!(err.contains("epoch.json") && err.contains("kind"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn bad_options_are_refused_with_a_reason() {
-    let dir = tmpdir("bad");
-    let out = dir.join("x.pcap");
+    let dir = TempDir::new("synth-bad");
+    let out = dir.path().join("x.pcap");
     let out = out.to_str().unwrap();
     for (args, needle) in [
         (vec!["--scenario", "teleport:hot"], "teleport"),
@@ -562,28 +519,26 @@ fn bad_options_are_refused_with_a_reason() {
     ] {
         let mut a = vec!["synth", "--out", out];
         a.extend(args);
-        let o = run(&a);
-        assert_eq!(o.status.code(), Some(2), "{a:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(needle), "{a:?}: {err}");
+        let r = run(&a);
+        assert_eq!(r.code, 2, "{a:?}");
+        assert!(r.stderr.contains(needle), "{a:?}: {}", r.stderr);
     }
-    let o = run(&[
+    let r = run(&[
         "synth",
         "--scenario",
         "all",
         "--out",
         "/nonexistent-dir/x.pcap",
     ]);
-    assert_eq!(o.status.code(), Some(5));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent-dir/x.pcap"));
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(r.code, 5);
+    assert!(r.stderr.contains("/nonexistent-dir/x.pcap"));
 }
 
 #[test]
 fn prints_a_one_line_summary() {
-    let dir = tmpdir("line");
-    let out = dir.join("one.pcap");
-    let o = run(&[
+    let dir = TempDir::new("synth-line");
+    let out = dir.path().join("one.pcap");
+    let r = run(&[
         "synth",
         "--scenario",
         "vmotion:cold",
@@ -592,20 +547,19 @@ fn prints_a_one_line_summary() {
         "--disk-mb",
         "1",
     ]);
-    assert!(o.status.success());
-    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = String::from_utf8(r.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(
         text.contains("one.pcap.inventory.json") && text.contains("packets"),
         "{text}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn size_option_reaches_the_target_and_noise_keeps_time_order() {
-    let dir = tmpdir("size");
-    let out = dir.join("s.pcapng");
+    let dir = TempDir::new("synth-size");
+    let out = dir.path().join("s.pcapng");
     let target = 4_000_000u64;
     let s = synth(
         &out,
@@ -633,5 +587,22 @@ fn size_option_reaches_the_target_and_noise_keeps_time_order() {
         assert!(ts >= last, "capture out of order at {ts}");
         last = ts;
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--summary-json FILE` writes the same account as `--summary-json -` prints.
+#[test]
+fn summary_json_to_a_file_equals_standard_output() {
+    let dir = TempDir::new("synth-summary");
+    let out = dir.path().join("c.pcap");
+    let args = ["--scenario", "vmotion:cold", "--disk-mb", "1"];
+    let printed = synth(&out, &args);
+    let file = dir.path().join("summary.json");
+    let mut a = vec!["synth", "-q", "--out", out.to_str().unwrap()];
+    a.extend_from_slice(&["--summary-json", file.to_str().unwrap()]);
+    a.extend_from_slice(&args);
+    let r = run(&a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "-q with a summary file prints nothing");
+    let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(written, printed);
 }

@@ -2,7 +2,7 @@
 //! small synthetic captures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -83,16 +83,21 @@ pub fn run(args: &[&str]) -> Run {
     Run::from_output(out)
 }
 
-/// Runs `vmkflow` with `args`, feeding `input` on standard input.
-pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Run {
-    use std::io::Write;
-    let mut child = vmkflow()
+/// Starts `vmkflow` with `args` and its standard input, output and error all piped.
+pub fn spawn_piped(args: &[&str]) -> Child {
+    vmkflow()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("cannot run vmkflow");
+        .expect("cannot run vmkflow")
+}
+
+/// Runs `vmkflow` with `args`, feeding `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = spawn_piped(args);
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -136,6 +141,14 @@ pub fn analyze_with(path: &Path, extra: &[&str]) -> Value {
     let r = run(&all);
     assert_eq!(r.code, 0, "analyze {extra:?}: {}", r.stderr);
     r.json()
+}
+
+/// A file of the repository's `captures/` folder (the bundled captures and the scripts that make
+/// them): `<crate>/captures/NAME`.
+pub fn bundled(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
 }
 
 /// A fresh, empty directory under the system temp dir, removed on drop.
