@@ -12,11 +12,13 @@
 //!   [`MAX_BURST_SHARE`] of the vMotion bytes no pause separated it from the pre-copy, and the
 //!   final burst is the last vMotion bin alone. `switchover` runs from the final burst's start to
 //!   the first RARP frame seen from then until [`RARP_SLACK_NS`] after the window (or to the last
-//!   vMotion byte when there is none);
+//!   vMotion byte when there is none), and at the latest at the window's end;
 //! - `transfer` runs from the first bulk bin to the switchover (or to the last bulk bin);
-//! - `cleanup` runs from the end of the last bulk bin (or of the switchover) to the window end.
+//! - `cleanup` runs from the end of the switchover (or of the last bulk bin) to the window end:
+//!   data after the switchover (the storage I/O of other VMs, cold data) falls in it.
 //!
-//! Empty phases are left out.
+//! The phases tile the window: each starts where the one before it ended, the first at the
+//! window's start, the last ends at the window's end. Empty phases are left out.
 
 use std::collections::BTreeMap;
 
@@ -83,10 +85,12 @@ pub(crate) fn phases(
             .rarps
             .iter()
             .find(|r| r.ts >= burst_ts && r.ts <= end + RARP_SLACK_NS);
-        let sw_end = rarp.map_or(last_vm_end, |r| r.ts.max(last_vm_end));
+        // The phases tile the window: a RARP after the window ends the switchover at the
+        // window's end (the switchover evidence still gives its time).
+        let sw_end = rarp.map_or(last_vm_end, |r| r.ts.max(last_vm_end)).min(end);
         cuts.push(("transfer", first_bulk, burst_ts));
         cuts.push(("switchover", burst_ts, sw_end));
-        cuts.push(("cleanup", sw_end.max(last_bulk_end), end));
+        cuts.push(("cleanup", sw_end, end));
         switchover = Some(Switchover {
             burst_start: burst_ts,
             burst_bytes,

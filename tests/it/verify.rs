@@ -298,3 +298,48 @@ fn scenario_flag_detection_and_user_claims() {
     assert_eq!(b.code, 2);
     assert!(b.stderr.contains("bad.json"), "{}", b.stderr);
 }
+
+/// Asserts that a migration's phases tile its window: the first starts at the window's start,
+/// each starts where the one before it ended, the last ends at the window's end.
+fn assert_phases_tile(m: &Value, what: &str) {
+    let phases = m["phases"].as_array().expect("phases");
+    assert!(!phases.is_empty(), "{what}: no phase");
+    assert_eq!(phases[0]["start"], m["start"], "{what}: first phase start");
+    for pair in phases.windows(2) {
+        assert_eq!(
+            pair[0]["end"], pair[1]["start"],
+            "{what}: {} ends where {} starts",
+            pair[0]["name"], pair[1]["name"]
+        );
+    }
+    assert_eq!(
+        phases[phases.len() - 1]["end"],
+        m["end"],
+        "{what}: last phase end"
+    );
+    let total: f64 = phases.iter().filter_map(|p| p["duration_s"].as_f64()).sum();
+    let window = m["duration_s"].as_f64().expect("duration");
+    assert!(
+        (total - window).abs() < 1e-6,
+        "{what}: {total} s of phases in {window} s"
+    );
+}
+
+/// Every migration of every bundled capture, labelled or detected, has phases without a gap or
+/// an overlap (hot migrations whose storage I/O went on after the switchover left one).
+#[test]
+fn phases_tile_every_window() {
+    for name in [
+        "all-vmware.pcapng",
+        "all-article.pcap",
+        "vmotion-hot-erspan3.pcap",
+        "xvmotion-hot-ipv6-vlan.pcap",
+    ] {
+        for extra in [&[][..], &["--no-sidecars"][..]] {
+            let report = analyze(&crate::util::bundled(name), extra);
+            for m in report["migrations"].as_array().expect("migrations") {
+                assert_phases_tile(m, &format!("{name} {extra:?} {}", m["id"]));
+            }
+        }
+    }
+}
