@@ -3,22 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-
-/// Formats a byte count with a binary unit.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+use crate::vocab::units::human_bytes;
 
 /// Renders the summary text.
 pub fn render(r: &Report) -> String {

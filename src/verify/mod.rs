@@ -15,6 +15,7 @@ use crate::classify::inventory::Network;
 use crate::migration::Evidence;
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
+use crate::vocab::units::human_bytes;
 
 /// The claim set built from the blog's table.
 pub const ARTICLE: &str = include_str!("../../claims/article.json");
@@ -109,13 +110,18 @@ pub enum ClaimKind {
         min_share: Option<f64>,
     },
     /// The network carries at most a fraction of the VM's memory (or an absolute count).
+    /// With both a fraction and a fixed count the smaller ceiling applies: what a claim says
+    /// cannot move (e.g. "only ownership of the files") does not grow with the VM's memory.
     VolumeAtMost {
         /// The network.
         network: NetRef,
         /// Fraction of the labelled `memory_mb`.
         fraction_of_memory: Option<f64>,
-        /// Bytes, used when the label has no memory size.
+        /// A fixed ceiling in bytes, whatever the memory size.
         absolute_bytes: Option<u64>,
+        /// What the fixed ceiling stands for, printed with the evidence.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        absolute_basis: Option<String>,
     },
     /// The network carries at least a fraction of the VM's memory.
     VolumeAtLeast {
@@ -125,6 +131,9 @@ pub enum ClaimKind {
         fraction_of_memory: Option<f64>,
         /// Bytes, used when the label has no memory size.
         absolute_bytes: Option<u64>,
+        /// What the fixed count stands for, printed with the evidence.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        absolute_basis: Option<String>,
     },
     /// The traffic class carries at least `min_share` of the data bytes.
     ClassShare {
@@ -336,11 +345,31 @@ fn applies(when: &Option<Condition>, ev: &Evidence) -> bool {
     true
 }
 
-fn volume_threshold(ev: &Evidence, fraction: Option<f64>, absolute: Option<u64>) -> Option<f64> {
-    match (ev.memory_mb, fraction, absolute) {
-        (Some(m), Some(f), _) => Some(m as f64 * 1024.0 * 1024.0 * f),
-        (_, _, Some(a)) => Some(a as f64),
+/// A volume claim's threshold in bytes with what it rests on, when the claim and the label give
+/// one. A ceiling takes the smaller of the memory-based and the fixed one; a floor the
+/// memory-based one, else the fixed one.
+fn volume_threshold(
+    ev: &Evidence,
+    fraction: Option<f64>,
+    absolute: Option<u64>,
+    basis: Option<&str>,
+    at_least: bool,
+) -> Option<(f64, String)> {
+    let of_memory = match (ev.memory_mb, fraction) {
+        (Some(m), Some(f)) => Some((
+            m as f64 * 1024.0 * 1024.0 * f,
+            format!("{:.0}% of the labelled {m} MiB memory", f * 100.0),
+        )),
         _ => None,
+    };
+    let fixed = absolute.map(|a| {
+        let why = basis.map_or_else(|| "a fixed threshold".to_string(), str::to_string);
+        (a as f64, why)
+    });
+    match (of_memory, fixed) {
+        (Some(m), Some(f)) if !at_least && f.0 < m.0 => Some(f),
+        (Some(m), _) => Some(m),
+        (None, f) => f,
     }
 }
 
@@ -376,31 +405,36 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             "allows at most"
         };
         let text = format!(
-            "{what} carried {b} of {} data bytes ({}), {bound} {}",
-            ev.data_bytes,
+            "{what} carried {} of {} data ({}); {bound} {}",
+            human_bytes(b),
+            human_bytes(ev.data_bytes),
             pct(s),
             pct(t)
         );
         (ok, b, t, text)
     };
     // A volume claim: `network` carried `b` bytes, compared with a threshold in bytes.
-    let volume_claim =
-        |network: &NetRef, fraction: Option<f64>, absolute: Option<u64>, at_least| {
-            let b = net_bytes(ev, *network);
-            volume_threshold(ev, fraction, absolute).map(|t| {
-                let ok = if at_least {
-                    b as f64 >= t
-                } else {
-                    b as f64 <= t
-                };
-                let bound = if at_least {
-                    format!("at least {t:.0} expected")
-                } else {
-                    format!("at most {t:.0} allowed")
-                };
-                (ok, b, t, format!("{network} carried {b} bytes, {bound}"))
-            })
-        };
+    let volume_claim = |network: &NetRef,
+                        fraction: Option<f64>,
+                        absolute: Option<u64>,
+                        basis: Option<&str>,
+                        at_least: bool| {
+        let b = net_bytes(ev, *network);
+        volume_threshold(ev, fraction, absolute, basis, at_least).map(|(t, why)| {
+            let ok = if at_least {
+                b as f64 >= t
+            } else {
+                b as f64 <= t
+            };
+            let bound = if at_least { "at least" } else { "at most" };
+            let needed = human_bytes(t.round() as u64);
+            let text = format!(
+                "{network} carried {}; {bound} {needed} expected ({why})",
+                human_bytes(b)
+            );
+            (ok, b, t, text)
+        })
+    };
     let outcome = match &claim.kind {
         ClaimKind::Carries { network, min_share } => Some(share_claim(
             network.to_string(),
@@ -437,12 +471,26 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             network,
             fraction_of_memory,
             absolute_bytes,
-        } => volume_claim(network, *fraction_of_memory, *absolute_bytes, false),
+            absolute_basis,
+        } => volume_claim(
+            network,
+            *fraction_of_memory,
+            *absolute_bytes,
+            absolute_basis.as_deref(),
+            false,
+        ),
         ClaimKind::VolumeAtLeast {
             network,
             fraction_of_memory,
             absolute_bytes,
-        } => volume_claim(network, *fraction_of_memory, *absolute_bytes, true),
+            absolute_basis,
+        } => volume_claim(
+            network,
+            *fraction_of_memory,
+            *absolute_bytes,
+            absolute_basis.as_deref(),
+            true,
+        ),
         ClaimKind::ClassShare { class, min_share } => Some(share_claim(
             format!("class {class}"),
             ev.by_class.get(class).copied().unwrap_or(0),
@@ -471,7 +519,7 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 Verdict::Inconclusive,
                 b,
                 0.0,
-                "no memory size labelled and no absolute threshold".into(),
+                "no memory size labelled (memory_mb in the labels, or --scenario KIND:STATE:memory=MIB) and the claim has no fixed threshold".into(),
             )
         }
     }

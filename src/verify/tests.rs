@@ -40,13 +40,53 @@ fn article_row1_volume_claim() {
     assert_eq!(v.verdict, Verdict::Contradicted);
     assert_eq!(v.claims[0].verdict, Verdict::Confirmed);
     assert_eq!(v.claims[1].verdict, Verdict::Contradicted);
-    assert_eq!(v.claims[1].threshold, 64.0 * 1024.0 * 1024.0 * 0.1);
-    // Without a memory label the absolute threshold (64 MiB) decides.
-    let ev = evidence(70 << 20, &[(Network::Vmotion, 70 << 20)], 0);
-    assert_eq!(
-        evaluate_row(&set, r1, &ev).claims[1].threshold,
-        67_108_864.0
+    // What ownership weighs (1 MiB) is below 10% of 64 MiB: the smaller ceiling applies.
+    assert_eq!(v.claims[1].threshold, 1_048_576.0);
+    // A 1 MiB VM: 10% of its memory is the smaller ceiling.
+    let mut ev = evidence(70 << 20, &[(Network::Vmotion, 70 << 20)], 0);
+    ev.memory_mb = Some(1);
+    let v = evaluate_row(&set, r1, &ev);
+    assert_eq!(v.claims[1].threshold, 1024.0 * 1024.0 * 0.1);
+    assert!(
+        v.claims[1]
+            .evidence
+            .contains("10% of the labelled 1 MiB memory"),
+        "{}",
+        v.claims[1].evidence
     );
+}
+
+/// One hot vMotion without a memory size: 24.3 MiB of continuous vMotion data is not "only
+/// ownership", whatever ceiling a memory size would give; it once came out confirmed against a
+/// 64 MiB ceiling that nothing supported.
+#[test]
+fn ownership_only_is_not_confirmed_by_tens_of_mib() {
+    let set = ClaimSet::parse("article", ARTICLE).unwrap();
+    let r1 = row(&set, 1);
+    let bytes = 25_480_000;
+    let ev = evidence(bytes, &[(Network::Vmotion, bytes)], 0);
+    let v = evaluate_row(&set, r1, &ev);
+    assert_eq!(v.claims[1].verdict, Verdict::Contradicted, "{v:?}");
+    assert_eq!(v.verdict, Verdict::Contradicted);
+    let text = &v.claims[1].evidence;
+    assert!(
+        text.contains("24.3 MiB") && text.contains("1.0 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("ownership"), "the basis is named: {text}");
+    // A volume claim with neither a memory size nor a fixed threshold cannot decide.
+    let claim = Claim {
+        kind: ClaimKind::VolumeAtLeast {
+            network: NetRef::Net(Network::Vmotion),
+            fraction_of_memory: Some(0.5),
+            absolute_bytes: None,
+            absolute_basis: None,
+        },
+        when: None,
+    };
+    let r = evaluate_claim(&claim, &ev);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert!(r.evidence.contains("memory"), "{}", r.evidence);
 }
 
 #[test]

@@ -6,5 +6,6 @@ pub mod kind;
 pub mod mac;
 pub mod ports;
 pub mod time;
+pub mod units;
 
 pub use mac::Mac;
