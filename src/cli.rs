@@ -12,9 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use vmkflow::analyze::{self, AnalyzeOptions, Labels};
 use vmkflow::capture::{CaptureError, CaptureReader, Source};
 use vmkflow::classify::ClassifyConfig;
-use vmkflow::classify::inventory::{InventorySource, VmkInventory};
+use vmkflow::classify::inventory::{Inventory, VmkInventory};
 use vmkflow::flow::FlowConfig;
-use vmkflow::labels::{Inventory, Migrations};
+use vmkflow::labels::Migrations;
 use vmkflow::live;
 use vmkflow::report::summary;
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig, SynthError};
@@ -337,18 +337,8 @@ impl AnalyzeArgs {
         };
         if let Some(p) = inv_path {
             let name = p.display().to_string();
-            let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-            options.inventory = Some(if is_csv {
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| usage(format!("inventory {name}: {e}")))?;
-                let vmks = vmkflow::classify::powercli::parse(&text)
-                    .map_err(|e| usage(format!("inventory {name}: {e}")))?;
-                VmkInventory::new(vmks, InventorySource::PowerCliCsv(name.clone()))
-            } else {
-                let inv = Inventory::load(&p).map_err(|e| usage(format!("inventory {e}")))?;
-                VmkInventory::from_labels(&inv, InventorySource::File(name.clone()))
-                    .map_err(|e| usage(format!("inventory {name}: {e}")))?
-            });
+            options.inventory =
+                Some(VmkInventory::load(&p).map_err(|e| usage(format!("inventory {e}")))?);
             if self.inventory.is_none() {
                 notes.push(format!("using the inventory beside the capture: {name}"));
             }
@@ -567,9 +557,7 @@ fn write_outcome(
 ) -> Result<ExitCode, CliError> {
     let report = &outcome.report;
     if let Some(p) = &args.write_inventory {
-        outcome
-            .inventory
-            .to_labels()
+        Inventory::from(outcome.inventory.as_ref())
             .save(p)
             .map_err(|e| CliError::Output {
                 what: format!("the inventory to {}", p.display()),

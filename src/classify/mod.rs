@@ -9,7 +9,6 @@
 
 pub mod infer;
 pub mod inventory;
-pub mod powercli;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

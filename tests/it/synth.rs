@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use vmkflow::capture::{CaptureReader, Source};
-use vmkflow::labels::{Host, Inventory, Migration, Migrations, Service, Timestamp, Vmknic};
+use vmkflow::classify::inventory::{Host, Inventory, Service, Vmknic};
+use vmkflow::labels::{Migration, Migrations, Timestamp};
 use vmkflow::vocab::kind::{MigrationKind, PowerState};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vmkflow");
