@@ -197,9 +197,16 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LabelErro
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|source| LabelError::Json {
-        path: path.to_path_buf(),
-        source,
+    serde_json::from_reader(BufReader::new(file)).map_err(|source| match source.is_io() {
+        // A read error (e.g. the path is a directory) is no fault of the JSON.
+        true => LabelError::Io {
+            path: path.to_path_buf(),
+            source: source.into(),
+        },
+        false => LabelError::Json {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 

@@ -184,6 +184,13 @@ pub enum InventoryError {
         /// What is wrong, and where.
         source: InvalidInventory,
     },
+    /// The PowerCLI CSV export is not UTF-8 text (e.g. UTF-16: export with `-Encoding UTF8`).
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Where the text stops being UTF-8.
+        source: std::str::Utf8Error,
+    },
     /// The PowerCLI CSV export is missing a column or has a bad line.
     PowerCli {
         /// The file.
@@ -200,6 +207,7 @@ impl InventoryError {
             InventoryError::Io { path, .. }
             | InventoryError::Json { path, .. }
             | InventoryError::Invalid { path, .. }
+            | InventoryError::NotUtf8 { path, .. }
             | InventoryError::PowerCli { path, .. } => path,
         }
     }
@@ -217,6 +225,9 @@ impl fmt::Display for InventoryError {
             InventoryError::Io { source, .. } => write!(f, "{path}: {source}"),
             InventoryError::Json { source, .. } => write!(f, "{path}: {source}"),
             InventoryError::Invalid { source, .. } => write!(f, "{path}: {source}"),
+            InventoryError::NotUtf8 { source, .. } => {
+                write!(f, "{path}: not UTF-8 text ({source})")
+            }
             InventoryError::PowerCli { source, .. } => write!(f, "{path}: {source}"),
         }
     }
@@ -228,6 +239,7 @@ impl std::error::Error for InventoryError {
             InventoryError::Io { source, .. } => Some(source),
             InventoryError::Json { source, .. } => Some(source),
             InventoryError::Invalid { source, .. } => Some(source),
+            InventoryError::NotUtf8 { source, .. } => Some(source),
             InventoryError::PowerCli { source, .. } => Some(source),
         }
     }
@@ -367,9 +379,13 @@ impl VmkInventory {
     pub fn load(path: &Path) -> Result<VmkInventory, InventoryError> {
         let name = path.display().to_string();
         if is_powercli_csv(path) {
-            let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Io {
+            let bytes = std::fs::read(path).map_err(|source| InventoryError::Io {
                 path: path.to_path_buf(),
                 source,
+            })?;
+            let text = String::from_utf8(bytes).map_err(|e| InventoryError::NotUtf8 {
+                path: path.to_path_buf(),
+                source: e.utf8_error(),
             })?;
             let vmks = powercli::parse(&text).map_err(|source| InventoryError::PowerCli {
                 path: path.to_path_buf(),
@@ -394,9 +410,16 @@ fn read_json(path: &Path) -> Result<Inventory, InventoryError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|source| InventoryError::Json {
-        path: path.to_path_buf(),
-        source,
+    serde_json::from_reader(BufReader::new(file)).map_err(|source| match source.is_io() {
+        // A read error (e.g. the path is a directory) is no fault of the JSON.
+        true => InventoryError::Io {
+            path: path.to_path_buf(),
+            source: source.into(),
+        },
+        false => InventoryError::Json {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 
@@ -471,6 +494,10 @@ mod tests {
             e.to_string(),
             format!("{}: no VMHost column", bad.display())
         );
+        std::fs::write(&bad, b"\xff\xfeV\0").unwrap();
+        let e = VmkInventory::load(&bad).unwrap_err();
+        assert!(matches!(e, InventoryError::NotUtf8 { .. }), "{e}");
+        assert!(VmkInventory::load(&dir).unwrap_err().is_io());
         let json = dir.join("bad.json");
         std::fs::write(&json, "{\"hosts\":").unwrap();
         let e = VmkInventory::load(&json).unwrap_err();
