@@ -54,9 +54,12 @@ impl CliError {
     /// The exit status: 2 usage or invalid file, 3 cannot open or read, 4 not a capture or
     /// corrupt, 5 cannot write.
     pub fn exit_code(&self) -> u8 {
+        let read_or_usage = |is_io: bool| if is_io { EXIT_IO } else { EXIT_USAGE };
         match self {
             CliError::Usage(_) | CliError::Port(_) => EXIT_USAGE,
-            CliError::Inventory(_) | CliError::Migrations(_) | CliError::Claims(_) => EXIT_USAGE,
+            CliError::Inventory(e) => read_or_usage(e.is_io()),
+            CliError::Migrations(e) => read_or_usage(e.is_io()),
+            CliError::Claims(e) => read_or_usage(e.is_io()),
             CliError::Capture(CaptureError::Io { .. } | CaptureError::Open { .. }) => EXIT_IO,
             CliError::Capture(_) => EXIT_BAD_CAPTURE,
             CliError::Synth(SynthError::Config(_)) => EXIT_USAGE,
@@ -104,5 +107,45 @@ impl std::error::Error for CliError {
             CliError::WriteInventory(e) => Some(e),
             CliError::Signals(e) => Some(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+    use std::path::PathBuf;
+
+    #[test]
+    fn label_files_exit_3_when_unreadable_and_2_when_invalid() {
+        let missing = || io::Error::new(io::ErrorKind::NotFound, "gone");
+        let e = CliError::Inventory(InventoryError::Io {
+            path: PathBuf::from("x.json"),
+            source: missing(),
+        });
+        assert_eq!(e.exit_code(), EXIT_IO);
+        assert_eq!(e.to_string(), "inventory x.json: gone");
+        assert!(e.source().is_some());
+        let e = CliError::Migrations(LabelError::Io {
+            path: PathBuf::from("m.json"),
+            source: missing(),
+        });
+        assert_eq!(e.exit_code(), EXIT_IO);
+        let e = CliError::Claims(ClaimSetError::DuplicateRow {
+            name: "c.json".into(),
+            row: 1,
+        });
+        assert_eq!(e.exit_code(), EXIT_USAGE);
+        assert_eq!(e.to_string(), "claim set c.json: row 1 appears twice");
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised() {
+        let e = CliError::Output {
+            what: "the summary".into(),
+            source: io::Error::from(io::ErrorKind::BrokenPipe),
+        };
+        assert!(e.is_broken_pipe());
+        assert_eq!(e.exit_code(), EXIT_OUTPUT);
     }
 }
