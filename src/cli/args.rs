@@ -94,7 +94,8 @@ pub enum EncapArg {
 #[derive(Args, Debug)]
 pub struct SynthArgs {
     /// Migration to generate: KIND:STATE with KIND vmotion, storage-vmotion or xvmotion and
-    /// STATE hot or cold; or `all` for all six in sequence, each in its own time window.
+    /// STATE hot or cold (e.g. `vmotion:hot`); or `all` for all six in sequence, each in its own
+    /// time window.
     #[arg(long, value_name = "KIND:STATE|all", value_parser = parse_scenario)]
     pub scenario: ScenarioArg,
     /// Behaviour model: what goes over which vmk.
@@ -173,8 +174,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "SECONDS", requires = "follow")]
     pub follow_idle: Option<f64>,
     /// Write one NDJSON line every SECONDS of capture time (and of wall time when the stream
-    /// stalls): counts by network and class, top bulk flows, migration events (see
-    /// README.live.md). Lines go to standard output unless --live-out is given; --json - then
+    /// stalls): counts by network and class, top bulk flows, migration events (the line format:
+    /// docs/ndjson.md). Lines go to standard output unless --live-out is given; --json - then
     /// needs --live-out.
     #[arg(long, value_name = "SECONDS")]
     pub interval: Option<f64>,
@@ -206,8 +207,10 @@ pub struct AnalyzeArgs {
     /// End a flow after this many seconds of capture time without a packet.
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
     pub idle_timeout: f64,
-    /// Hosts and vmks (inventory JSON). Default: CAPTURE.inventory.json when it exists, else an
-    /// inventory inferred from the traffic.
+    /// Hosts and vmks: inventory JSON, or when FILE ends in .csv a PowerCLI export
+    /// (`Get-VMHostNetworkAdapter -VMKernel | Export-Csv FILE.csv -NoTypeInformation`).
+    /// Default: CAPTURE.inventory.json when it exists, else an inventory inferred from the
+    /// traffic.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
     /// Save the inventory used (e.g. the inferred one) as inventory JSON, to edit and reuse.
@@ -216,7 +219,8 @@ pub struct AnalyzeArgs {
     /// Migration labels (JSON). Default: CAPTURE.migrations.json when it exists.
     #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
     pub migrations: Option<PathBuf>,
-    /// Label the whole capture as one migration, e.g. `xvmotion:hot`.
+    /// Label the whole capture as one migration: KIND:STATE with KIND vmotion, storage-vmotion
+    /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`.
     #[arg(long, value_name = "KIND:STATE")]
     pub scenario: Option<String>,
     /// Verify a claim set of your own (same JSON format as claims/article.json), in addition to
