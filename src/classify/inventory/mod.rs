@@ -6,9 +6,9 @@
 //! the host and vmk it belongs to, and for a vmk and a traffic class, the [`Network`] that carried
 //! it.
 //!
-//! The inventory's file forms live in the submodules: [`file`] (the JSON file a user edits and
-//! `--write-inventory` writes, loading and saving) and [`powercli`] (a PowerCLI CSV export). They
-//! convert into [`VmkInventory`]; this module knows nothing of files.
+//! The inventory's file forms live in the submodules: [`file`](mod@file) (the JSON file a user
+//! edits and `--write-inventory` writes, loading and saving) and [`powercli`] (a PowerCLI CSV
+//! export). They convert into [`VmkInventory`]; this module knows nothing of files.
 
 pub mod file;
 pub mod powercli;
