@@ -28,7 +28,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::labels::{Inventory, LabelError, Migration, Migrations, Timestamp, sidecar};
+use crate::classify::inventory::{Inventory, InventoryError};
+use crate::labels::{LabelError, Migration, Migrations, Timestamp, sidecar};
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 use emit::{Emitter, EmitterConfig};
@@ -134,7 +135,9 @@ pub enum SynthError {
         /// The I/O error.
         source: io::Error,
     },
-    /// A label file could not be written.
+    /// The inventory file could not be written.
+    Inventory(InventoryError),
+    /// The migration labels file could not be written.
     Labels(LabelError),
 }
 
@@ -143,6 +146,7 @@ impl fmt::Display for SynthError {
         match self {
             SynthError::Config(m) => write!(f, "{m}"),
             SynthError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            SynthError::Inventory(e) => write!(f, "{e}"),
             SynthError::Labels(e) => write!(f, "{e}"),
         }
     }
@@ -153,6 +157,7 @@ impl std::error::Error for SynthError {
         match self {
             SynthError::Config(_) => None,
             SynthError::Io { source, .. } => Some(source),
+            SynthError::Inventory(e) => Some(e),
             SynthError::Labels(e) => Some(e),
         }
     }
@@ -415,7 +420,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
     let migrations_path = sidecar(&cfg.out, ".migrations.json");
     inventory
         .save(&inventory_path)
-        .map_err(SynthError::Labels)?;
+        .map_err(SynthError::Inventory)?;
     migrations
         .save(&migrations_path)
         .map_err(SynthError::Labels)?;
