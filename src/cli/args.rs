@@ -51,12 +51,12 @@ pub fn parse_scenario(s: &str) -> Result<ScenarioArg, String> {
     if s == "all" {
         return Ok(ScenarioArg::All);
     }
-    s.parse()
-        .map(ScenarioArg::One)
-        .map_err(|e: BadKindState| match s.contains(':') {
-            true => e.to_string(),
-            false => format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)"),
-        })
+    s.parse().map(ScenarioArg::One).map_err(|e| match e {
+        BadKindState::NotKindState(_) => {
+            format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)")
+        }
+        other => other.to_string(),
+    })
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
