@@ -1,9 +1,11 @@
-//! Ground-truth labels that travel beside a capture: the host/vmknic inventory and the migrations.
+//! Ground-truth migration labels that travel beside a capture: which migration ran when.
 //!
-//! In: the JSON files `CAPTURE.inventory.json` and `CAPTURE.migrations.json` (written by
-//! `vmkflow synth`, or by hand for a real capture). Out: [`Inventory`] and [`Migrations`], typed and
-//! checked; errors name the file and what is wrong. Writing produces the same JSON, with timestamps
-//! as RFC 3339 strings with nanoseconds.
+//! In: the JSON file `CAPTURE.migrations.json` (written by `vmkflow synth`, or by hand for a real
+//! capture). Out: [`Migrations`], typed and checked; errors name the file and what is wrong.
+//! Writing produces the same JSON, with timestamps as RFC 3339 strings with nanoseconds.
+//!
+//! The other file beside a capture, `CAPTURE.inventory.json`, belongs to the inventory:
+//! [`crate::classify::inventory::file`].
 
 use std::fmt;
 use std::fs::File;
@@ -17,7 +19,47 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 
-/// An error reading or writing a label file.
+/// What is wrong in a well-formed migrations file; each variant names the migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidMigrations {
+    /// A migration without id.
+    EmptyId,
+    /// Two migrations with one id.
+    DuplicateId {
+        /// The id.
+        id: String,
+    },
+    /// A window that ends before it starts.
+    StartAfterEnd {
+        /// The migration's id.
+        id: String,
+        /// Its start.
+        start: Timestamp,
+        /// Its end.
+        end: Timestamp,
+    },
+}
+
+impl fmt::Display for InvalidMigrations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidMigrations::EmptyId => write!(f, "a migration has an empty id"),
+            InvalidMigrations::DuplicateId { id } => {
+                write!(f, "migration id `{id}` appears twice")
+            }
+            InvalidMigrations::StartAfterEnd { id, start, end } => write!(
+                f,
+                "migration {id}: start {} is after end {}",
+                rfc3339(start.0),
+                rfc3339(end.0)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidMigrations {}
+
+/// An error reading or writing a migrations file; every variant names the file.
 #[derive(Debug)]
 pub enum LabelError {
     /// The file could not be opened, read or written.
@@ -38,9 +80,16 @@ pub enum LabelError {
     Invalid {
         /// The file.
         path: PathBuf,
-        /// What is wrong, naming the entry.
-        what: String,
+        /// What is wrong, naming the migration.
+        source: InvalidMigrations,
     },
+}
+
+impl LabelError {
+    /// Whether the file could not be opened, read or written (as opposed to read and found wrong).
+    pub fn is_io(&self) -> bool {
+        matches!(self, LabelError::Io { .. })
+    }
 }
 
 impl fmt::Display for LabelError {
@@ -48,7 +97,7 @@ impl fmt::Display for LabelError {
         match self {
             LabelError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             LabelError::Json { path, source } => write!(f, "{}: {source}", path.display()),
-            LabelError::Invalid { path, what } => write!(f, "{}: {what}", path.display()),
+            LabelError::Invalid { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
 }
@@ -58,50 +107,9 @@ impl std::error::Error for LabelError {
         match self {
             LabelError::Io { source, .. } => Some(source),
             LabelError::Json { source, .. } => Some(source),
-            LabelError::Invalid { .. } => None,
+            LabelError::Invalid { source, .. } => Some(source),
         }
     }
-}
-
-/// A VMkernel service tag, as vSphere names them (snake case in JSON).
-pub use crate::classify::inventory::Service;
-
-/// One VMkernel network interface.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Vmknic {
-    /// `vmk0`, `vmk1`, …
-    pub name: String,
-    /// Addresses in CIDR form (IPv4 or IPv6); JSON accepts one string or an array of strings.
-    #[serde(
-        serialize_with = "ser_one_or_many",
-        deserialize_with = "de_one_or_many"
-    )]
-    pub ip: Vec<String>,
-    /// 802.1Q VLAN id of its port group, when tagged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vlan: Option<u16>,
-    /// MAC address, `00:50:56:xx:xx:xx`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mac: Option<String>,
-    /// Service tags; empty for a storage-only vmk.
-    #[serde(default)]
-    pub services: Vec<Service>,
-}
-
-/// One ESXi host and its vmknics.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Host {
-    /// Host name, e.g. `esx01`.
-    pub name: String,
-    /// Its VMkernel interfaces.
-    pub vmknics: Vec<Vmknic>,
-}
-
-/// The hosts of a capture: which address belongs to which vmk with which services.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Inventory {
-    /// The hosts.
-    pub hosts: Vec<Host>,
 }
 
 /// A point in time, nanoseconds since the Unix epoch. JSON: an RFC 3339 string or epoch seconds
@@ -184,48 +192,21 @@ pub struct Migrations {
     pub migrations: Vec<Migration>,
 }
 
-fn ser_one_or_many<S: Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        [one] => s.serialize_str(one),
-        many => many.serialize(s),
-    }
-}
-
-fn de_one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Raw::deserialize(d)? {
-        Raw::One(s) => vec![s],
-        Raw::Many(v) => v,
-    })
-}
-
-/// Checks an address in CIDR form (`10.0.20.11/24`, `fd00:20::11/64`; a bare address is allowed).
-fn valid_cidr(s: &str) -> bool {
-    let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let max = match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => 32,
-        Ok(std::net::IpAddr::V6(_)) => 128,
-        Err(_) => return false,
-    };
-    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
-}
-
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LabelError> {
     let file = File::open(path).map_err(|source| LabelError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|source| LabelError::Json {
-        path: path.to_path_buf(),
-        source,
+    serde_json::from_reader(BufReader::new(file)).map_err(|source| match source.is_io() {
+        // A read error (e.g. the path is a directory) is no fault of the JSON.
+        true => LabelError::Io {
+            path: path.to_path_buf(),
+            source: source.into(),
+        },
+        false => LabelError::Json {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 
@@ -248,54 +229,13 @@ pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-impl Inventory {
-    /// Reads and checks an inventory file (addresses must be valid CIDRs, names non-empty).
-    pub fn load(path: &Path) -> Result<Inventory, LabelError> {
-        let inv: Inventory = read_json(path)?;
-        inv.validate().map_err(|what| LabelError::Invalid {
-            path: path.to_path_buf(),
-            what,
-        })?;
-        Ok(inv)
-    }
-
-    /// Writes the inventory as pretty JSON.
-    pub fn save(&self, path: &Path) -> Result<(), LabelError> {
-        write_json(path, self)
-    }
-
-    /// Checks names and addresses; the error says which entry is wrong.
-    pub fn validate(&self) -> Result<(), String> {
-        for (hi, h) in self.hosts.iter().enumerate() {
-            if h.name.is_empty() {
-                return Err(format!("hosts[{hi}]: empty host name"));
-            }
-            for v in &h.vmknics {
-                if v.name.is_empty() {
-                    return Err(format!("host {}: a vmknic has an empty name", h.name));
-                }
-                if let Some(bad) = v.ip.iter().find(|ip| !valid_cidr(ip)) {
-                    return Err(format!(
-                        "host {} {}: `{bad}` is not an IP address in CIDR form",
-                        h.name, v.name
-                    ));
-                }
-                if let Some(vlan) = v.vlan.filter(|&id| id > 4094) {
-                    return Err(format!("host {} {}: VLAN {vlan} > 4094", h.name, v.name));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 impl Migrations {
     /// Reads and checks a migrations file (ids unique, `start <= end`).
     pub fn load(path: &Path) -> Result<Migrations, LabelError> {
         let m: Migrations = read_json(path)?;
-        m.validate().map_err(|what| LabelError::Invalid {
+        m.validate().map_err(|source| LabelError::Invalid {
             path: path.to_path_buf(),
-            what,
+            source,
         })?;
         Ok(m)
     }
@@ -306,22 +246,21 @@ impl Migrations {
     }
 
     /// Checks ids and time windows; the error names the migration.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidMigrations> {
         let mut ids = std::collections::BTreeSet::new();
         for m in &self.migrations {
             if m.id.is_empty() {
-                return Err("a migration has an empty id".into());
+                return Err(InvalidMigrations::EmptyId);
             }
             if !ids.insert(m.id.as_str()) {
-                return Err(format!("migration id `{}` appears twice", m.id));
+                return Err(InvalidMigrations::DuplicateId { id: m.id.clone() });
             }
             if m.start > m.end {
-                return Err(format!(
-                    "migration {}: start {} is after end {}",
-                    m.id,
-                    rfc3339(m.start.0),
-                    rfc3339(m.end.0)
-                ));
+                return Err(InvalidMigrations::StartAfterEnd {
+                    id: m.id.clone(),
+                    start: m.start,
+                    end: m.end,
+                });
             }
         }
         Ok(())
@@ -333,23 +272,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ip_string_or_array_and_epoch_seconds() {
-        let inv: Inventory = serde_json::from_str(
-            r#"{"hosts":[{"name":"esx01","vmknics":[
-                {"name":"vmk0","ip":"10.0.10.11/24","services":["management"]},
-                {"name":"vmk1","ip":["10.0.20.11/24","fd00:20::11/64"],"vlan":20,
-                 "services":["vmotion","vsphere_replication_nfc"]},
-                {"name":"vmk3","ip":"10.0.40.11/24"}]}]}"#,
-        )
-        .unwrap();
-        assert!(inv.validate().is_ok());
-        let v = &inv.hosts[0].vmknics;
-        assert_eq!(v[1].ip.len(), 2);
-        assert!(v[2].services.is_empty());
-        let json = serde_json::to_string(&inv).unwrap();
-        assert!(json.contains(r#""ip":"10.0.10.11/24""#), "{json}");
-        assert_eq!(serde_json::from_str::<Inventory>(&json).unwrap(), inv);
-
+    fn epoch_seconds() {
         let m: Migrations = serde_json::from_str(
             r#"{"migrations":[{"id":"m1","kind":"storage-vmotion","state":"cold",
                 "start":1772445600.5,"end":"2026-03-02T10:00:01Z"}]}"#,
@@ -362,11 +285,6 @@ mod tests {
 
     #[test]
     fn invalid_values_are_named() {
-        let inv: Inventory = serde_json::from_str(
-            r#"{"hosts":[{"name":"esx01","vmknics":[{"name":"vmk0","ip":"10.0.10.300/24"}]}]}"#,
-        )
-        .unwrap();
-        assert!(inv.validate().unwrap_err().contains("10.0.10.300/24"));
         let bad = serde_json::from_str::<Migrations>(
             r#"{"migrations":[{"id":"m1","kind":"vmotion","state":"hot","start":"yesterday","end":0}]}"#,
         );
@@ -375,6 +293,28 @@ mod tests {
             r#"{"migrations":[{"id":"m1","kind":"vmotion","state":"hot","start":2,"end":1}]}"#,
         )
         .unwrap();
-        assert!(m.validate().unwrap_err().contains("m1"));
+        let e = m.validate().unwrap_err();
+        assert!(matches!(e, InvalidMigrations::StartAfterEnd { ref id, .. } if id == "m1"));
+        assert!(e.to_string().starts_with("migration m1: start "), "{e}");
+        let m: Migrations = serde_json::from_str(
+            r#"{"migrations":[{"id":"m1","kind":"vmotion","state":"hot","start":1,"end":1},
+                {"id":"m1","kind":"vmotion","state":"cold","start":1,"end":2}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "migration id `m1` appears twice"
+        );
+    }
+
+    #[test]
+    fn load_tells_io_from_content() {
+        let e = Migrations::load(Path::new("/nonexistent/x.migrations.json")).unwrap_err();
+        assert!(e.is_io(), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/x.migrations.json: "),
+            "{e}"
+        );
     }
 }

@@ -1,22 +1,17 @@
-//! The `vmkflow` command: parses arguments, calls the library, maps errors to exit codes.
+//! The `vmkflow` command: parses arguments, runs the command, maps errors to exit statuses.
 
 mod cli;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Analyze(args) => cli::analyze(args),
-        Command::Synth(args) => cli::synth(args),
-    };
-    match result {
+    let cli = cli::Cli::parse();
+    match cli::run(cli.command) {
         Ok(code) => code,
+        // The reader went away (`vmkflow … | head`): nothing is wrong.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(io::stderr(), "vmkflow: {e}");
@@ -24,9 +19,4 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// Whether the progress bar may be drawn.
-pub(crate) fn stderr_is_terminal() -> bool {
-    io::stderr().is_terminal()
 }

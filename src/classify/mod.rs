@@ -9,7 +9,6 @@
 
 pub mod infer;
 pub mod inventory;
-pub mod powercli;
 pub mod totals;
 
 use std::collections::BTreeMap;

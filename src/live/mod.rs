@@ -2,7 +2,7 @@
 //! written (`--follow`).
 //!
 //! In: a [`Source`] (or a followed file), the [`AnalyzeOptions`] of a normal run, and
-//! [`LiveOptions`] (interval, stop flag). Out: NDJSON lines ([`line`]) written as packets arrive,
+//! [`LiveOptions`] (interval, stop flag). Out: NDJSON lines ([`line`](mod@line)) written as packets arrive,
 //! and at the end (stream end, `--follow-idle`, or the stop flag set by SIGINT/SIGTERM) the same
 //! [`Outcome`] as [`crate::analyze::run`] for everything read so far.
 //!

@@ -1,6 +1,6 @@
 //! Phases of one migration, cut from its window's bins.
 //!
-//! In: a migration's [`Scope`] (its conversations and window) and its power state. Out: the
+//! In: a migration's scope (its conversations and window) and its power state. Out: the
 //! phases in order, each with bytes by network and class, and the switchover evidence.
 //!
 //! The algorithm, on 1 ms bins ([`super::timeline::BIN_NS`]):

@@ -28,7 +28,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::labels::{Inventory, LabelError, Migration, Migrations, Timestamp, sidecar};
+use crate::classify::inventory::{Inventory, InventoryError};
+use crate::labels::{LabelError, Migration, Migrations, Timestamp, sidecar};
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 use emit::{Emitter, EmitterConfig};
@@ -122,11 +123,48 @@ impl Default for SynthConfig {
     }
 }
 
+/// A generator setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadSetting {
+    /// No scenario to generate.
+    NoScenario,
+    /// An option's value is outside what the generator accepts.
+    OutOfRange {
+        /// The option, e.g. `--streams`.
+        option: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted, e.g. `1..=16`.
+        accepted: &'static str,
+    },
+    /// An option needs another setting.
+    Needs {
+        /// The option given.
+        option: &'static str,
+        /// What it needs.
+        needs: &'static str,
+    },
+}
+
+impl fmt::Display for BadSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadSetting::NoScenario => f.write_str("no scenario given"),
+            BadSetting::OutOfRange {
+                option,
+                value,
+                accepted,
+            } => write!(f, "{option} {value} is not {accepted}"),
+            BadSetting::Needs { option, needs } => write!(f, "{option} needs {needs}"),
+        }
+    }
+}
+
 /// An error of the generator.
 #[derive(Debug)]
 pub enum SynthError {
     /// A setting is out of range or inconsistent.
-    Config(String),
+    Config(BadSetting),
     /// The capture could not be written.
     Io {
         /// The file.
@@ -134,15 +172,18 @@ pub enum SynthError {
         /// The I/O error.
         source: io::Error,
     },
-    /// A label file could not be written.
+    /// The inventory file could not be written.
+    Inventory(InventoryError),
+    /// The migration labels file could not be written.
     Labels(LabelError),
 }
 
 impl fmt::Display for SynthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SynthError::Config(m) => write!(f, "{m}"),
+            SynthError::Config(b) => write!(f, "{b}"),
             SynthError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            SynthError::Inventory(e) => write!(f, "{e}"),
             SynthError::Labels(e) => write!(f, "{e}"),
         }
     }
@@ -153,6 +194,7 @@ impl std::error::Error for SynthError {
         match self {
             SynthError::Config(_) => None,
             SynthError::Io { source, .. } => Some(source),
+            SynthError::Inventory(e) => Some(e),
             SynthError::Labels(e) => Some(e),
         }
     }
@@ -224,40 +266,48 @@ impl SynthSummary {
 impl SynthConfig {
     /// Checks ranges and combinations; the error says which setting is wrong.
     pub fn validate(&self) -> Result<(), SynthError> {
-        let bad = |m: String| Err(SynthError::Config(m));
+        let range = |option, value: String, accepted| {
+            Err(SynthError::Config(BadSetting::OutOfRange {
+                option,
+                value,
+                accepted,
+            }))
+        };
         if self.scenarios.is_empty() {
-            return bad("no scenario given".into());
+            return Err(SynthError::Config(BadSetting::NoScenario));
         }
         if !(1..=16).contains(&self.streams) {
-            return bad(format!("--streams {} is not in 1..=16", self.streams));
+            return range("--streams", self.streams.to_string(), "in 1..=16");
         }
         if !(self.link_gbps.is_finite() && self.link_gbps >= 0.001 && self.link_gbps <= 1000.0) {
-            return bad(format!(
-                "--link-gbps {} is not in 0.001..=1000",
-                self.link_gbps
-            ));
+            return range("--link-gbps", self.link_gbps.to_string(), "in 0.001..=1000");
         }
         if let Some(s) = self.snaplen {
             if !(34..=262_144).contains(&s) {
-                return bad(format!("--snaplen {s} is not in 34..=262144"));
+                return range("--snaplen", s.to_string(), "in 34..=262144");
             }
         }
-        if self.memory_mb > 1 << 20 || self.disk_mb > 1 << 24 {
-            return bad("--memory-mb at most 1048576, --disk-mb at most 16777216".into());
+        if self.memory_mb > 1 << 20 {
+            return range("--memory-mb", self.memory_mb.to_string(), "at most 1048576");
+        }
+        if self.disk_mb > 1 << 24 {
+            return range("--disk-mb", self.disk_mb.to_string(), "at most 16777216");
         }
         if self.noise > 1000 {
-            return bad(format!("--noise {} is above 1000", self.noise));
+            return range("--noise", self.noise.to_string(), "at most 1000");
         }
         if self.nfc_asymmetric && !self.provisioning {
-            return bad(
-                "--nfc-asymmetric needs a provisioning vmk (drop --no-provisioning)".into(),
-            );
+            return Err(SynthError::Config(BadSetting::Needs {
+                option: "--nfc-asymmetric",
+                needs: "a provisioning vmk (drop --no-provisioning)",
+            }));
         }
         if vsphere_major(&self.vsphere).is_none() {
-            return bad(format!(
-                "--vsphere `{}` is not a version like 7.0 or 8.0",
-                self.vsphere
-            ));
+            return range(
+                "--vsphere",
+                format!("`{}`", self.vsphere),
+                "a version like 7.0 or 8.0",
+            );
         }
         Ok(())
     }
@@ -415,7 +465,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
     let migrations_path = sidecar(&cfg.out, ".migrations.json");
     inventory
         .save(&inventory_path)
-        .map_err(SynthError::Labels)?;
+        .map_err(SynthError::Inventory)?;
     migrations
         .save(&migrations_path)
         .map_err(SynthError::Labels)?;

@@ -1,11 +1,12 @@
 //! The synthetic lab: two ESXi hosts with their vmknics, vCenter, an NFS array, DNS and NTP.
 //!
 //! In: whether a provisioning vmk exists and whether to use IPv6. Out: a [`Topology`] of nodes
-//! (MAC, address, VLAN, capture interface) and the [`crate::labels::Inventory`] that describes it.
+//! (MAC, address, VLAN, capture interface) and the [`crate::classify::inventory::Inventory`] that
+//! describes it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::labels::{Host, Inventory, Service, Vmknic};
+use crate::classify::inventory::{Host, Inventory, Service, Vmknic};
 use crate::vocab::Mac;
 
 /// Index of a node in [`Topology::nodes`].

@@ -7,7 +7,6 @@
 //! thresholds behind each claim; per row over all migrations, the same or `not_observed`.
 
 use std::fmt;
-use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -16,6 +15,9 @@ use crate::migration::Evidence;
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::units::human_bytes;
+
+mod claims;
+pub use claims::ClaimSetError;
 
 /// The claim set built from the blog's table.
 pub const ARTICLE: &str = include_str!("../../claims/article.json");
@@ -192,61 +194,6 @@ pub struct ClaimSet {
     pub title: String,
     /// Rows.
     pub rows: Vec<Row>,
-}
-
-/// A claim set that could not be read.
-#[derive(Debug)]
-pub struct ClaimSetError {
-    /// File or embedded set name.
-    pub source_name: String,
-    /// What was wrong.
-    pub what: String,
-}
-
-impl fmt::Display for ClaimSetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source_name, self.what)
-    }
-}
-
-impl std::error::Error for ClaimSetError {}
-
-impl ClaimSet {
-    /// Parses a claim set from JSON text.
-    pub fn parse(source_name: &str, text: &str) -> Result<ClaimSet, ClaimSetError> {
-        let set: ClaimSet = serde_json::from_str(text).map_err(|e| ClaimSetError {
-            source_name: source_name.to_string(),
-            what: e.to_string(),
-        })?;
-        let mut seen = std::collections::BTreeSet::new();
-        for r in &set.rows {
-            if !seen.insert(r.row) {
-                return Err(ClaimSetError {
-                    source_name: source_name.to_string(),
-                    what: format!("row {} appears twice", r.row),
-                });
-            }
-        }
-        Ok(set)
-    }
-
-    /// Loads a user's claim set.
-    pub fn load(path: &Path) -> Result<ClaimSet, ClaimSetError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ClaimSetError {
-            source_name: name.clone(),
-            what: e.to_string(),
-        })?;
-        ClaimSet::parse(&name, &text)
-    }
-
-    /// The two embedded sets.
-    pub fn builtin() -> Vec<ClaimSet> {
-        [("article", ARTICLE), ("vmware-docs", VMWARE_DOCS)]
-            .iter()
-            .filter_map(|(n, t)| ClaimSet::parse(n, t).ok())
-            .collect()
-    }
 }
 
 /// A claim's outcome.

@@ -72,13 +72,31 @@ impl fmt::Display for KindState {
     }
 }
 
-/// Text that is not `KIND:STATE`; the message says what was expected.
+/// Text that is not `KIND:STATE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadKindState(pub String);
+pub enum BadKindState {
+    /// No `:` between a kind and a state (the text given).
+    NotKindState(String),
+    /// The kind is none of `vmotion`, `storage-vmotion` (`svmotion`), `xvmotion`.
+    UnknownKind(String),
+    /// The state is neither `hot` nor `cold`.
+    UnknownState(String),
+}
 
 impl fmt::Display for BadKindState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            BadKindState::NotKindState(s) => {
+                write!(f, "`{s}` is not KIND:STATE (e.g. vmotion:hot)")
+            }
+            BadKindState::UnknownKind(k) => write!(
+                f,
+                "unknown kind `{k}`: expected vmotion, storage-vmotion or xvmotion"
+            ),
+            BadKindState::UnknownState(s) => {
+                write!(f, "unknown state `{s}`: expected hot or cold")
+            }
+        }
     }
 }
 
@@ -91,25 +109,17 @@ impl FromStr for KindState {
     fn from_str(s: &str) -> Result<KindState, BadKindState> {
         let (kind, state) = s
             .split_once(':')
-            .ok_or_else(|| BadKindState(format!("`{s}` is not KIND:STATE (e.g. vmotion:hot)")))?;
+            .ok_or_else(|| BadKindState::NotKindState(s.into()))?;
         let kind = match kind {
             "vmotion" => MigrationKind::Vmotion,
             "storage-vmotion" | "svmotion" => MigrationKind::StorageVmotion,
             "xvmotion" => MigrationKind::Xvmotion,
-            other => {
-                return Err(BadKindState(format!(
-                    "unknown kind `{other}`: expected vmotion, storage-vmotion or xvmotion"
-                )));
-            }
+            other => return Err(BadKindState::UnknownKind(other.into())),
         };
         let state = match state {
             "hot" => PowerState::Hot,
             "cold" => PowerState::Cold,
-            other => {
-                return Err(BadKindState(format!(
-                    "unknown state `{other}`: expected hot or cold"
-                )));
-            }
+            other => return Err(BadKindState::UnknownState(other.into())),
         };
         Ok(KindState { kind, state })
     }

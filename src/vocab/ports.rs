@@ -112,17 +112,35 @@ impl Serialize for TrafficClass {
     }
 }
 
+/// A name that is not a traffic class; the message lists the classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTrafficClass {
+    /// The name given.
+    pub name: String,
+}
+
+impl fmt::Display for UnknownTrafficClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = TrafficClass::ALL.iter().map(|c| c.name()).collect();
+        write!(
+            f,
+            "unknown traffic class {:?} (one of: {})",
+            self.name,
+            names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownTrafficClass {}
+
 impl FromStr for TrafficClass {
-    type Err = String;
+    type Err = UnknownTrafficClass;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         TrafficClass::ALL
             .iter()
             .copied()
             .find(|c| c.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = TrafficClass::ALL.iter().map(|c| c.name()).collect();
-                format!("unknown traffic class {s:?} (one of: {})", names.join(", "))
-            })
+            .ok_or_else(|| UnknownTrafficClass { name: s.into() })
     }
 }
 
@@ -187,25 +205,91 @@ pub struct PortRule {
     pub class: TrafficClass,
 }
 
+/// A `--port` rule that is not `PORT/PROTO=CLASS`; each variant carries the whole rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadPortRule {
+    /// Not of the form `PORT/PROTO=CLASS`.
+    Form {
+        /// The rule as given.
+        rule: String,
+    },
+    /// The port is not a number from 0 to 65535.
+    Port {
+        /// The rule as given.
+        rule: String,
+        /// The port part.
+        port: String,
+    },
+    /// The protocol is neither `tcp` nor `udp`.
+    Proto {
+        /// The rule as given.
+        rule: String,
+        /// The protocol part, lowercased.
+        proto: String,
+    },
+    /// The class is not a traffic class.
+    Class {
+        /// The rule as given.
+        rule: String,
+        /// Which name was not a class.
+        source: UnknownTrafficClass,
+    },
+}
+
+impl fmt::Display for BadPortRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadPortRule::Form { rule } => {
+                write!(
+                    f,
+                    "{rule:?} is not PORT/PROTO=CLASS (e.g. 9000/tcp=vmotion)"
+                )
+            }
+            BadPortRule::Port { rule, port } => {
+                write!(f, "{rule:?}: {port:?} is not a port number (0-65535)")
+            }
+            BadPortRule::Proto { rule, proto } => {
+                write!(f, "{rule:?}: protocol {proto:?} is neither tcp nor udp")
+            }
+            BadPortRule::Class { source, .. } => write!(f, "{source}"),
+        }
+    }
+}
+
+impl std::error::Error for BadPortRule {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BadPortRule::Class { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for PortRule {
-    type Err = String;
+    type Err = BadPortRule;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("{s:?} is not PORT/PROTO=CLASS (e.g. 9000/tcp=vmotion)");
-        let (lhs, class) = s.split_once('=').ok_or_else(bad)?;
-        let (port, proto) = lhs.split_once('/').ok_or_else(bad)?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("{s:?}: {port:?} is not a port number (0-65535)"))?;
+        let form = || BadPortRule::Form { rule: s.into() };
+        let (lhs, class) = s.split_once('=').ok_or_else(form)?;
+        let (port, proto) = lhs.split_once('/').ok_or_else(form)?;
+        let port: u16 = port.parse().map_err(|_| BadPortRule::Port {
+            rule: s.into(),
+            port: port.into(),
+        })?;
         let proto = match proto.to_ascii_lowercase().as_str() {
             "tcp" => Proto::Tcp,
             "udp" => Proto::Udp,
-            other => return Err(format!("{s:?}: protocol {other:?} is neither tcp nor udp")),
+            other => {
+                return Err(BadPortRule::Proto {
+                    rule: s.into(),
+                    proto: other.into(),
+                });
+            }
         };
-        Ok(PortRule {
-            port,
-            proto,
-            class: class.parse()?,
-        })
+        let class = class.parse().map_err(|source| BadPortRule::Class {
+            rule: s.into(),
+            source,
+        })?;
+        Ok(PortRule { port, proto, class })
     }
 }
 
@@ -283,29 +367,14 @@ mod tests {
 
     #[test]
     fn bad_rules_say_why() {
-        assert!(
-            "9000=vmotion"
-                .parse::<PortRule>()
-                .unwrap_err()
-                .contains("PORT/PROTO")
-        );
-        assert!(
-            "70000/tcp=nfc"
-                .parse::<PortRule>()
-                .unwrap_err()
-                .contains("port number")
-        );
-        assert!(
-            "90/sctp=nfc"
-                .parse::<PortRule>()
-                .unwrap_err()
-                .contains("sctp")
-        );
-        assert!(
-            "90/tcp=warp"
-                .parse::<PortRule>()
-                .unwrap_err()
-                .contains("unknown traffic class")
-        );
+        let bad = |s: &str| s.parse::<PortRule>().unwrap_err();
+        assert!(bad("9000=vmotion").to_string().contains("PORT/PROTO"));
+        assert!(matches!(bad("70000/tcp=nfc"), BadPortRule::Port { port, .. } if port == "70000"));
+        assert!(bad("70000/tcp=nfc").to_string().contains("port number"));
+        assert!(bad("90/sctp=nfc").to_string().contains("sctp"));
+        let e = bad("90/tcp=warp");
+        assert!(e.to_string().contains("unknown traffic class"), "{e}");
+        let source = std::error::Error::source(&e).map(|s| s.to_string());
+        assert!(source.is_some_and(|s| s.contains("\"warp\"")));
     }
 }

@@ -173,3 +173,63 @@ fn corrupt_pcapng_block_length_is_fatal_with_partial_report() {
     assert_eq!(j["capture"]["error"]["offset"], field as u64);
     assert_eq!(j["capture"]["packets"], 2);
 }
+
+/// `vmkflow analyze SAMPLE --quiet ARGS…` on a small valid capture in `dir`.
+fn analyze_with(dir: &TempDir, args: &[&str]) -> crate::util::Run {
+    let p = dir.write("sample.pcap", &synth_pcap(&[100, 200]).0);
+    let mut all = vec!["analyze", p.to_str().expect("UTF-8"), "--quiet"];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+#[test]
+fn missing_label_files_cannot_be_read() {
+    let dir = TempDir::new("missing-labels");
+    for flag in ["--inventory", "--migrations", "--claims"] {
+        let name = format!("no-such{flag}.json");
+        let p = dir.path().join(&name);
+        let r = analyze_with(&dir, &[flag, p.to_str().expect("UTF-8")]);
+        assert_eq!(r.code, 3, "{flag}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains(&name), "{flag}: stderr: {}", r.stderr);
+    }
+    // A directory opens but cannot be read.
+    let d = dir.path().to_str().expect("UTF-8");
+    for flag in ["--inventory", "--migrations", "--claims"] {
+        let r = analyze_with(&dir, &[flag, d]);
+        assert_eq!(r.code, 3, "{flag} DIR: stderr: {}", r.stderr);
+        assert!(r.stderr.contains(d), "{flag} DIR: stderr: {}", r.stderr);
+    }
+    // The PowerCLI form of the inventory too.
+    let p = dir.path().join("no-such-vmks.csv");
+    let r = analyze_with(&dir, &["--inventory", p.to_str().expect("UTF-8")]);
+    assert_eq!(r.code, 3, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("no-such-vmks.csv"),
+        "stderr: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn invalid_label_files_are_usage_errors() {
+    let dir = TempDir::new("invalid-labels");
+    let inv = dir.write(
+        "bad.inventory.json",
+        br#"{"hosts":[{"name":"esx01","vmknics":[{"name":"vmk0","ip":"10.0.10.300/24"}]}]}"#,
+    );
+    let csv = dir.write("bad-vmks.csv", b"VMHost,Name,IP\nesx01,vmk0,1.2.3.999\n");
+    let mig = dir.write("bad.migrations.json", br#"{"migrations":[{"id":"m1"}]}"#);
+    let claims = dir.write("bad-claims.json", b"{\"name\":");
+    for (flag, p, needle) in [
+        ("--inventory", &inv, "10.0.10.300/24"),
+        ("--inventory", &csv, "line 2"),
+        ("--migrations", &mig, "kind"),
+        ("--claims", &claims, "line 1"),
+    ] {
+        let r = analyze_with(&dir, &[flag, p.to_str().expect("UTF-8")]);
+        let name = p.file_name().and_then(|n| n.to_str()).expect("name");
+        assert_eq!(r.code, 2, "{flag} {name}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains(name), "{flag}: stderr: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{flag}: stderr: {}", r.stderr);
+    }
+}

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 use vmkflow::capture::{CaptureReader, Source};
-use vmkflow::labels::{Host, Inventory, Migration, Migrations, Service, Timestamp, Vmknic};
+use vmkflow::classify::inventory::{Host, Inventory, Service, Vmknic};
+use vmkflow::labels::{Migration, Migrations, Timestamp};
 use vmkflow::vocab::kind::{MigrationKind, PowerState};
 
 use crate::util::{TempDir, analyze_json, run, synth_capture as synth};

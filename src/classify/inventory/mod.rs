@@ -1,9 +1,17 @@
 //! The VMkernel inventory as the classifier uses it: vmks with addresses, VLAN, MAC and services,
 //! looked up by endpoint address, and the rule that names an endpoint's network.
 //!
-//! In: vmk descriptions (from an inventory file, a PowerCLI CSV, or inferred from traffic).
-//! Out: for an endpoint address (and VLAN, MAC), the host and vmk it belongs to, and for a vmk and a
-//! traffic class, the [`Network`] that carried it.
+//! In: vmk descriptions (from an inventory file or a PowerCLI CSV, read by
+//! [`VmkInventory::load`], or inferred from traffic). Out: for an endpoint address (and VLAN, MAC),
+//! the host and vmk it belongs to, and for a vmk and a traffic class, the [`Network`] that carried
+//! it.
+//!
+//! The inventory's file forms live in the submodules: [`file`](mod@file) (the JSON file a user
+//! edits and `--write-inventory` writes, loading and saving) and [`powercli`] (a PowerCLI CSV
+//! export). They convert into [`VmkInventory`]; this module knows nothing of files.
+
+pub mod file;
+pub mod powercli;
 
 use std::net::IpAddr;
 
@@ -11,6 +19,9 @@ use serde::Serialize;
 
 use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
+
+pub use file::{Host, InvalidInventory, Inventory, InventoryError, Vmknic};
+pub use powercli::PowerCliError;
 
 /// A VMkernel service tag (vSphere's `HostVirtualNicManagerNicType`, in snake case).
 #[derive(
@@ -243,66 +254,6 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 impl VmkInventory {
-    /// Builds the lookup from an inventory file's contents; the error names the bad entry.
-    pub fn from_labels(
-        inv: &crate::labels::Inventory,
-        source: InventorySource,
-    ) -> Result<VmkInventory, String> {
-        let mut vmks = Vec::new();
-        for h in &inv.hosts {
-            for v in &h.vmknics {
-                let addrs =
-                    v.ip.iter()
-                        .map(|a| {
-                            parse_cidr(a).ok_or_else(|| {
-                                format!(
-                                    "host {} {}: `{a}` is not an address in CIDR form",
-                                    h.name, v.name
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                let mac = match &v.mac {
-                    Some(m) => Some(m.parse::<Mac>().map_err(|_| {
-                        format!("host {} {}: `{m}` is not a MAC address", h.name, v.name)
-                    })?),
-                    None => None,
-                };
-                vmks.push(Vmk {
-                    host: h.name.clone(),
-                    name: v.name.clone(),
-                    addrs,
-                    vlan: v.vlan,
-                    mac,
-                    services: v.services.clone(),
-                });
-            }
-        }
-        Ok(VmkInventory::new(vmks, source))
-    }
-
-    /// The inventory in the file format, for `--write-inventory`.
-    pub fn to_labels(&self) -> crate::labels::Inventory {
-        let mut hosts: Vec<crate::labels::Host> = Vec::new();
-        for v in &self.vmks {
-            let nic = crate::labels::Vmknic {
-                name: v.name.clone(),
-                ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
-                vlan: v.vlan,
-                mac: v.mac.map(|m| m.to_string()),
-                services: v.services.clone(),
-            };
-            match hosts.last_mut() {
-                Some(h) if h.name == v.host => h.vmknics.push(nic),
-                _ => hosts.push(crate::labels::Host {
-                    name: v.host.clone(),
-                    vmknics: vec![nic],
-                }),
-            }
-        }
-        crate::labels::Inventory { hosts }
-    }
-
     /// Whether a host has a vmk tagged provisioning.
     pub fn host_has_provisioning(&self, host: &str) -> bool {
         // `vmks` is sorted by host (see `new`): search the host's run instead of scanning, which

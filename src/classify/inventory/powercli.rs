@@ -10,8 +10,83 @@
 //! `VSphereReplicationEnabled`, `VSphereReplicationNFCEnabled`, `VSphereBackupNFCEnabled`.
 //! VLANs are not in this export (they belong to the port group); the VLAN stays unknown.
 
-use super::inventory::{Service, Vmk};
+use std::fmt;
+use std::net::AddrParseError;
+
+use super::{Service, Vmk};
 use crate::vocab::Mac;
+use crate::vocab::mac::BadMac;
+
+/// What is wrong with an export; a bad value names its line (1-based, counting every line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PowerCliError {
+    /// The text has no header line.
+    NoHeader,
+    /// A column the inventory needs is not in the header.
+    MissingColumn {
+        /// The column, as the message names it (`VMHost`, `Name or DeviceName`, `IP`).
+        column: &'static str,
+    },
+    /// A line without host or vmk name.
+    EmptyHostOrName {
+        /// The line.
+        line: usize,
+    },
+    /// An IP that is not an address.
+    Ip {
+        /// The line.
+        line: usize,
+        /// The value.
+        ip: String,
+        /// Why it does not parse.
+        source: AddrParseError,
+    },
+    /// A subnet mask that is not a contiguous dotted IPv4 mask.
+    SubnetMask {
+        /// The line.
+        line: usize,
+        /// The value.
+        mask: String,
+    },
+    /// A MAC that does not parse.
+    Mac {
+        /// The line.
+        line: usize,
+        /// The value.
+        source: BadMac,
+    },
+}
+
+impl fmt::Display for PowerCliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PowerCliError::NoHeader => write!(f, "no header line"),
+            PowerCliError::MissingColumn { column } => write!(f, "no {column} column"),
+            PowerCliError::EmptyHostOrName { line } => {
+                write!(f, "line {line}: empty VMHost or Name")
+            }
+            PowerCliError::Ip { line, ip, .. } => {
+                write!(f, "line {line}: IP `{ip}` is not an address")
+            }
+            PowerCliError::SubnetMask { line, mask } => {
+                write!(f, "line {line}: SubnetMask `{mask}` is not a mask")
+            }
+            PowerCliError::Mac { line, source } => {
+                write!(f, "line {line}: Mac `{}` is not a MAC", source.0)
+            }
+        }
+    }
+}
+
+impl std::error::Error for PowerCliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PowerCliError::Ip { source, .. } => Some(source),
+            PowerCliError::Mac { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
 fn fields(line: &str) -> Vec<String> {
@@ -59,23 +134,24 @@ const FLAGS: &[(&str, Service)] = &[
 ];
 
 /// Parses the export; the error names the line and what is missing or wrong.
-pub fn parse(text: &str) -> Result<Vec<Vmk>, String> {
+pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
     let mut lines = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim_start_matches('\u{feff}')))
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with("#TYPE"));
-    let (_, header) = lines.next().ok_or("no header line")?;
+    let (_, header) = lines.next().ok_or(PowerCliError::NoHeader)?;
     let cols: Vec<String> = fields(header)
         .iter()
         .map(|c| c.trim().to_ascii_lowercase())
         .collect();
     let col = |name: &str| cols.iter().position(|c| c == name);
-    let host_c = col("vmhost").ok_or("no VMHost column")?;
+    let missing = |column| PowerCliError::MissingColumn { column };
+    let host_c = col("vmhost").ok_or(missing("VMHost"))?;
     let name_c = col("name")
         .or_else(|| col("devicename"))
-        .ok_or("no Name or DeviceName column")?;
-    let ip_c = col("ip").ok_or("no IP column")?;
+        .ok_or(missing("Name or DeviceName"))?;
+    let ip_c = col("ip").ok_or(missing("IP"))?;
     let mask_c = col("subnetmask");
     let mac_c = col("mac");
     let flag_cols: Vec<(usize, Service)> = FLAGS
@@ -89,26 +165,30 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, String> {
         let host = get(host_c);
         let name = get(name_c);
         if host.is_empty() || name.is_empty() {
-            return Err(format!("line {lineno}: empty VMHost or Name"));
+            return Err(PowerCliError::EmptyHostOrName { line: lineno });
         }
         let ip = get(ip_c);
         let mut addrs = Vec::new();
         if !ip.is_empty() {
-            let addr = ip
-                .parse()
-                .map_err(|_| format!("line {lineno}: IP `{ip}` is not an address"))?;
+            let addr = ip.parse().map_err(|source| PowerCliError::Ip {
+                line: lineno,
+                ip: ip.into(),
+                source,
+            })?;
             let prefix = match mask_c.map(get).filter(|m| !m.is_empty()) {
-                Some(m) => mask_prefix(m)
-                    .ok_or_else(|| format!("line {lineno}: SubnetMask `{m}` is not a mask"))?,
+                Some(m) => mask_prefix(m).ok_or_else(|| PowerCliError::SubnetMask {
+                    line: lineno,
+                    mask: m.into(),
+                })?,
                 None => 32,
             };
             addrs.push((addr, prefix));
         }
         let mac = match mac_c.map(get).filter(|m| !m.is_empty()) {
-            Some(m) => Some(
-                m.parse::<Mac>()
-                    .map_err(|_| format!("line {lineno}: Mac `{m}` is not a MAC"))?,
-            ),
+            Some(m) => Some(m.parse::<Mac>().map_err(|source| PowerCliError::Mac {
+                line: lineno,
+                source,
+            })?),
             None => None,
         };
         let mut services: Vec<Service> = flag_cols
@@ -156,15 +236,21 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        assert_eq!(parse("").unwrap_err(), "no header line");
-        assert!(
-            parse("Name,IP\nvmk0,1.2.3.4")
-                .unwrap_err()
-                .contains("VMHost")
+        assert_eq!(parse("").unwrap_err(), PowerCliError::NoHeader);
+        assert_eq!(parse("").unwrap_err().to_string(), "no header line");
+        assert_eq!(
+            parse("Name,IP\nvmk0,1.2.3.4").unwrap_err().to_string(),
+            "no VMHost column"
         );
-        let e = parse("VMHost,Name,IP,SubnetMask\nh,vmk0,1.2.3.4,255.0.255.0").unwrap_err();
+        let e = parse("VMHost,Name,IP,SubnetMask\nh,vmk0,1.2.3.4,255.0.255.0")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("line 2:") && e.contains("SubnetMask"), "{e}");
         let e = parse("VMHost,Name,IP\nh,vmk0,1.2.3.999").unwrap_err();
-        assert!(e.contains("line 2") && e.contains("1.2.3.999"), "{e}");
+        assert!(matches!(e, PowerCliError::Ip { line: 2, .. }), "{e}");
+        assert!(e.to_string().contains("1.2.3.999"), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
+        let e = parse("VMHost,Name,IP,Mac\nh,vmk0,,00:50").unwrap_err();
+        assert_eq!(e.to_string(), "line 2: Mac `00:50` is not a MAC");
     }
 }

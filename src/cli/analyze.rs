@@ -1,0 +1,137 @@
+//! Runs `analyze` from its [`AnalyzeConfig`]: a file read to its end with a progress bar, or a
+//! live run (stream, FIFO, `--follow`, `--interval`) with a reader thread, NDJSON lines and
+//! signals; then the inventory, the report and the summary.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use vmkflow::analyze::{self, Outcome};
+use vmkflow::capture::CaptureReader;
+use vmkflow::classify::inventory::Inventory;
+use vmkflow::live;
+use vmkflow::report::summary;
+
+use super::config::{AnalyzeConfig, Dest, LiveConfig};
+use super::error::CliError;
+use super::output::{print_text, write_json};
+
+/// Whether a progress display may be drawn.
+fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// Runs `analyze`.
+pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
+    if !cfg.quiet {
+        for n in &cfg.notes {
+            eprintln!("vmkflow: {n}");
+        }
+    }
+    if let Some(live) = &cfg.live {
+        return run_live(&cfg, live);
+    }
+    let reader = CaptureReader::open(&cfg.source).map_err(CliError::Capture)?;
+    let bar = match (cfg.quiet, reader.size_hint(), stderr_is_terminal()) {
+        (false, Some(size), true) => {
+            let pb = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Some(pb)
+        }
+        _ => None,
+    };
+    let mut on_progress = |pos: u64| {
+        if let Some(pb) = &bar {
+            pb.set_position(pos);
+        }
+    };
+    let outcome = analyze::run(reader, &cfg.options, &mut on_progress);
+    if let Some(pb) = &bar {
+        pb.finish_and_clear();
+    }
+    write_outcome(&cfg, outcome)
+}
+
+/// `analyze` on a stream or a followed file: a reader thread, NDJSON lines, signals.
+fn run_live(cfg: &AnalyzeConfig, live_cfg: &LiveConfig) -> Result<ExitCode, CliError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        // A second signal while the report is being written exits at once (status 1).
+        signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(sig, stop.clone()))
+            .map_err(CliError::Signals)?;
+    }
+    let live_opts = live::LiveOptions {
+        interval: live_cfg.lines.as_ref().map(|l| l.every),
+        top: live_cfg.top,
+        follow: live_cfg.follow,
+        stop,
+    };
+    let mut file_out;
+    let mut stdout_out;
+    let out: Option<&mut dyn Write> = match live_cfg.lines.as_ref().map(|l| &l.to) {
+        Some(Dest::File(p)) => {
+            file_out = BufWriter::new(File::create(p).map_err(|source| CliError::Output {
+                what: format!("the live lines to {}", p.display()),
+                source,
+            })?);
+            Some(&mut file_out)
+        }
+        Some(Dest::Stdout) => {
+            stdout_out = io::stdout();
+            Some(&mut stdout_out)
+        }
+        None => None,
+    };
+    let view = (!cfg.quiet && stderr_is_terminal()).then(live::view::LiveView::new);
+    let mut on_view = |p: &live::Progress| {
+        if let Some(v) = &view {
+            v.update(p);
+        }
+    };
+    let result = live::run(&cfg.source, &cfg.options, &live_opts, out, &mut on_view);
+    if let Some(v) = &view {
+        v.finish();
+    }
+    let lo = result.map_err(CliError::Capture)?;
+    if lo.reason == live::StopReason::Signal && !cfg.quiet {
+        eprintln!("vmkflow: stopped by signal; the report covers what was read");
+    }
+    write_outcome(cfg, lo.outcome)
+}
+
+/// Writes the inventory, the JSON report and the summary of a finished run; maps its error.
+fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliError> {
+    let report = &outcome.report;
+    if let Some(p) = &cfg.write_inventory {
+        Inventory::from(outcome.inventory.as_ref())
+            .save(p)
+            .map_err(CliError::WriteInventory)?;
+    }
+    if let Some(dest) = &cfg.report {
+        write_json(dest, report)?;
+    }
+    if let Some(stream) = cfg.summary {
+        print_text(stream, &summary::render(report))?;
+    }
+    if let Some(t) = &report.capture.truncated_at {
+        eprintln!(
+            "vmkflow: warning: {}: capture truncated at byte offset {} (record needs {} bytes, {} present); the report covers what was read",
+            report.input.name, t.offset, t.needed, t.available
+        );
+    }
+    match outcome.error {
+        Some(e) => Err(CliError::Capture(e)),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,233 @@
+//! What was typed: the clap structures of the command line, parsed but not yet checked.
+//!
+//! [`super::config`] turns them into checked settings; nothing else reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use vmkflow::vocab::kind::{BadKindState, KindState};
+
+/// Which VMkernel network carried which vSphere migration traffic, from packet captures.
+#[derive(Parser, Debug)]
+#[command(name = "vmkflow", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a pcap or pcapng capture (file, FIFO, `-` for stdin; gzip read transparently).
+    Analyze(AnalyzeArgs),
+    /// Write a synthetic capture of vSphere migrations, with its inventory and migration labels.
+    ///
+    /// Beside the capture FILE it writes FILE.inventory.json (hosts, vmknics, addresses, services)
+    /// and FILE.migrations.json (what migrated when: the ground truth). The lab is two hosts,
+    /// esx01 and esx02, each with vmk0 management (10.0.10.11/.12, VLAN 10), vmk1 vMotion
+    /// (10.0.20.x, VLAN 20), vmk2 provisioning (10.0.30.x, VLAN 30) and vmk3 storage (10.0.40.x,
+    /// VLAN 40); vCenter at 10.0.10.5, an NFS array at 10.0.40.100.
+    ///
+    /// Synthetic captures show that vmkflow works, not what vSphere does.
+    #[command(after_help = SYNTH_EXAMPLES)]
+    Synth(SynthArgs),
+}
+
+const SYNTH_EXAMPLES: &str = "\
+Examples:
+  vmkflow synth --scenario xvmotion:hot --model vmware --out x.pcap
+  vmkflow synth --scenario all --model article --format pcapng --snaplen 96 --out all.pcapng
+  vmkflow synth --scenario vmotion:hot --encap erspan3 --vlan --out mirror.pcap
+  vmkflow synth --scenario all --size 1000000000 --out big.pcap      (benchmark input)";
+
+/// `--scenario`: one migration or all six.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioArg {
+    One(KindState),
+    All,
+}
+
+pub fn parse_scenario(s: &str) -> Result<ScenarioArg, String> {
+    if s == "all" {
+        return Ok(ScenarioArg::All);
+    }
+    s.parse().map(ScenarioArg::One).map_err(|e| match e {
+        BadKindState::NotKindState(_) => {
+            format!("`{s}` is not KIND:STATE or `all` (e.g. vmotion:hot)")
+        }
+        other => other.to_string(),
+    })
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum ModelArg {
+    /// Documented vSphere behaviour: hot data over vMotion (TCP 8000), cold data by NFC (TCP 902)
+    /// on provisioning (else vmk0), Storage vMotion through the storage vmk (NFS 2049).
+    Vmware,
+    /// The blog's table taken literally: hot vMotion moves only a few KiB of "ownership",
+    /// VMDK data always by NFC over provisioning or management.
+    Article,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum FormatArg {
+    /// Classic pcap, microsecond timestamps.
+    Pcap,
+    /// Classic pcap, nanosecond timestamps.
+    PcapNs,
+    /// pcapng with one interface per vmk (esx01-vmk1, ...), as `pktcap-uw --ng` writes.
+    Pcapng,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum EncapArg {
+    /// Frames as captured on the host.
+    None,
+    /// vDS port mirror, GRE transparent Ethernet (0x6558), 10.0.99.1 -> 10.0.99.2.
+    Gre,
+    /// vDS port mirror, ERSPAN type II (GRE 0x88BE).
+    Erspan2,
+    /// vDS port mirror, ERSPAN type III (GRE 0x22EB).
+    Erspan3,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Migration to generate: KIND:STATE with KIND vmotion, storage-vmotion or xvmotion and
+    /// STATE hot or cold (e.g. `vmotion:hot`); or `all` for all six in sequence, each in its own
+    /// time window.
+    #[arg(long, value_name = "KIND:STATE|all", value_parser = parse_scenario)]
+    pub scenario: ScenarioArg,
+    /// Behaviour model: what goes over which vmk.
+    #[arg(long, value_enum, default_value = "vmware")]
+    pub model: ModelArg,
+    /// The capture file to write (labels are written beside it).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// VM memory moved by a hot vMotion (first pre-copy pass), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub memory_mb: u64,
+    /// VM disk data moved by Storage vMotion, xvMotion and cold migrations, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub disk_mb: u64,
+    /// Parallel vMotion TCP streams (1-16).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub streams: usize,
+    /// Hosts have no provisioning vmk2: NFC then uses vmk0 (management).
+    #[arg(long)]
+    pub no_provisioning: bool,
+    /// KB 340170 routed case: the source's NFC uses vmk0, the destination its provisioning vmk.
+    #[arg(long)]
+    pub nfc_asymmetric: bool,
+    /// vSphere version in the labels; 8.0 or later moves cold data with UDT (vMotion protocol,
+    /// TCP 8000, between the provisioning vmks; NFC 902 only for control) in the vmware model.
+    #[arg(long, value_name = "VERSION", default_value = "7.0")]
+    pub vsphere: String,
+    /// IPv6 addresses throughout (fd00:10::11/64, ...).
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Tag every frame with 802.1Q, using each vmk's VLAN (VM network: VLAN 100).
+    #[arg(long)]
+    pub vlan: bool,
+    /// Deliver frames as a vDS port-mirror session does.
+    #[arg(long, value_enum, default_value = "none")]
+    pub encap: EncapArg,
+    /// Header-only capture: keep the first N bytes of each frame (original length kept).
+    #[arg(long, value_name = "N")]
+    pub snaplen: Option<u32>,
+    /// Capture file format.
+    #[arg(long, value_enum, default_value = "pcap")]
+    pub format: FormatArg,
+    /// Background traffic (vCenter API, UDP 902 heartbeats, DNS, NTP, other VMs' NFS): 0 none,
+    /// each level adds about 20 events per second.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0)]
+    pub noise: u32,
+    /// Link speed in Gbit/s: packet timestamps advance by wire size / rate.
+    #[arg(long, value_name = "GBPS", default_value_t = 10.0)]
+    pub link_gbps: f64,
+    /// PRNG seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scale memory and disk sizes until the capture is about BYTES long (for benchmarks).
+    #[arg(long, value_name = "BYTES")]
+    pub size: Option<u64>,
+    /// Also write the generator's account (payload bytes per migration, port, sender,
+    /// receiver) as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<String>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The capture: a path, or `-` for standard input (standard input and FIFOs are read live:
+    /// Ctrl-C or SIGTERM stops reading and still writes the report).
+    #[arg(required_unless_present = "follow", conflicts_with = "follow")]
+    pub capture: Option<String>,
+    /// Analyse FILE while another program writes it: at its end wait for more bytes (polling
+    /// every 200 ms) until SIGINT/SIGTERM, or --follow-idle.
+    #[arg(long, value_name = "FILE")]
+    pub follow: Option<PathBuf>,
+    /// With --follow: stop after SECONDS without growth of the file.
+    #[arg(long, value_name = "SECONDS", requires = "follow")]
+    pub follow_idle: Option<f64>,
+    /// Write one NDJSON line every SECONDS of capture time (and of wall time when the stream
+    /// stalls): counts by network and class, top bulk flows, migration events (the line format:
+    /// docs/ndjson.md). Lines go to standard output unless --live-out is given; --json - then
+    /// needs --live-out.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
+    /// Write the NDJSON lines of --interval to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", requires = "interval")]
+    pub live_out: Option<PathBuf>,
+    /// Bulk flows listed per interval line.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "interval")]
+    pub live_top: usize,
+    /// Write the JSON report to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    /// No summary and no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Add or override a port in the traffic-class catalogue, e.g. `9000/tcp=vmotion` (repeatable).
+    #[arg(long = "port", value_name = "PORT/PROTO=CLASS")]
+    pub ports: Vec<String>,
+    /// List only the N largest flows in the report (all other sections still count every flow).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Most flows listed in the report when --top is not given; the smallest beyond it are
+    /// counted in `flow_summary.not_listed`.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_report_flows: usize,
+    /// Most flows held in the live flow table; beyond it the least recently active are ended.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub max_live_flows: usize,
+    /// End a flow after this many seconds of capture time without a packet.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub idle_timeout: f64,
+    /// Hosts and vmks: inventory JSON, or when FILE ends in .csv a PowerCLI export
+    /// (`Get-VMHostNetworkAdapter -VMKernel | Export-Csv FILE.csv -NoTypeInformation`).
+    /// Default: CAPTURE.inventory.json when it exists, else an inventory inferred from the
+    /// traffic.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Save the inventory used (e.g. the inferred one) as inventory JSON, to edit and reuse.
+    #[arg(long, value_name = "FILE")]
+    pub write_inventory: Option<PathBuf>,
+    /// Migration labels (JSON). Default: CAPTURE.migrations.json when it exists.
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub migrations: Option<PathBuf>,
+    /// Label the whole capture as one migration: KIND:STATE with KIND vmotion, storage-vmotion
+    /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`.
+    #[arg(long, value_name = "KIND:STATE")]
+    pub scenario: Option<String>,
+    /// Verify a claim set of your own (same JSON format as claims/article.json), in addition to
+    /// the built-in `article` and `vmware-docs` sets (repeatable).
+    #[arg(long = "claims", value_name = "FILE")]
+    pub claims: Vec<PathBuf>,
+    /// Do not pick up CAPTURE.inventory.json and CAPTURE.migrations.json beside the capture.
+    #[arg(long)]
+    pub no_sidecars: bool,
+}

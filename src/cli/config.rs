@@ -1,0 +1,392 @@
+//! The checked settings of a command, built from [`super::args`] before any packet is read:
+//! typed values (durations, paths, where each output goes), the files the command line names
+//! already loaded. The runners read these and nothing else.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vmkflow::analyze::{AnalyzeOptions, Labels};
+use vmkflow::capture::Source;
+use vmkflow::classify::ClassifyConfig;
+use vmkflow::classify::inventory::VmkInventory;
+use vmkflow::flow::FlowConfig;
+use vmkflow::labels::{self, Migrations};
+use vmkflow::synth::{self, Encap, Format, Model, SynthConfig};
+use vmkflow::verify::ClaimSet;
+use vmkflow::vocab::ports::{PortCatalogue, PortRule};
+
+use super::args::parse_scenario;
+use super::args::{AnalyzeArgs, EncapArg, FormatArg, ModelArg, ScenarioArg, SynthArgs};
+use super::error::CliError;
+
+/// A standard stream for messages and the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Where a document (report, NDJSON lines, synth account) goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    /// Standard output (`-` on the command line).
+    Stdout,
+    /// A file, created or truncated.
+    File(PathBuf),
+}
+
+impl Dest {
+    /// `-` is standard output, anything else a file.
+    fn from_arg(s: &str) -> Dest {
+        match s {
+            "-" => Dest::Stdout,
+            path => Dest::File(PathBuf::from(path)),
+        }
+    }
+}
+
+/// The settings of `analyze`.
+pub struct AnalyzeConfig {
+    /// The capture.
+    pub source: Source,
+    /// What the pipeline needs: limits, port catalogue, inventory, labels, claim sets.
+    pub options: AnalyzeOptions,
+    /// What was picked up without being asked for, said on standard error unless `quiet`.
+    pub notes: Vec<String>,
+    /// `--quiet`: no notes, no progress display, no summary, no stop message.
+    pub quiet: bool,
+    /// Where the JSON report goes (`--json`), if anywhere.
+    pub report: Option<Dest>,
+    /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
+    /// carries the report or the NDJSON lines.
+    pub summary: Option<Stream>,
+    /// Where the inventory used is saved (`--write-inventory`).
+    pub write_inventory: Option<PathBuf>,
+    /// Set for a live run: a stream, a FIFO, `--follow` or `--interval`.
+    pub live: Option<LiveConfig>,
+}
+
+/// The settings of a live run.
+pub struct LiveConfig {
+    /// NDJSON interval lines (`--interval`), if any.
+    pub lines: Option<LineConfig>,
+    /// Bulk flows listed per line (`--live-top`).
+    pub top: usize,
+    /// `--follow`: read the growing file; `Some(idle)` with `--follow-idle`.
+    pub follow: Option<Option<Duration>>,
+}
+
+/// Where and how often NDJSON lines are written.
+pub struct LineConfig {
+    /// Capture time (and wall time when the stream stalls) between lines.
+    pub every: Duration,
+    /// Standard output, or `--live-out FILE`.
+    pub to: Dest,
+}
+
+/// A positive, finite number of seconds that a [`Duration`] can hold.
+fn seconds(flag: &str, v: f64) -> Result<Duration, CliError> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(CliError::Usage(format!(
+            "{flag} must be a positive number of seconds, not {v}"
+        )));
+    }
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| CliError::Usage(format!("{flag} {v} is too many seconds")))
+}
+
+/// `CAPTURE` + suffix, when the capture is a file and that file exists.
+fn sidecar(source: &Source, suffix: &str) -> Option<PathBuf> {
+    let side = labels::sidecar(source.path()?, suffix);
+    side.is_file().then_some(side)
+}
+
+/// Whether `source` is read live: standard input or a FIFO (a stream that may never end).
+fn is_stream(source: &Source) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    match source {
+        Source::Stdin => true,
+        Source::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo()),
+    }
+}
+
+impl AnalyzeConfig {
+    /// Checks and converts what was typed, and loads the inventory, labels and claim sets.
+    pub fn from_args(args: &AnalyzeArgs) -> Result<AnalyzeConfig, CliError> {
+        let rules = args
+            .ports
+            .iter()
+            .map(|p| p.parse::<PortRule>().map_err(CliError::Port))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(args.idle_timeout.is_finite() && args.idle_timeout > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--idle-timeout must be a positive number of seconds, not {}",
+                args.idle_timeout
+            )));
+        }
+        if args.max_live_flows == 0 {
+            return Err(CliError::Usage(
+                "--max-live-flows must be at least 1".into(),
+            ));
+        }
+        let mut options = AnalyzeOptions {
+            flow: FlowConfig {
+                max_live: args.max_live_flows,
+                idle_timeout_ns: (args.idle_timeout * 1e9) as i64,
+                ports: PortCatalogue::new(&rules),
+                ..FlowConfig::default()
+            },
+            classify: ClassifyConfig {
+                top: args.top,
+                max_report_flows: args.max_report_flows,
+            },
+            inventory: None,
+            labels: Labels::None,
+            claim_sets: ClaimSet::builtin(),
+        };
+        let source = match (&args.follow, &args.capture) {
+            (Some(p), _) => Source::Path(p.clone()),
+            (None, Some(c)) => Source::from_arg(c),
+            (None, None) => {
+                return Err(CliError::Usage("give a capture or --follow FILE".into()));
+            }
+        };
+        let report = args.json.as_deref().map(Dest::from_arg);
+        let interval = args
+            .interval
+            .map(|v| seconds("--interval", v))
+            .transpose()?;
+        if interval.is_some() && report == Some(Dest::Stdout) && args.live_out.is_none() {
+            return Err(CliError::Usage(
+                "--interval writes NDJSON lines to standard output, so the report cannot go \
+                 there too: give --live-out FILE for the lines, or --json FILE for the report"
+                    .into(),
+            ));
+        }
+        let follow_idle = args
+            .follow_idle
+            .map(|v| seconds("--follow-idle", v))
+            .transpose()?;
+
+        let mut notes = Vec::new();
+        let inv_path = match (&args.inventory, args.no_sidecars) {
+            (Some(p), _) => Some(p.clone()),
+            (None, false) => sidecar(&source, ".inventory.json"),
+            (None, true) => None,
+        };
+        if let Some(p) = inv_path {
+            options.inventory = Some(VmkInventory::load(&p).map_err(CliError::Inventory)?);
+            if args.inventory.is_none() {
+                notes.push(format!(
+                    "using the inventory beside the capture: {}",
+                    p.display()
+                ));
+            }
+        }
+        if let Some(s) = &args.scenario {
+            options.labels = match parse_scenario(s) {
+                Ok(ScenarioArg::One(ks)) => Labels::Scenario(ks),
+                Ok(ScenarioArg::All) => {
+                    return Err(CliError::Usage(
+                        "--scenario all labels no single window: give --migrations instead".into(),
+                    ));
+                }
+                Err(e) => return Err(CliError::Usage(format!("--scenario {e}"))),
+            };
+        } else {
+            let mig_path = match (&args.migrations, args.no_sidecars) {
+                (Some(p), _) => Some(p.clone()),
+                (None, false) => sidecar(&source, ".migrations.json"),
+                (None, true) => None,
+            };
+            if let Some(p) = mig_path {
+                let m = Migrations::load(&p).map_err(CliError::Migrations)?;
+                let name = p.display().to_string();
+                if args.migrations.is_none() {
+                    notes.push(format!(
+                        "using the migration labels beside the capture: {name}"
+                    ));
+                }
+                options.labels = Labels::File {
+                    path: name,
+                    migrations: m.migrations,
+                };
+            }
+        }
+        for p in &args.claims {
+            options
+                .claim_sets
+                .push(ClaimSet::load(p).map_err(CliError::Claims)?);
+        }
+
+        let live = (args.follow.is_some() || interval.is_some() || is_stream(&source)).then(|| {
+            LiveConfig {
+                lines: interval.map(|every| LineConfig {
+                    every,
+                    to: args.live_out.clone().map_or(Dest::Stdout, Dest::File),
+                }),
+                top: args.live_top,
+                follow: args.follow.as_ref().map(|_| follow_idle),
+            }
+        });
+        let lines_to_stdout = live
+            .as_ref()
+            .and_then(|l| l.lines.as_ref())
+            .is_some_and(|l| l.to == Dest::Stdout);
+        let summary = match args.quiet {
+            true => None,
+            false if report == Some(Dest::Stdout) || lines_to_stdout => Some(Stream::Stderr),
+            false => Some(Stream::Stdout),
+        };
+        Ok(AnalyzeConfig {
+            source,
+            options,
+            notes,
+            quiet: args.quiet,
+            report,
+            summary,
+            write_inventory: args.write_inventory.clone(),
+            live,
+        })
+    }
+}
+
+/// The settings of `synth`.
+pub struct SynthRunConfig {
+    /// The generator's settings, checked.
+    pub synth: SynthConfig,
+    /// Where the generator's account goes (`--summary-json`), if anywhere.
+    pub account: Option<Dest>,
+    /// Where the one-line summary goes; `None` with `--quiet`, standard error when the account
+    /// goes to standard output.
+    pub summary: Option<Stream>,
+}
+
+impl SynthRunConfig {
+    /// Checks and converts what was typed.
+    pub fn from_args(args: &SynthArgs) -> Result<SynthRunConfig, CliError> {
+        let synth = SynthConfig {
+            scenarios: match args.scenario {
+                ScenarioArg::All => synth::ALL_SCENARIOS.to_vec(),
+                ScenarioArg::One(ks) => vec![(ks.kind, ks.state)],
+            },
+            model: match args.model {
+                ModelArg::Vmware => Model::Vmware,
+                ModelArg::Article => Model::Article,
+            },
+            out: args.out.clone(),
+            memory_mb: args.memory_mb,
+            disk_mb: args.disk_mb,
+            streams: args.streams,
+            provisioning: !args.no_provisioning,
+            ipv6: args.ipv6,
+            vlan: args.vlan,
+            encap: match args.encap {
+                EncapArg::None => Encap::None,
+                EncapArg::Gre => Encap::Gre,
+                EncapArg::Erspan2 => Encap::Erspan2,
+                EncapArg::Erspan3 => Encap::Erspan3,
+            },
+            snaplen: args.snaplen,
+            format: match args.format {
+                FormatArg::Pcap => Format::Pcap,
+                FormatArg::PcapNs => Format::PcapNs,
+                FormatArg::Pcapng => Format::Pcapng,
+            },
+            noise: args.noise,
+            link_gbps: args.link_gbps,
+            seed: args.seed,
+            size: args.size,
+            vsphere: args.vsphere.clone(),
+            nfc_asymmetric: args.nfc_asymmetric,
+        };
+        synth.validate().map_err(CliError::Synth)?;
+        let account = args.summary_json.as_deref().map(Dest::from_arg);
+        let summary = match args.quiet {
+            true => None,
+            false if account == Some(Dest::Stdout) => Some(Stream::Stderr),
+            false => Some(Stream::Stdout),
+        };
+        Ok(SynthRunConfig {
+            synth,
+            account,
+            summary,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    use crate::cli::args::{Cli, Command};
+
+    fn analyze(args: &[&str]) -> Result<AnalyzeConfig, CliError> {
+        let mut all = vec!["vmkflow", "analyze", "--no-sidecars"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).map(|c| c.command) {
+            Ok(Command::Analyze(a)) => AnalyzeConfig::from_args(&a),
+            other => panic!("not analyze: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn outputs_and_durations_are_typed() {
+        let c = analyze(&["x.pcap"]).unwrap();
+        assert!(c.live.is_none());
+        assert_eq!((c.report, c.summary), (None, Some(Stream::Stdout)));
+        let c = analyze(&["x.pcap", "--json", "-"]).unwrap();
+        assert_eq!(
+            (c.report, c.summary),
+            (Some(Dest::Stdout), Some(Stream::Stderr))
+        );
+        let c = analyze(&["x.pcap", "--json", "r.json", "-q"]).unwrap();
+        assert_eq!(c.report, Some(Dest::File("r.json".into())));
+        assert_eq!(c.summary, None);
+        let c = analyze(&["x.pcap", "--interval", "0.5", "--json", "r.json"]).unwrap();
+        assert_eq!(c.summary, Some(Stream::Stderr));
+        let live = c.live.unwrap();
+        let lines = live.lines.unwrap();
+        assert_eq!(lines.every, Duration::from_millis(500));
+        assert_eq!(lines.to, Dest::Stdout);
+        assert_eq!(live.follow, None);
+        let c = analyze(&["--follow", "f.pcap", "--follow-idle", "2"]).unwrap();
+        let live = c.live.unwrap();
+        assert_eq!(live.follow, Some(Some(Duration::from_secs(2))));
+        assert!(live.lines.is_none());
+        let c = analyze(&[
+            "x.pcap",
+            "--interval",
+            "1",
+            "--live-out",
+            "l.ndjson",
+            "--json",
+            "-",
+        ]);
+        assert_eq!(c.unwrap().summary, Some(Stream::Stderr));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for (args, needle) in [
+            (&["x.pcap", "--interval", "0"][..], "--interval"),
+            (&["x.pcap", "--interval", "1e30"], "too many seconds"),
+            (&["x.pcap", "--interval", "1", "--json", "-"], "--live-out"),
+            (&["--follow", "f", "--follow-idle=-1"], "--follow-idle"),
+            (&["x.pcap", "--idle-timeout", "NaN"], "--idle-timeout"),
+            (&["x.pcap", "--max-live-flows", "0"], "--max-live-flows"),
+            (&["x.pcap", "--port", "1/tcp=warp"], "warp"),
+            (&["x.pcap", "--scenario", "all"], "--migrations"),
+            (&["x.pcap", "--scenario", "teleport"], "KIND:STATE"),
+        ] {
+            let e = analyze(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} accepted"));
+            assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
+            assert!(e.to_string().contains(needle), "{args:?}: {e}");
+        }
+    }
+}
