@@ -316,7 +316,7 @@ impl<'o> Pipeline<'o> {
             },
         };
         let analysed = match &labels {
-            Some(l) => migration::labelled(l, &self.timeline, &located),
+            Some(l) => migration::labelled(l, &self.timeline, &located, inv),
             None => migration::detect::detect(&self.timeline, &located),
         };
         let verdicts: Vec<Vec<RowVerdict>> =
@@ -328,6 +328,14 @@ impl<'o> Pipeline<'o> {
             .map(|(m, v)| (m.id.as_str(), v.as_slice()))
             .collect();
         let verification = verify::verification(sets, &labelled);
+        let warnings = analysed
+            .iter()
+            .flat_map(|m| {
+                m.notes
+                    .iter()
+                    .map(move |n| format!("migration {}: {n}", m.id))
+            })
+            .collect();
         let migrations = analysed
             .iter()
             .zip(verdicts)
@@ -343,6 +351,7 @@ impl<'o> Pipeline<'o> {
             migration_labels: self.opts.labels.describe(),
             migrations,
             verification,
+            warnings,
         };
         (report, inv_owned)
     }

@@ -6,6 +6,8 @@
 #[path = "it/util.rs"]
 mod util;
 
+#[path = "it/answers.rs"]
+mod answers;
 #[path = "it/bad_input.rs"]
 mod bad_input;
 #[path = "it/cli.rs"]

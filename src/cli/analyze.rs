@@ -124,6 +124,9 @@ fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliE
     if let Some(stream) = cfg.summary {
         print_text(stream, &summary::render(report))?;
     }
+    for w in &report.warnings {
+        eprintln!("vmkflow: warning: {w}");
+    }
     if let Some(t) = &report.capture.truncated_at {
         eprintln!(
             "vmkflow: warning: {}: capture truncated at byte offset {} (record needs {} bytes, {} present); the report covers what was read",

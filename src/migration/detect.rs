@@ -77,6 +77,10 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                 evidence,
                 phases,
                 switchover,
+                host_matches: Vec::new(),
+                scope: super::WindowScope::Window,
+                inconclusive_because: None,
+                notes: Vec::new(),
             }
         })
         .collect()

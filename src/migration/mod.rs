@@ -9,6 +9,7 @@
 //! nothing of claim sets.
 
 pub mod detect;
+pub mod hosts;
 pub mod phases;
 pub mod timeline;
 
@@ -22,6 +23,7 @@ use crate::labels::Migration;
 use crate::vocab::Mac;
 use crate::vocab::kind::KindState;
 use crate::vocab::ports::TrafficClass;
+use hosts::HostMatch;
 use timeline::{BIN_NS, Timeline};
 
 /// A conversation located in the inventory, once per analysis.
@@ -211,6 +213,26 @@ pub struct Analysed {
     pub phases: Vec<Phase>,
     /// Switchover evidence (hot migrations with vMotion data).
     pub switchover: Option<Switchover>,
+    /// The label's hosts and the inventory hosts they matched.
+    pub host_matches: Vec<HostMatch>,
+    /// Which flows the migration's bytes were taken from.
+    pub scope: WindowScope,
+    /// Why no claim of this migration can be decided, when something other than its bytes says
+    /// so (a window whose traffic could be another migration's).
+    pub inconclusive_because: Option<String>,
+    /// What a reader of the verdicts should know: hosts not found, how the bytes were taken.
+    pub notes: Vec<String>,
+}
+
+/// Which flows a migration's bytes were taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowScope {
+    /// Flows with an end on one of the label's hosts (or on no vmk at all).
+    Hosts,
+    /// Every flow in the window: the label names no host, or none of its hosts is in the
+    /// inventory (right for a capture of one migration at a time).
+    Window,
 }
 
 /// Which conversations a migration looks at, and the bytes they carry within a window.
@@ -293,17 +315,78 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Analyses the labelled migrations.
-pub fn labelled(labels: &[Migration], tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
+/// Analyses the labelled migrations. A label's hosts are looked up in the inventory (see
+/// [`hosts`]); when it names hosts of which none is there, the window's whole traffic counts as
+/// the migration's, and its claims are inconclusive when another labelled window overlaps it.
+pub fn labelled(
+    labels: &[Migration],
+    tl: &Timeline,
+    located: &[LocatedConv],
+    inv: &VmkInventory,
+) -> Vec<Analysed> {
     labels
         .iter()
         .map(|m| {
-            let hosts: BTreeSet<String> = [&m.source_host, &m.dest_host]
+            let (start, end) = (m.start.0, m.end.0);
+            let host_matches: Vec<HostMatch> = [&m.source_host, &m.dest_host]
                 .into_iter()
                 .flatten()
-                .cloned()
+                .map(|h| hosts::find(h, inv))
                 .collect();
-            let (start, end) = (m.start.0, m.end.0);
+            let hosts: BTreeSet<String> = host_matches
+                .iter()
+                .filter_map(|h| h.matched.as_ref().map(|(name, _)| name.clone()))
+                .collect();
+            let mut notes = Vec::new();
+            let mut inconclusive_because = None;
+            let missing: Vec<&str> = host_matches
+                .iter()
+                .filter(|h| h.matched.is_none())
+                .map(|h| h.label.as_str())
+                .collect();
+            if !missing.is_empty() {
+                let known = hosts::inventory_hosts(inv);
+                notes.push(format!(
+                    "label host{} {} not in the inventory ({} host{}: {})",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    known.len(),
+                    if known.len() == 1 { "" } else { "s" },
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            }
+            let scope_kind = if hosts.is_empty() {
+                WindowScope::Window
+            } else {
+                WindowScope::Hosts
+            };
+            if scope_kind == WindowScope::Window && !host_matches.is_empty() {
+                notes.push(
+                    "none of its hosts is in the inventory: all the window's traffic counts as \
+                     this migration's"
+                        .into(),
+                );
+                let overlapping: Vec<&str> = labels
+                    .iter()
+                    .filter(|o| o.id != m.id && o.start.0 <= end && start <= o.end.0)
+                    .map(|o| o.id.as_str())
+                    .collect();
+                if !overlapping.is_empty() {
+                    inconclusive_because = Some(format!(
+                        "its hosts are not in the inventory and its window overlaps {}: the \
+                         window's traffic could be another migration's",
+                        overlapping.join(", ")
+                    ));
+                }
+            }
             let scope = Scope::new(tl, located, &hosts, start, end);
             let (breakdown, mut evidence) = scope.evidence();
             evidence.memory_mb = m.memory_mb;
@@ -327,6 +410,10 @@ pub fn labelled(labels: &[Migration], tl: &Timeline, located: &[LocatedConv]) ->
                 evidence,
                 phases,
                 switchover,
+                host_matches,
+                scope: scope_kind,
+                inconclusive_because,
+                notes,
             }
         })
         .collect()

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::migration::{Analysed, Breakdown, Phase, Switchover};
+use crate::migration::hosts::MatchedBy;
+use crate::migration::{Analysed, Breakdown, Phase, Switchover, WindowScope};
 use crate::verify::RowVerdict;
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::rfc3339;
@@ -41,6 +42,12 @@ pub struct MigrationReport {
     pub source_host: Option<String>,
     /// Destination host.
     pub dest_host: Option<String>,
+    /// The label's hosts and the inventory hosts they matched (labelled migrations).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_matches: Vec<HostMatchReport>,
+    /// Which flows the bytes were taken from: `hosts` (flows of the label's hosts) or `window`
+    /// (every flow in the window).
+    pub scope: WindowScope,
     /// Hosts whose vmks carried the migration's bytes.
     pub hosts: Vec<String>,
     /// Labelled memory size.
@@ -66,6 +73,20 @@ pub struct MigrationReport {
     /// claim set.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub consistent_rows: BTreeMap<String, Vec<u32>>,
+    /// What a reader of the verdicts should know (hosts not found, how the bytes were taken).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A label's host and the inventory host it matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostMatchReport {
+    /// The name in the label.
+    pub label: String,
+    /// The inventory host, when one matched.
+    pub inventory_host: Option<String>,
+    /// `name`, `short_name` or `address`, when one matched.
+    pub matched_by: Option<MatchedBy>,
 }
 
 impl MigrationReport {
@@ -88,6 +109,16 @@ impl MigrationReport {
             duration_s: secs(m.start, m.end),
             source_host: m.source_host.clone(),
             dest_host: m.dest_host.clone(),
+            host_matches: m
+                .host_matches
+                .iter()
+                .map(|h| HostMatchReport {
+                    label: h.label.clone(),
+                    inventory_host: h.matched.as_ref().map(|(n, _)| n.clone()),
+                    matched_by: h.matched.as_ref().map(|(_, by)| *by),
+                })
+                .collect(),
+            scope: m.scope,
             hosts: m.hosts.clone(),
             memory_mb: m.memory_mb,
             disk_mb: m.disk_mb,
@@ -99,6 +130,7 @@ impl MigrationReport {
             switchover: m.switchover.as_ref().map(SwitchoverReport::from),
             verdicts,
             consistent_rows,
+            notes: m.notes.clone(),
         }
     }
 }

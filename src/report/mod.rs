@@ -35,6 +35,9 @@ pub struct Report {
     pub migrations: Vec<migrations::MigrationReport>,
     /// Per claim set and row, the verdict over all labelled migrations.
     pub verification: Vec<crate::verify::ClaimSetVerification>,
+    /// What the user should know to read the report right (label hosts not in the inventory,
+    /// …), also printed on standard error.
+    pub warnings: Vec<String>,
 }
 
 /// Where the migration windows came from.

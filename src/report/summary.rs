@@ -195,6 +195,9 @@ fn render_migrations(s: &mut String, r: &Report) {
                 "", rarp.mac, rarp.ts
             );
         }
+        for n in &m.notes {
+            let _ = writeln!(s, "  {:<12} note: {n}", "");
+        }
     }
     if r.verification.is_empty() {
         return;

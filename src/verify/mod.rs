@@ -474,9 +474,22 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
 
 /// Evaluates a row for one migration.
 pub fn evaluate_row(set: &ClaimSet, row: &Row, ev: &Evidence) -> RowVerdict {
+    evaluate_row_unless(set, row, ev, None)
+}
+
+/// Evaluates a row for one migration, inconclusive for `reason` when one is given (something
+/// outside the bytes says they cannot decide).
+pub fn evaluate_row_unless(
+    set: &ClaimSet,
+    row: &Row,
+    ev: &Evidence,
+    reason: Option<&str>,
+) -> RowVerdict {
     let mut claims: Vec<ClaimResult> = row.claims.iter().map(|c| evaluate_claim(c, ev)).collect();
     let unknown_share = ev.share(ev.unknown_bytes);
-    let because = if ev.data_bytes < MIN_DATA_BYTES {
+    let because = if let Some(r) = reason {
+        Some(r.to_string())
+    } else if ev.data_bytes < MIN_DATA_BYTES {
         Some(format!(
             "the migration moved {} data bytes, fewer than {MIN_DATA_BYTES}",
             ev.data_bytes

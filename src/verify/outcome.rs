@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{ClaimSet, RowVerdict, Verdict, combine, evaluate_row};
+use super::{ClaimSet, RowVerdict, Verdict, combine, evaluate_row, evaluate_row_unless};
 use crate::migration::Analysed;
 use crate::vocab::kind::{MigrationKind, PowerState};
 
@@ -21,7 +21,9 @@ pub fn verdicts(sets: &[ClaimSet], m: &Analysed) -> Vec<RowVerdict> {
             set.rows
                 .iter()
                 .filter(|r| r.kind == ks.kind && r.state == ks.state)
-                .map(|r| evaluate_row(set, r, &m.evidence))
+                .map(|r| {
+                    evaluate_row_unless(set, r, &m.evidence, m.inconclusive_because.as_deref())
+                })
                 .collect::<Vec<_>>()
         })
         .collect()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_with as analyze, run, synth_capture as synth};
+use crate::util::{TempDir, analyze_with as analyze, powercli_csv, run, synth_capture as synth};
 
 /// The class the catalogue gives a generated service port.
 fn class_of(proto: &str, port: u64) -> &'static str {
@@ -238,31 +238,7 @@ fn powercli_csv_inventory_gives_the_same_attribution() {
         &std::fs::read(dir.path().join("c.pcap.inventory.json")).expect("inventory"),
     )
     .expect("JSON");
-    let mut csv = String::from(
-        "#TYPE VMware.VimAutomation.ViCore.Impl.V1.Host.Networking.Nic.HostVMKernelVirtualNicImpl\n\
-         \"VMHost\",\"Name\",\"IP\",\"SubnetMask\",\"Mac\",\"ManagementTrafficEnabled\",\"VMotionEnabled\",\"VSphereProvisioningEnabled\"\n",
-    );
-    for h in inv["hosts"].as_array().expect("hosts") {
-        for v in h["vmknics"].as_array().expect("vmknics") {
-            let s: Vec<&str> = v["services"]
-                .as_array()
-                .expect("s")
-                .iter()
-                .filter_map(|x| x.as_str())
-                .collect();
-            let ip = v["ip"].as_str().expect("ip").split('/').next().expect("ip");
-            let flag = |x: &str| if s.contains(&x) { "True" } else { "False" };
-            csv.push_str(&format!(
-                "\"{}\",\"{}\",\"{ip}\",\"255.255.255.0\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
-                h["name"].as_str().expect("host"),
-                v["name"].as_str().expect("vmk"),
-                v["mac"].as_str().expect("mac"),
-                flag("management"),
-                flag("vmotion"),
-                flag("provisioning"),
-            ));
-        }
-    }
+    let csv = powercli_csv(&inv, "", true);
     let csv_path = dir.write("vmks.csv", csv.as_bytes());
     let by_csv = analyze(&out, &["--inventory", csv_path.to_str().expect("p")]);
     assert_eq!(by_csv["inventory"]["source"]["kind"], "power_cli_csv");

@@ -311,3 +311,42 @@ pub fn synth_pcapng(payloads: &[usize]) -> (Vec<u8>, Vec<usize>) {
     }
     (out, offsets)
 }
+
+/// A PowerCLI `Get-VMHostNetworkAdapter -VMKernel | Export-Csv` file for the hosts and vmks of an
+/// inventory JSON, each host name followed by `host_suffix` (e.g. `.lab.local`); without
+/// `with_provisioning` the `VSphereProvisioningEnabled` column is left out, as older exports do.
+pub fn powercli_csv(inv: &Value, host_suffix: &str, with_provisioning: bool) -> String {
+    let mut csv = String::from(
+        "#TYPE VMware.VimAutomation.ViCore.Impl.V1.Host.Networking.Nic.HostVMKernelVirtualNicImpl\n",
+    );
+    csv.push_str("\"VMHost\",\"Name\",\"IP\",\"SubnetMask\",\"Mac\",\"ManagementTrafficEnabled\",\"VMotionEnabled\"");
+    if with_provisioning {
+        csv.push_str(",\"VSphereProvisioningEnabled\"");
+    }
+    csv.push('\n');
+    for h in inv["hosts"].as_array().expect("hosts") {
+        for v in h["vmknics"].as_array().expect("vmknics") {
+            let s: Vec<&str> = v["services"]
+                .as_array()
+                .expect("services")
+                .iter()
+                .filter_map(|x| x.as_str())
+                .collect();
+            let ip = v["ip"].as_str().expect("ip").split('/').next().expect("ip");
+            let flag = |x: &str| if s.contains(&x) { "True" } else { "False" };
+            csv.push_str(&format!(
+                "\"{}{host_suffix}\",\"{}\",\"{ip}\",\"255.255.255.0\",\"{}\",\"{}\",\"{}\"",
+                h["name"].as_str().expect("host"),
+                v["name"].as_str().expect("vmk"),
+                v["mac"].as_str().expect("mac"),
+                flag("management"),
+                flag("vmotion"),
+            ));
+            if with_provisioning {
+                csv.push_str(&format!(",\"{}\"", flag("provisioning")));
+            }
+            csv.push('\n');
+        }
+    }
+    csv
+}

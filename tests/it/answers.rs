@@ -1,0 +1,172 @@
+//! No silent wrong answers: the inputs a new user really produces (inventories and labels that
+//! name hosts differently, …) give the right answer, or say plainly why there is none.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{TempDir, bundled, powercli_csv, run};
+
+/// `vmkflow analyze CAPTURE ARGS --json - -q`, asserting success: the report and what was said
+/// on standard error.
+fn analyze(capture: &Path, args: &[&str]) -> (Value, String) {
+    let mut all = vec!["analyze", capture.to_str().expect("UTF-8 path")];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "-", "-q"]);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "analyze {args:?}: {}", r.stderr);
+    (r.json(), r.stderr)
+}
+
+/// (claim set, row) → verdict.
+fn verdicts(report: &Value) -> BTreeMap<(String, u64), String> {
+    let mut out = BTreeMap::new();
+    for set in report["verification"].as_array().expect("verification") {
+        for row in set["rows"].as_array().expect("rows") {
+            out.insert(
+                (
+                    set["claim_set"].as_str().expect("name").to_string(),
+                    row["row"].as_u64().expect("row"),
+                ),
+                row["verdict"].as_str().expect("verdict").to_string(),
+            );
+        }
+    }
+    out
+}
+
+fn bundled_inventory() -> Value {
+    let text = std::fs::read(bundled("all-vmware.pcapng.inventory.json")).expect("inventory");
+    serde_json::from_slice(&text).expect("inventory JSON")
+}
+
+/// Labels name `esx01`/`esx02`; a PowerCLI export names `esx01.lab.local`: the hosts match by
+/// short name and the verdicts are those of the inventory with the same names. They were all
+/// inconclusive, with `0 B data` and no warning.
+#[test]
+fn label_hosts_match_fully_qualified_inventory_hosts() {
+    let capture = bundled("all-vmware.pcapng");
+    let labels = bundled("all-vmware.pcapng.migrations.json");
+    let labels = labels.to_str().expect("path");
+    let (want, _) = analyze(&capture, &[]);
+    let dir = TempDir::new("answers-fqdn");
+    let csv = dir.write(
+        "vmks.csv",
+        powercli_csv(&bundled_inventory(), ".lab.local", true).as_bytes(),
+    );
+    let (got, stderr) = analyze(
+        &capture,
+        &[
+            "--inventory",
+            csv.to_str().expect("path"),
+            "--migrations",
+            labels,
+        ],
+    );
+    assert_eq!(verdicts(&got), verdicts(&want));
+    for (g, w) in got["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .zip(want["migrations"].as_array().expect("migrations"))
+    {
+        assert_eq!(g["data_bytes"], w["data_bytes"], "{}", g["id"]);
+        assert_eq!(g["scope"], "hosts");
+        assert_eq!(g["host_matches"][0]["matched_by"], "short_name");
+        assert_eq!(g["host_matches"][0]["inventory_host"], "esx01.lab.local");
+    }
+    assert_eq!(got["warnings"], Value::Array(Vec::new()));
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+/// An inventory saved with `--write-inventory` names hosts `host-ADDRESS`: labels naming
+/// `esx01` match none of them, which vmkflow says; each window's traffic counts as its
+/// migration's (the windows do not overlap), so the verdicts are not all inconclusive.
+#[test]
+fn labels_against_an_inferred_inventory_use_the_window() {
+    let capture = bundled("all-vmware.pcapng");
+    let labels = bundled("all-vmware.pcapng.migrations.json");
+    let dir = TempDir::new("answers-inferred");
+    let inv = dir.path().join("inferred.json");
+    let (_, _) = analyze(
+        &capture,
+        &[
+            "--no-sidecars",
+            "--write-inventory",
+            inv.to_str().expect("path"),
+        ],
+    );
+    let (got, stderr) = analyze(
+        &capture,
+        &[
+            "--inventory",
+            inv.to_str().expect("path"),
+            "--migrations",
+            labels.to_str().expect("path"),
+        ],
+    );
+    let m1 = &got["migrations"][0];
+    assert_eq!(m1["scope"], "window");
+    assert_eq!(m1["host_matches"][0]["inventory_host"], Value::Null);
+    assert!(
+        m1["data_bytes"].as_u64().expect("bytes") > 1_000_000,
+        "{m1}"
+    );
+    let warning = got["warnings"][0].as_str().expect("a warning");
+    assert!(
+        warning.contains("`esx01`") && warning.contains("host-10.0.10.11"),
+        "names the label's host and those that exist: {warning}"
+    );
+    assert!(stderr.contains("warning: migration m1"), "{stderr}");
+    let v = verdicts(&got);
+    assert!(
+        v.values().any(|x| x == "confirmed" || x == "contradicted"),
+        "{v:?}"
+    );
+}
+
+/// A label naming a host in no inventory at all: said, with the hosts that exist; its other
+/// host still scopes the bytes.
+#[test]
+fn a_label_host_in_no_inventory_is_named() {
+    let capture = bundled("all-vmware.pcapng");
+    let dir = TempDir::new("answers-unknown-host");
+    let text = std::fs::read_to_string(bundled("all-vmware.pcapng.migrations.json"))
+        .expect("labels")
+        .replacen(
+            "\"source_host\": \"esx01\"",
+            "\"source_host\": \"esx09\"",
+            1,
+        );
+    let labels = dir.write("labels.json", text.as_bytes());
+    let (got, stderr) = analyze(&capture, &["--migrations", labels.to_str().expect("path")]);
+    let m1 = &got["migrations"][0];
+    assert_eq!(m1["scope"], "hosts");
+    assert_eq!(m1["host_matches"][1]["inventory_host"], "esx02");
+    let w = got["warnings"][0].as_str().expect("a warning");
+    assert!(w.contains("`esx09`") && w.contains("esx01, esx02"), "{w}");
+    assert!(stderr.contains("esx09"), "{stderr}");
+}
+
+/// Two labelled windows that overlap, whose hosts are in no inventory: the traffic could be
+/// either's, so their claims are inconclusive, saying why.
+#[test]
+fn overlapping_windows_without_hosts_are_inconclusive() {
+    let capture = bundled("all-vmware.pcapng");
+    let dir = TempDir::new("answers-overlap");
+    let labels = r#"{"migrations": [
+        {"id": "a", "kind": "vmotion", "state": "hot", "source_host": "x1", "dest_host": "x2",
+         "start": "2026-03-02T10:00:00Z", "end": "2026-03-02T10:00:02Z"},
+        {"id": "b", "kind": "vmotion", "state": "cold", "source_host": "x3", "dest_host": "x4",
+         "start": "2026-03-02T10:00:01Z", "end": "2026-03-02T10:00:03Z"}]}"#;
+    let labels = dir.write("labels.json", labels.as_bytes());
+    let (got, _) = analyze(&capture, &["--migrations", labels.to_str().expect("path")]);
+    for m in got["migrations"].as_array().expect("migrations") {
+        for v in m["verdicts"].as_array().expect("verdicts") {
+            assert_eq!(v["verdict"], "inconclusive", "{}", m["id"]);
+            let why = v["inconclusive_because"].as_str().expect("a reason");
+            assert!(why.contains("overlaps"), "{why}");
+        }
+    }
+}
