@@ -95,6 +95,7 @@ pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, Mac>) -> Vm
                 .get(&ip)
                 .map(|s| s.iter().copied().collect())
                 .unwrap_or_default(),
+            unknown_services: Vec::new(),
         })
         .collect();
     VmkInventory::new(vmks, InventorySource::Inferred)

@@ -102,6 +102,7 @@ mod tests {
                 vlan: None,
                 mac: None,
                 services: Vec::new(),
+                unknown_services: Vec::new(),
             })
             .collect();
         VmkInventory::new(vmks, InventorySource::Inferred)

@@ -341,6 +341,7 @@ impl Inventory {
                     vlan: v.vlan,
                     mac,
                     services: v.services.clone(),
+                    unknown_services: Vec::new(),
                 });
             }
         }
@@ -391,7 +392,21 @@ impl VmkInventory {
                 path: path.to_path_buf(),
                 source,
             })?;
-            Ok(VmkInventory::new(vmks, InventorySource::PowerCliCsv(name)))
+            let mut inv = VmkInventory::new(vmks, InventorySource::PowerCliCsv(name.clone()));
+            let missing = powercli::missing_service_columns(&text);
+            if !missing.is_empty() {
+                inv.notes.push(format!(
+                    "{name}: no {} column: whether a vmk has {} is unknown, not false; a claim \
+                     whose verdict depends on it is inconclusive",
+                    missing.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "),
+                    missing
+                        .iter()
+                        .map(|(_, s)| format!("the {} service", s.network().name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Ok(inv)
         } else {
             let vmks = read_json(path)?
                 .vmks()

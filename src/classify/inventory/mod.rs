@@ -145,6 +145,9 @@ pub struct Vmk {
     pub mac: Option<Mac>,
     /// Service tags; empty for a plain storage vmk.
     pub services: Vec<Service>,
+    /// Services the inventory could not say (a PowerCLI export without their column): the vmk
+    /// may have them or not.
+    pub unknown_services: Vec<Service>,
 }
 
 /// Where an inventory came from. JSON: `{"kind": "file", "path": "…"}`, `{"kind": "inferred"}`.
@@ -170,6 +173,9 @@ pub struct VmkInventory {
     pub source: InventorySource,
     /// (address, vmk index), sorted by address for binary search.
     by_addr: Vec<(IpAddr, usize)>,
+    /// What a reader of the report should know about this inventory (e.g. service columns
+    /// missing from an export).
+    pub notes: Vec<String>,
 }
 
 impl VmkInventory {
@@ -186,7 +192,35 @@ impl VmkInventory {
             vmks,
             source,
             by_addr,
+            notes: Vec::new(),
         }
+    }
+
+    /// The services some vmk's inventory entry could not say, once each.
+    pub fn unknown_services(&self) -> Vec<Service> {
+        let mut all: Vec<Service> = self
+            .vmks
+            .iter()
+            .flat_map(|v| v.unknown_services.iter().copied())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The other reading of an inventory with unknown services: each vmk without a known
+    /// service has them all. `None` when no service is unknown.
+    pub fn with_unknown_services(&self) -> Option<VmkInventory> {
+        if self.vmks.iter().all(|v| v.unknown_services.is_empty()) {
+            return None;
+        }
+        let mut other = self.clone();
+        for v in &mut other.vmks {
+            if v.services.is_empty() {
+                v.services = v.unknown_services.clone();
+            }
+        }
+        Some(other)
     }
 
     /// An empty inventory.
@@ -336,6 +370,7 @@ mod tests {
             vlan: Some(vlan),
             mac: None,
             services: services.to_vec(),
+            unknown_services: Vec::new(),
         }
     }
 

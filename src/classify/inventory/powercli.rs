@@ -158,6 +158,10 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
         .iter()
         .filter_map(|(n, s)| col(n).map(|i| (i, *s)))
         .collect();
+    let unknown_services: Vec<Service> = missing_services(&cols)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
     let mut vmks = Vec::new();
     for (lineno, line) in lines {
         let f = fields(line);
@@ -205,9 +209,63 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
             vlan: None,
             mac,
             services,
+            unknown_services: unknown_services.clone(),
         });
     }
     Ok(vmks)
+}
+
+/// Service flag columns an export lacks, as PowerCLI names them, with their service; one entry
+/// per service (the provisioning service has two possible column names).
+fn missing_services(cols: &[String]) -> Vec<(&'static str, Service)> {
+    let mut out: Vec<(&'static str, Service)> = Vec::new();
+    for (name, service) in FLAGS {
+        let present = FLAGS
+            .iter()
+            .filter(|(_, s)| s == service)
+            .any(|(n, _)| cols.iter().any(|c| c == n));
+        if !present && !out.iter().any(|(_, s)| s == service) {
+            out.push((column_name(name), *service));
+        }
+    }
+    out
+}
+
+/// The column name as PowerCLI writes it.
+fn column_name(lower: &str) -> &'static str {
+    COLUMN_NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(lower))
+        .copied()
+        .unwrap_or("a service flag")
+}
+
+/// The service flag columns as PowerCLI writes them.
+const COLUMN_NAMES: &[&str] = &[
+    "ManagementTrafficEnabled",
+    "VMotionEnabled",
+    "VSphereProvisioningEnabled",
+    "ProvisioningEnabled",
+    "FaultToleranceLoggingEnabled",
+    "VSphereReplicationEnabled",
+    "VSphereReplicationNFCEnabled",
+    "VsanTrafficEnabled",
+    "VSphereBackupNFCEnabled",
+];
+
+/// The service flag columns an export's header lacks, with the service each would have said.
+pub fn missing_service_columns(text: &str) -> Vec<(&'static str, Service)> {
+    let header = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}'))
+        .find(|l| !l.trim().is_empty() && !l.starts_with("#TYPE"));
+    let cols: Vec<String> = header
+        .map(fields)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    missing_services(&cols)
 }
 
 #[cfg(test)]
