@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::views::TcpFields;
 use super::*;
 use crate::vocab::Mac;
 

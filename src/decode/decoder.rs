@@ -1,0 +1,410 @@
+//! The decoder: one frame of a given link type in, one [`Decoded`] out.
+//!
+//! In: a LINKTYPE_ value and the captured bytes. Out: the [`Decoded`] summary. The Ethernet/IPv4
+//! TCP/UDP common case goes through [`super::fast`]; everything else through etherparse's
+//! `LaxSlicedPacket` and the [`super::views`]. Tunnels (GRE, ERSPAN, VXLAN) are followed one
+//! level deep. Tests can switch the fast path off with `decode_lax` to compare both paths.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinkSlice};
+
+use super::fast;
+use super::model::{
+    ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable,
+};
+use super::views::{self, Arp, Erspan, Gre, NullFamily, Sll, Sll2, Vxlan};
+use super::{ethertype, linktype};
+use crate::vocab::Mac;
+
+/// UDP port of VXLAN.
+pub const VXLAN_PORT: u16 = 4789;
+
+const MAX_TUNNEL_DEPTH: u8 = 2;
+
+/// Decodes one frame of the given link type.
+pub fn decode(link_type: u32, data: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    match link_type {
+        linktype::ETHERNET => ethernet(data, &mut out, 0),
+        linktype::LINUX_SLL => match Sll::new_checked(data) {
+            Some(s) => {
+                out.src_mac = s.src_mac();
+                ether_payload(s.protocol(), s.payload(), &mut out, 0);
+            }
+            None => out.error = Some(Undecodable::TruncatedLinkHeader),
+        },
+        linktype::LINUX_SLL2 => match Sll2::new_checked(data) {
+            Some(s) => {
+                out.src_mac = s.src_mac();
+                ether_payload(s.protocol(), s.payload(), &mut out, 0);
+            }
+            None => out.error = Some(Undecodable::TruncatedLinkHeader),
+        },
+        linktype::RAW | linktype::RAW_BSD_12 | linktype::RAW_BSD_14 => {
+            raw_ip(data, &mut out, 0);
+        }
+        linktype::IPV4 => ether_payload(ethertype::IPV4, data, &mut out, 0),
+        linktype::IPV6 => ether_payload(ethertype::IPV6, data, &mut out, 0),
+        linktype::NULL | linktype::LOOP => {
+            match views::null_family(data, link_type == linktype::LOOP) {
+                Some(NullFamily::Ipv4) => ether_payload(ethertype::IPV4, &data[4..], &mut out, 0),
+                Some(NullFamily::Ipv6) => ether_payload(ethertype::IPV6, &data[4..], &mut out, 0),
+                Some(NullFamily::Other(_)) => out.error = Some(Undecodable::UnknownNullFamily),
+                None => out.error = Some(Undecodable::TruncatedLinkHeader),
+            }
+        }
+        _ => out.error = Some(Undecodable::UnknownLinkType),
+    }
+    out
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by tests that compare the fast path with etherparse's.
+    static LAX_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the fast path is switched off (tests only).
+#[inline]
+fn lax_only() -> bool {
+    #[cfg(test)]
+    {
+        LAX_ONLY.with(|c| c.get())
+    }
+    #[cfg(not(test))]
+    {
+        false
+    }
+}
+
+/// Decodes with etherparse only, bypassing the fast path (tests only).
+#[cfg(test)]
+pub(crate) fn decode_lax(link_type: u32, data: &[u8]) -> Decoded {
+    LAX_ONLY.with(|c| c.set(true));
+    let d = decode(link_type, data);
+    LAX_ONLY.with(|c| c.set(false));
+    d
+}
+
+fn raw_ip(data: &[u8], out: &mut Decoded, depth: u8) {
+    match data.first().map(|b| b >> 4) {
+        Some(4) => ether_payload(ethertype::IPV4, data, out, depth),
+        Some(6) => ether_payload(ethertype::IPV6, data, out, depth),
+        Some(_) => out.error = Some(Undecodable::BadIpHeader),
+        None => out.error = Some(Undecodable::TruncatedIpHeader),
+    }
+}
+
+fn ethernet(data: &[u8], out: &mut Decoded, depth: u8) {
+    if !lax_only() {
+        if let Some(f) = fast::ethernet_ipv4(data, out) {
+            transport(f.ip, f.payload, out, depth);
+            return;
+        }
+    }
+    match LaxSlicedPacket::from_ethernet(data) {
+        Ok(p) => {
+            if let Some(LinkSlice::Ethernet2(eth)) = &p.link {
+                out.src_mac = Some(Mac(eth.source()));
+                out.dst_mac = Some(Mac(eth.destination()));
+            }
+            sliced(&p, out, depth);
+        }
+        Err(_) => out.error = Some(Undecodable::TruncatedLinkHeader),
+    }
+}
+
+fn ether_payload(et: u16, data: &[u8], out: &mut Decoded, depth: u8) {
+    let p = LaxSlicedPacket::from_ether_type(EtherType(et), data);
+    sliced(&p, out, depth);
+}
+
+/// Reads the layers etherparse found, then ours.
+fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
+    out.vlans = [0, 0];
+    out.vlan_count = 0;
+    for ext in &p.link_exts {
+        if let etherparse::LaxLinkExtSlice::Vlan(v) = ext {
+            if (out.vlan_count as usize) < out.vlans.len() {
+                out.vlans[out.vlan_count as usize] = v.vlan_identifier().value();
+            }
+            out.vlan_count = out.vlan_count.saturating_add(1);
+        }
+    }
+    let payload = p.ether_payload();
+    out.ether_type = payload.as_ref().map(|e| e.ether_type.0);
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let hdr_len = h.ihl() as u32 * 4;
+            let total = h.total_len() as u32;
+            let ipp = v4.payload();
+            let bad_total = total != 0 && total < hdr_len;
+            let payload_len = if total == 0 {
+                ipp.payload.len() as u32
+            } else if bad_total {
+                0
+            } else {
+                total - hdr_len
+            };
+            let fragment = if !h.is_fragmenting_payload() {
+                Fragment::None
+            } else if h.fragments_offset().value() == 0 {
+                Fragment::First
+            } else {
+                Fragment::Later
+            };
+            let ip = IpInfo {
+                src: IpAddr::V4(Ipv4Addr::from(h.source())),
+                dst: IpAddr::V4(Ipv4Addr::from(h.destination())),
+                protocol: ipp.ip_number.0,
+                fragment,
+                payload_len,
+            };
+            out.ip = Some(ip);
+            if bad_total {
+                // The transport decoder would otherwise replace this reason with its own.
+                out.error = Some(Undecodable::BadIpHeader);
+                return;
+            }
+            transport(ip, ipp.payload, out, depth);
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            let ext_len = v6.extensions().slice().len() as u32;
+            let ipp = v6.payload();
+            let declared = h.payload_length() as u32;
+            let payload_len = if declared == 0 {
+                ipp.payload.len() as u32
+            } else {
+                declared.saturating_sub(ext_len)
+            };
+            let fragment = if v6.is_payload_fragmented() {
+                ipv6_fragment_position(h.slice(), v6.extensions().slice())
+            } else {
+                Fragment::None
+            };
+            let ip = IpInfo {
+                src: IpAddr::V6(Ipv6Addr::from(h.source())),
+                dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
+                protocol: ipp.ip_number.0,
+                fragment,
+                payload_len,
+            };
+            out.ip = Some(ip);
+            // etherparse names the extension that failed (hop-by-hop, destination options, …).
+            use etherparse::err::Layer;
+            if let Some((
+                _,
+                Layer::Ipv6ExtHeader
+                | Layer::Ipv6HopByHopHeader
+                | Layer::Ipv6DestOptionsHeader
+                | Layer::Ipv6RouteHeader
+                | Layer::Ipv6FragHeader
+                | Layer::IpAuthHeader,
+            )) = &p.stop_err
+            {
+                out.error = Some(Undecodable::BadIpv6Extension);
+                return;
+            }
+            transport(ip, ipp.payload, out, depth);
+        }
+        Some(LaxNetSlice::Arp(a)) => arp(a.slice(), false, out),
+        None => {
+            if let Some(e) = &payload {
+                match e.ether_type.0 {
+                    ethertype::RARP => arp(e.payload, true, out),
+                    ethertype::IPV4 | ethertype::IPV6 => {
+                        out.error = Some(ip_error(p));
+                    }
+                    ethertype::ARP => out.error = Some(Undecodable::TruncatedArp),
+                    // A VLAN tag cut short: etherparse hands back the payload before the tag.
+                    _ if p.stop_err.is_some() => out.error = Some(Undecodable::TruncatedLinkHeader),
+                    _ => {}
+                }
+            } else if p.stop_err.is_some() {
+                out.error = Some(Undecodable::TruncatedLinkHeader);
+            }
+        }
+    }
+}
+
+fn ip_error(p: &LaxSlicedPacket<'_>) -> Undecodable {
+    use etherparse::err::packet::SliceError;
+    match &p.stop_err {
+        Some((SliceError::Len(_), _)) => Undecodable::TruncatedIpHeader,
+        Some(_) => Undecodable::BadIpHeader,
+        None => Undecodable::TruncatedIpHeader,
+    }
+}
+
+fn arp(d: &[u8], rarp: bool, out: &mut Decoded) {
+    match Arp::new_checked(d) {
+        Some(a) => {
+            out.arp = Some(ArpInfo {
+                rarp,
+                operation: a.operation(),
+                sender_mac: a.sender_mac(),
+            })
+        }
+        None => out.error = Some(Undecodable::TruncatedArp),
+    }
+}
+
+/// Walks the IPv6 extension chain to the fragment header and reads its offset.
+fn ipv6_fragment_position(ip_header: &[u8], exts: &[u8]) -> Fragment {
+    let mut next = ip_header.get(6).copied().unwrap_or(0);
+    let mut at = 0usize;
+    while at < exts.len() {
+        let len = match next {
+            44 => {
+                let off = exts
+                    .get(at + 2..at + 4)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]) >> 3)
+                    .unwrap_or(1);
+                return if off == 0 {
+                    Fragment::First
+                } else {
+                    Fragment::Later
+                };
+            }
+            51 => (exts.get(at + 1).copied().unwrap_or(0) as usize + 2) * 4,
+            _ => (exts.get(at + 1).copied().unwrap_or(0) as usize + 1) * 8,
+        };
+        next = exts.get(at).copied().unwrap_or(59);
+        at += len;
+    }
+    Fragment::Later
+}
+
+fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
+    if ip.fragment == Fragment::Later {
+        return;
+    }
+    match ip.protocol {
+        6 => match views::tcp_fields(seg) {
+            Some(f) => {
+                let payload_len = match f.header_len {
+                    Some(h) if h < 20 || h as u32 > ip.payload_len => {
+                        out.error = Some(Undecodable::BadTcpHeader);
+                        None
+                    }
+                    Some(h) => Some(ip.payload_len - h as u32),
+                    None => None,
+                };
+                out.transport = Transport::Tcp {
+                    fields: f,
+                    payload_len,
+                };
+            }
+            None => out.error = Some(Undecodable::TruncatedTransportHeader),
+        },
+        17 => match views::udp_fields(seg) {
+            Some(u) => {
+                let payload_len = match u.length {
+                    Some(l) if l >= 8 && ip.fragment == Fragment::First => l as u32 - 8,
+                    Some(l) if l >= 8 && (l as u32) <= ip.payload_len => l as u32 - 8,
+                    _ => ip.payload_len.saturating_sub(8),
+                };
+                out.transport = Transport::Udp {
+                    src_port: u.src_port,
+                    dst_port: u.dst_port,
+                    payload_len,
+                };
+                if u.dst_port == VXLAN_PORT {
+                    if let Some(v) = seg.get(8..).and_then(Vxlan::new_checked) {
+                        decapsulate(
+                            TunnelKind::Vxlan,
+                            ip,
+                            v.vni(),
+                            v.payload(),
+                            true,
+                            out,
+                            depth,
+                        );
+                    }
+                }
+            }
+            None => out.error = Some(Undecodable::TruncatedTransportHeader),
+        },
+        1 | 58 => out.transport = Transport::Icmp,
+        47 => gre(ip, seg, out, depth),
+        other => out.transport = Transport::Other(other),
+    }
+}
+
+fn gre(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
+    out.transport = Transport::Other(47);
+    let Some(g) = Gre::new_checked(seg) else {
+        out.error = Some(Undecodable::BadTunnelHeader);
+        return;
+    };
+    let key = g.key().unwrap_or(0);
+    match g.protocol() {
+        ethertype::TEB => decapsulate(TunnelKind::Gre, ip, key, g.payload(), true, out, depth),
+        ethertype::IPV4 | ethertype::IPV6 => {
+            decapsulate(TunnelKind::Gre, ip, key, g.payload(), false, out, depth)
+        }
+        ethertype::ERSPAN2 if !g.has_sequence() => {
+            // ERSPAN type I: no ERSPAN header, the Ethernet frame follows GRE directly.
+            decapsulate(TunnelKind::Erspan2, ip, 0, g.payload(), true, out, depth)
+        }
+        ethertype::ERSPAN2 => match Erspan::new_type2(g.payload()) {
+            Some(e) => decapsulate(
+                TunnelKind::Erspan2,
+                ip,
+                e.session_id() as u32,
+                e.payload(),
+                true,
+                out,
+                depth,
+            ),
+            None => out.error = Some(Undecodable::BadTunnelHeader),
+        },
+        ethertype::ERSPAN3 => match Erspan::new_type3(g.payload()) {
+            Some(e) => decapsulate(
+                TunnelKind::Erspan3,
+                ip,
+                e.session_id() as u32,
+                e.payload(),
+                true,
+                out,
+                depth,
+            ),
+            None => out.error = Some(Undecodable::BadTunnelHeader),
+        },
+        _ => {}
+    }
+}
+
+fn decapsulate(
+    kind: TunnelKind,
+    outer: IpInfo,
+    id: u32,
+    inner: &[u8],
+    is_ethernet: bool,
+    out: &mut Decoded,
+    depth: u8,
+) {
+    if depth + 1 >= MAX_TUNNEL_DEPTH {
+        out.error = Some(Undecodable::TunnelTooDeep);
+        return;
+    }
+    // The inner frame replaces the outer layers; the outer addresses stay in `tunnel`.
+    let mut inner_out = Decoded {
+        tunnel: Some(Tunnel {
+            kind,
+            outer_src: outer.src,
+            outer_dst: outer.dst,
+            id,
+        }),
+        ..Decoded::default()
+    };
+    if is_ethernet {
+        ethernet(inner, &mut inner_out, depth + 1);
+    } else {
+        raw_ip(inner, &mut inner_out, depth + 1);
+    }
+    *out = inner_out;
+}
