@@ -16,6 +16,7 @@ use super::model::{
 use super::views::{self, Arp, Erspan, Gre, NullFamily, Sll, Sll2, Vxlan};
 use super::{ethertype, linktype};
 use crate::vocab::Mac;
+use crate::vocab::bytes::be16;
 
 /// UDP port of VXLAN.
 pub const VXLAN_PORT: u16 = 4789;
@@ -259,10 +260,7 @@ fn ipv6_fragment_position(ip_header: &[u8], exts: &[u8]) -> Fragment {
     while at < exts.len() {
         let len = match next {
             44 => {
-                let off = exts
-                    .get(at + 2..at + 4)
-                    .map(|b| u16::from_be_bytes([b[0], b[1]]) >> 3)
-                    .unwrap_or(1);
+                let off = be16(exts, at + 2).map_or(1, |v| v >> 3);
                 return if off == 0 {
                     Fragment::First
                 } else {

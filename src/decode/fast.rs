@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Decoded, Fragment, IpInfo, ethertype};
 use crate::vocab::Mac;
+use crate::vocab::bytes::{array, be16};
 
 /// Named offsets of the headers this path reads.
 mod field {
@@ -35,14 +36,6 @@ mod field {
 
 /// 802.1Q customer tag.
 const TPID_8021Q: u16 = 0x8100;
-
-fn be16(d: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(i)?, *d.get(i + 1)?]))
-}
-
-fn array<const N: usize>(d: &[u8], r: std::ops::Range<usize>) -> Option<[u8; N]> {
-    d.get(r)?.try_into().ok()
-}
 
 /// What the transport decoder needs after the fast path.
 pub(super) struct Ipv4Fast<'a> {

@@ -6,25 +6,7 @@
 //! offsets in a `field` module, so no access can panic.
 
 use crate::vocab::Mac;
-
-/// Reads a big-endian u16 at `i`, or `None` past the end.
-fn be16(d: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(i)?, *d.get(i + 1)?]))
-}
-
-/// Reads a big-endian u32 at `i`, or `None` past the end.
-fn be32(d: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *d.get(i)?,
-        *d.get(i + 1)?,
-        *d.get(i + 2)?,
-        *d.get(i + 3)?,
-    ]))
-}
-
-fn mac_at(d: &[u8], i: usize) -> Option<Mac> {
-    Mac::from_slice(d.get(i..)?)
-}
+use crate::vocab::bytes::{be16, be32, mac_at};
 
 /// Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 113): 16-byte header.
 pub struct Sll<'a>(&'a [u8]);
