@@ -13,7 +13,8 @@ use super::fast;
 use super::model::{
     ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable,
 };
-use super::views::{self, Arp, Erspan, Gre, NullFamily, Sll, Sll2, Vxlan};
+use super::views::ipv6::{ext_field, field as ipv6_field};
+use super::views::{self, Arp, Erspan2, Erspan3, Gre, Null, NullFamily, Sll, Sll2, Vxlan};
 use super::{ethertype, linktype};
 use crate::vocab::Mac;
 use crate::vocab::bytes::be16;
@@ -47,14 +48,14 @@ pub fn decode(link_type: u32, data: &[u8]) -> Decoded {
         }
         linktype::IPV4 => ether_payload(ethertype::IPV4, data, &mut out, 0),
         linktype::IPV6 => ether_payload(ethertype::IPV6, data, &mut out, 0),
-        linktype::NULL | linktype::LOOP => {
-            match views::null_family(data, link_type == linktype::LOOP) {
-                Some(NullFamily::Ipv4) => ether_payload(ethertype::IPV4, &data[4..], &mut out, 0),
-                Some(NullFamily::Ipv6) => ether_payload(ethertype::IPV6, &data[4..], &mut out, 0),
-                Some(NullFamily::Other(_)) => out.error = Some(Undecodable::UnknownNullFamily),
-                None => out.error = Some(Undecodable::TruncatedLinkHeader),
-            }
-        }
+        linktype::NULL | linktype::LOOP => match Null::new_checked(data) {
+            Some(n) => match n.family(link_type == linktype::LOOP) {
+                NullFamily::Ipv4 => ether_payload(ethertype::IPV4, n.payload(), &mut out, 0),
+                NullFamily::Ipv6 => ether_payload(ethertype::IPV6, n.payload(), &mut out, 0),
+                NullFamily::Other(_) => out.error = Some(Undecodable::UnknownNullFamily),
+            },
+            None => out.error = Some(Undecodable::TruncatedLinkHeader),
+        },
         _ => out.error = Some(Undecodable::UnknownLinkType),
     }
     out
@@ -255,22 +256,23 @@ fn arp(d: &[u8], rarp: bool, out: &mut Decoded) {
 
 /// Walks the IPv6 extension chain to the fragment header and reads its offset.
 fn ipv6_fragment_position(ip_header: &[u8], exts: &[u8]) -> Fragment {
-    let mut next = ip_header.get(6).copied().unwrap_or(0);
+    let mut next = ip_header.get(ipv6_field::NEXT_HEADER).copied().unwrap_or(0);
     let mut at = 0usize;
     while at < exts.len() {
         let len = match next {
             44 => {
-                let off = be16(exts, at + 2).map_or(1, |v| v >> 3);
+                let off = be16(exts, at + ext_field::FRAG_OFFSET)
+                    .map_or(1, |v| v >> ext_field::FRAG_OFFSET_SHIFT);
                 return if off == 0 {
                     Fragment::First
                 } else {
                     Fragment::Later
                 };
             }
-            51 => (exts.get(at + 1).copied().unwrap_or(0) as usize + 2) * 4,
-            _ => (exts.get(at + 1).copied().unwrap_or(0) as usize + 1) * 8,
+            51 => (exts.get(at + ext_field::LEN).copied().unwrap_or(0) as usize + 2) * 4,
+            _ => (exts.get(at + ext_field::LEN).copied().unwrap_or(0) as usize + 1) * 8,
         };
-        next = exts.get(at).copied().unwrap_or(59);
+        next = exts.get(at + ext_field::NEXT_HEADER).copied().unwrap_or(59);
         at += len;
     }
     Fragment::Later
@@ -311,7 +313,10 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
                     payload_len,
                 };
                 if u.dst_port == VXLAN_PORT {
-                    if let Some(v) = seg.get(8..).and_then(Vxlan::new_checked) {
+                    if let Some(v) = seg
+                        .get(views::udp::field::HEADER_LEN..)
+                        .and_then(Vxlan::new_checked)
+                    {
                         decapsulate(
                             TunnelKind::Vxlan,
                             ip,
@@ -348,7 +353,7 @@ fn gre(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             // ERSPAN type I: no ERSPAN header, the Ethernet frame follows GRE directly.
             decapsulate(TunnelKind::Erspan2, ip, 0, g.payload(), true, out, depth)
         }
-        ethertype::ERSPAN2 => match Erspan::new_type2(g.payload()) {
+        ethertype::ERSPAN2 => match Erspan2::new_checked(g.payload()) {
             Some(e) => decapsulate(
                 TunnelKind::Erspan2,
                 ip,
@@ -360,7 +365,7 @@ fn gre(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             ),
             None => out.error = Some(Undecodable::BadTunnelHeader),
         },
-        ethertype::ERSPAN3 => match Erspan::new_type3(g.payload()) {
+        ethertype::ERSPAN3 => match Erspan3::new_checked(g.payload()) {
             Some(e) => decapsulate(
                 TunnelKind::Erspan3,
                 ip,

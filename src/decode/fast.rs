@@ -10,32 +10,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use super::views::ethernet::{field as eth, vlan_field as tag};
+use super::views::ipv4::{self, field as ip4};
 use super::{Decoded, Fragment, IpInfo, ethertype};
 use crate::vocab::Mac;
 use crate::vocab::bytes::{array, be16};
-
-/// Named offsets of the headers this path reads.
-mod field {
-    use std::ops::Range;
-
-    pub const ETH_DST: Range<usize> = 0..6;
-    pub const ETH_SRC: Range<usize> = 6..12;
-    pub const ETH_TYPE: usize = 12;
-    pub const ETH_LEN: usize = 14;
-    pub const VLAN_LEN: usize = 4;
-    pub const IP_VER_IHL: usize = 0;
-    pub const IP_TOTAL_LEN: usize = 2;
-    pub const IP_FLAGS_FRAG: usize = 6;
-    pub const IP_PROTO: usize = 9;
-    pub const IP_SRC: Range<usize> = 12..16;
-    pub const IP_DST: Range<usize> = 16..20;
-    pub const IP_MIN_LEN: usize = 20;
-    /// More-fragments flag and fragment offset.
-    pub const FRAG_MASK: u16 = 0x3fff;
-}
-
-/// 802.1Q customer tag.
-const TPID_8021Q: u16 = 0x8100;
 
 /// What the transport decoder needs after the fast path.
 pub(super) struct Ipv4Fast<'a> {
@@ -49,35 +28,35 @@ pub(super) struct Ipv4Fast<'a> {
 /// anything else.
 #[inline]
 pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv4Fast<'a>> {
-    let mut et = be16(data, field::ETH_TYPE)?;
-    let mut off = field::ETH_LEN;
+    let mut et = be16(data, eth::ETHERTYPE)?;
+    let mut off = eth::HEADER_LEN;
     let mut vlan = None;
-    if et == TPID_8021Q {
-        let tci = be16(data, off)?;
-        et = be16(data, off + 2)?;
-        off += field::VLAN_LEN;
-        vlan = Some(tci & 0x0fff);
+    if et == ethertype::VLAN {
+        let tci = be16(data, off + tag::TCI)?;
+        et = be16(data, off + tag::ETHERTYPE)?;
+        off += tag::TAG_LEN;
+        vlan = Some(tci & tag::VID_MASK);
     }
     if et != ethertype::IPV4 {
         return None;
     }
     let ip = data.get(off..)?;
-    let ver_ihl = *ip.get(field::IP_VER_IHL)?;
+    let ver_ihl = *ip.get(ip4::VER_IHL)?;
     let hdr_len = ((ver_ihl & 0x0f) as usize) * 4;
-    if ver_ihl >> 4 != 4 || hdr_len < field::IP_MIN_LEN || ip.len() < hdr_len {
+    if ver_ihl >> 4 != 4 || hdr_len < ip4::MIN_HEADER_LEN || ip.len() < hdr_len {
         return None;
     }
-    let total = be16(ip, field::IP_TOTAL_LEN)? as usize;
-    let frag = be16(ip, field::IP_FLAGS_FRAG)?;
-    let protocol = *ip.get(field::IP_PROTO)?;
-    if total < hdr_len || frag & field::FRAG_MASK != 0 || !matches!(protocol, 6 | 17) {
+    let total = be16(ip, ip4::TOTAL_LEN)? as usize;
+    let frag = be16(ip, ip4::FLAGS_FRAG)?;
+    let protocol = *ip.get(ip4::PROTOCOL)?;
+    if total < hdr_len || frag & ipv4::FRAGMENT_MASK != 0 || !matches!(protocol, 6 | 17) {
         return None;
     }
-    let src: [u8; 4] = array(ip, field::IP_SRC)?;
-    let dst: [u8; 4] = array(ip, field::IP_DST)?;
+    let src: [u8; 4] = array(ip, ip4::SRC)?;
+    let dst: [u8; 4] = array(ip, ip4::DST)?;
     let payload = ip.get(hdr_len..total.min(ip.len()))?;
-    out.dst_mac = array(data, field::ETH_DST).map(Mac);
-    out.src_mac = array(data, field::ETH_SRC).map(Mac);
+    out.dst_mac = array(data, eth::DST).map(Mac);
+    out.src_mac = array(data, eth::SRC).map(Mac);
     match vlan {
         Some(id) => {
             out.vlans = [id, 0];

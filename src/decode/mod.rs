@@ -75,6 +75,8 @@ pub mod ethertype {
     pub const RARP: u16 = 0x8035;
     /// IPv6.
     pub const IPV6: u16 = 0x86DD;
+    /// 802.1Q customer VLAN tag.
+    pub const VLAN: u16 = 0x8100;
     /// Transparent Ethernet bridging (GRE carrying Ethernet).
     pub const TEB: u16 = 0x6558;
     /// ERSPAN type II (and type I without sequence number).
