@@ -8,5 +8,6 @@ pub mod kind;
 pub mod mac;
 pub mod ports;
 pub mod time;
+pub mod wire;
 
 pub use mac::Mac;
