@@ -18,6 +18,8 @@ pub use input::{Compression, Source};
 use input::{Fill, Window};
 use serde::Serialize;
 
+use crate::vocab::wire::LinkType;
+
 /// One captured packet, borrowed from the reader's window.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
@@ -27,7 +29,7 @@ pub struct Frame<'a> {
     /// Wireshark numbers them).
     pub interface: u32,
     /// The LINKTYPE_ value of the interface.
-    pub link_type: u32,
+    pub link_type: LinkType,
     /// The bytes captured (at most the snap length).
     pub data: &'a [u8],
     /// The packet's length on the wire.
@@ -57,8 +59,8 @@ pub struct Interface {
     pub index_in_section: u32,
     /// `if_name`, when given.
     pub name: Option<String>,
-    /// LINKTYPE_ value.
-    pub link_type: u32,
+    /// LINKTYPE_ value (serialized as its number).
+    pub link_type: LinkType,
     /// Snap length (0 means unlimited in pcapng).
     pub snaplen: u32,
     /// Timestamp resolution, e.g. `1e-6` or `2^-20`.
@@ -267,10 +269,16 @@ pub(crate) enum Step {
 pub(crate) struct FrameMeta {
     pub ts_ns: Option<i64>,
     pub interface: u32,
-    pub link_type: u32,
+    pub link_type: LinkType,
     pub data_start: usize,
     pub data_len: usize,
     pub orig_len: u32,
+}
+
+/// Our [`LinkType`] for pcap-parser's link-type field: its low 16 bits (in a pcap file header the
+/// upper bits may carry FCS information; in pcapng the field is 16 bits wide).
+pub(crate) fn link_type_of(raw: pcap_parser::Linktype) -> LinkType {
+    LinkType::from(raw.0 as u32 & 0xffff)
 }
 
 /// Failure inside a format parser, before the file name is attached.

@@ -8,8 +8,11 @@ use pcap_parser::pcap::parse_pcap_header;
 
 use super::input::{MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
-use super::{CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, need};
+use super::{
+    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, link_type_of, need,
+};
 use crate::vocab::bytes::{Order, array_at, u32_at};
+use crate::vocab::wire::LinkType;
 
 /// Whether four bytes are one of the pcap magics (µs/ns, LE/BE, modified).
 pub(crate) fn is_pcap_magic(m: [u8; 4]) -> bool {
@@ -25,7 +28,7 @@ pub(crate) struct PcapState {
     order: Order,
     nanos: bool,
     modified: bool,
-    link_type: u32,
+    link_type: LinkType,
 }
 
 impl PcapState {
@@ -56,7 +59,7 @@ impl PcapState {
         let nanos = hdr.is_nanosecond_precision();
         let modified = hdr.is_modified_format() || modified_be;
         // The upper 16 bits of the link-type field may carry FCS information; the type is below.
-        let link_type = (hdr.network.0 as u32) & 0x0fff_ffff & 0xffff;
+        let link_type = link_type_of(hdr.network);
         win.consume(24);
         let res = if nanos {
             TsResolution::Decimal(9)

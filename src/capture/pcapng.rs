@@ -12,9 +12,11 @@ use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionhe
 use super::input::{Fill, MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
 use super::{
-    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt, need,
+    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt,
+    link_type_of, need,
 };
 use crate::vocab::bytes::{Order, array_at, i64_at, u16_at, u32_at};
+use crate::vocab::wire::LinkType;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
@@ -44,7 +46,7 @@ pub(crate) fn is_pcapng_magic(m: [u8; 4]) -> bool {
 /// Per-interface state needed to turn packet blocks into frames.
 struct Iface {
     global_id: u32,
-    link_type: u32,
+    link_type: LinkType,
     snaplen: u32,
     res: TsResolution,
     offset_s: i64,
@@ -210,7 +212,7 @@ impl PcapngState {
                         _ => {}
                     }
                 }
-                let link_type = idb.linktype.0 as u32 & 0xffff;
+                let link_type = link_type_of(idb.linktype);
                 let global_id = self.next_global;
                 self.next_global += 1;
                 self.ifaces.push(Iface {

@@ -1,13 +1,13 @@
 //! The decoder: one frame of a given link type in, one [`Decoded`] out.
 //!
-//! In: a LINKTYPE_ value and the captured bytes. Out: the [`Decoded`] summary. The Ethernet/IPv4
+//! In: a [`LinkType`] and the captured bytes. Out: the [`Decoded`] summary. The Ethernet/IPv4
 //! TCP/UDP common case goes through [`super::fast`]; everything else through etherparse's
 //! `LaxSlicedPacket` and the [`super::views`]. Tunnels (GRE, ERSPAN, VXLAN) are followed one
 //! level deep. Tests can switch the fast path off with `decode_lax` to compare both paths.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinkSlice};
+use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice};
 
 use super::fast;
 use super::model::{
@@ -15,9 +15,9 @@ use super::model::{
 };
 use super::views::ipv6::{ext_field, field as ipv6_field};
 use super::views::{self, Arp, Erspan2, Erspan3, Gre, Null, NullFamily, Sll, Sll2, Vxlan};
-use super::{ethertype, linktype};
 use crate::vocab::Mac;
 use crate::vocab::bytes::be16;
+use crate::vocab::wire::{EtherType, IpProtocol, LinkType};
 
 /// UDP port of VXLAN.
 pub const VXLAN_PORT: u16 = 4789;
@@ -25,38 +25,38 @@ pub const VXLAN_PORT: u16 = 4789;
 const MAX_TUNNEL_DEPTH: u8 = 2;
 
 /// Decodes one frame of the given link type.
-pub fn decode(link_type: u32, data: &[u8]) -> Decoded {
+pub fn decode(link_type: LinkType, data: &[u8]) -> Decoded {
     let mut out = Decoded::default();
     match link_type {
-        linktype::ETHERNET => ethernet(data, &mut out, 0),
-        linktype::LINUX_SLL => match Sll::new_checked(data) {
+        LinkType::Ethernet => ethernet(data, &mut out, 0),
+        LinkType::LinuxSll => match Sll::new_checked(data) {
             Some(s) => {
                 out.src_mac = s.src_mac();
                 ether_payload(s.protocol(), s.payload(), &mut out, 0);
             }
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
-        linktype::LINUX_SLL2 => match Sll2::new_checked(data) {
+        LinkType::LinuxSll2 => match Sll2::new_checked(data) {
             Some(s) => {
                 out.src_mac = s.src_mac();
                 ether_payload(s.protocol(), s.payload(), &mut out, 0);
             }
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
-        linktype::RAW | linktype::RAW_BSD_12 | linktype::RAW_BSD_14 => {
+        LinkType::Raw | LinkType::RawBsd12 | LinkType::RawBsd14 => {
             raw_ip(data, &mut out, 0);
         }
-        linktype::IPV4 => ether_payload(ethertype::IPV4, data, &mut out, 0),
-        linktype::IPV6 => ether_payload(ethertype::IPV6, data, &mut out, 0),
-        linktype::NULL | linktype::LOOP => match Null::new_checked(data) {
-            Some(n) => match n.family(link_type == linktype::LOOP) {
-                NullFamily::Ipv4 => ether_payload(ethertype::IPV4, n.payload(), &mut out, 0),
-                NullFamily::Ipv6 => ether_payload(ethertype::IPV6, n.payload(), &mut out, 0),
+        LinkType::Ipv4 => ether_payload(EtherType::Ipv4, data, &mut out, 0),
+        LinkType::Ipv6 => ether_payload(EtherType::Ipv6, data, &mut out, 0),
+        LinkType::Null | LinkType::Loop => match Null::new_checked(data) {
+            Some(n) => match n.family(link_type == LinkType::Loop) {
+                NullFamily::Ipv4 => ether_payload(EtherType::Ipv4, n.payload(), &mut out, 0),
+                NullFamily::Ipv6 => ether_payload(EtherType::Ipv6, n.payload(), &mut out, 0),
                 NullFamily::Other(_) => out.error = Some(Undecodable::UnknownNullFamily),
             },
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
-        _ => out.error = Some(Undecodable::UnknownLinkType),
+        LinkType::Unknown(_) => out.error = Some(Undecodable::UnknownLinkType),
     }
     out
 }
@@ -82,7 +82,7 @@ fn lax_only() -> bool {
 
 /// Decodes with etherparse only, bypassing the fast path (tests only).
 #[cfg(test)]
-pub(crate) fn decode_lax(link_type: u32, data: &[u8]) -> Decoded {
+pub(crate) fn decode_lax(link_type: LinkType, data: &[u8]) -> Decoded {
     LAX_ONLY.with(|c| c.set(true));
     let d = decode(link_type, data);
     LAX_ONLY.with(|c| c.set(false));
@@ -91,8 +91,8 @@ pub(crate) fn decode_lax(link_type: u32, data: &[u8]) -> Decoded {
 
 fn raw_ip(data: &[u8], out: &mut Decoded, depth: u8) {
     match data.first().map(|b| b >> 4) {
-        Some(4) => ether_payload(ethertype::IPV4, data, out, depth),
-        Some(6) => ether_payload(ethertype::IPV6, data, out, depth),
+        Some(4) => ether_payload(EtherType::Ipv4, data, out, depth),
+        Some(6) => ether_payload(EtherType::Ipv6, data, out, depth),
         Some(_) => out.error = Some(Undecodable::BadIpHeader),
         None => out.error = Some(Undecodable::TruncatedIpHeader),
     }
@@ -117,8 +117,8 @@ fn ethernet(data: &[u8], out: &mut Decoded, depth: u8) {
     }
 }
 
-fn ether_payload(et: u16, data: &[u8], out: &mut Decoded, depth: u8) {
-    let p = LaxSlicedPacket::from_ether_type(EtherType(et), data);
+fn ether_payload(et: EtherType, data: &[u8], out: &mut Decoded, depth: u8) {
+    let p = LaxSlicedPacket::from_ether_type(etherparse::EtherType(et.into()), data);
     sliced(&p, out, depth);
 }
 
@@ -135,7 +135,7 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
         }
     }
     let payload = p.ether_payload();
-    out.ether_type = payload.as_ref().map(|e| e.ether_type.0);
+    out.ether_type = payload.as_ref().map(|e| EtherType::from(e.ether_type.0));
     match &p.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
@@ -160,7 +160,7 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
             let ip = IpInfo {
                 src: IpAddr::V4(Ipv4Addr::from(h.source())),
                 dst: IpAddr::V4(Ipv4Addr::from(h.destination())),
-                protocol: ipp.ip_number.0,
+                protocol: IpProtocol::from(ipp.ip_number.0),
                 fragment,
                 payload_len,
             };
@@ -190,7 +190,7 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
             let ip = IpInfo {
                 src: IpAddr::V6(Ipv6Addr::from(h.source())),
                 dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
-                protocol: ipp.ip_number.0,
+                protocol: IpProtocol::from(ipp.ip_number.0),
                 fragment,
                 payload_len,
             };
@@ -215,12 +215,12 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
         Some(LaxNetSlice::Arp(a)) => arp(a.slice(), false, out),
         None => {
             if let Some(e) = &payload {
-                match e.ether_type.0 {
-                    ethertype::RARP => arp(e.payload, true, out),
-                    ethertype::IPV4 | ethertype::IPV6 => {
+                match EtherType::from(e.ether_type.0) {
+                    EtherType::Rarp => arp(e.payload, true, out),
+                    EtherType::Ipv4 | EtherType::Ipv6 => {
                         out.error = Some(ip_error(p));
                     }
-                    ethertype::ARP => out.error = Some(Undecodable::TruncatedArp),
+                    EtherType::Arp => out.error = Some(Undecodable::TruncatedArp),
                     // A VLAN tag cut short: etherparse hands back the payload before the tag.
                     _ if p.stop_err.is_some() => out.error = Some(Undecodable::TruncatedLinkHeader),
                     _ => {}
@@ -256,11 +256,11 @@ fn arp(d: &[u8], rarp: bool, out: &mut Decoded) {
 
 /// Walks the IPv6 extension chain to the fragment header and reads its offset.
 fn ipv6_fragment_position(ip_header: &[u8], exts: &[u8]) -> Fragment {
-    let mut next = ip_header.get(ipv6_field::NEXT_HEADER).copied().unwrap_or(0);
+    let mut next = IpProtocol::from(ip_header.get(ipv6_field::NEXT_HEADER).copied().unwrap_or(0));
     let mut at = 0usize;
     while at < exts.len() {
         let len = match next {
-            44 => {
+            IpProtocol::Ipv6Frag => {
                 let off = be16(exts, at + ext_field::FRAG_OFFSET)
                     .map_or(1, |v| v >> ext_field::FRAG_OFFSET_SHIFT);
                 return if off == 0 {
@@ -269,10 +269,14 @@ fn ipv6_fragment_position(ip_header: &[u8], exts: &[u8]) -> Fragment {
                     Fragment::Later
                 };
             }
-            51 => (exts.get(at + ext_field::LEN).copied().unwrap_or(0) as usize + 2) * 4,
+            IpProtocol::Ah => {
+                (exts.get(at + ext_field::LEN).copied().unwrap_or(0) as usize + 2) * 4
+            }
             _ => (exts.get(at + ext_field::LEN).copied().unwrap_or(0) as usize + 1) * 8,
         };
-        next = exts.get(at + ext_field::NEXT_HEADER).copied().unwrap_or(59);
+        next = exts
+            .get(at + ext_field::NEXT_HEADER)
+            .map_or(IpProtocol::Ipv6NoNxt, |n| IpProtocol::from(*n));
         at += len;
     }
     Fragment::Later
@@ -283,7 +287,7 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
         return;
     }
     match ip.protocol {
-        6 => match views::tcp_fields(seg) {
+        IpProtocol::Tcp => match views::tcp_fields(seg) {
             Some(f) => {
                 let payload_len = match f.header_len {
                     Some(h) if h < 20 || h as u32 > ip.payload_len => {
@@ -300,7 +304,7 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             }
             None => out.error = Some(Undecodable::TruncatedTransportHeader),
         },
-        17 => match views::udp_fields(seg) {
+        IpProtocol::Udp => match views::udp_fields(seg) {
             Some(u) => {
                 let payload_len = match u.length {
                     Some(l) if l >= 8 && ip.fragment == Fragment::First => l as u32 - 8,
@@ -331,29 +335,29 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             }
             None => out.error = Some(Undecodable::TruncatedTransportHeader),
         },
-        1 | 58 => out.transport = Transport::Icmp,
-        47 => gre(ip, seg, out, depth),
+        IpProtocol::Icmp | IpProtocol::Icmpv6 => out.transport = Transport::Icmp,
+        IpProtocol::Gre => gre(ip, seg, out, depth),
         other => out.transport = Transport::Other(other),
     }
 }
 
 fn gre(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
-    out.transport = Transport::Other(47);
+    out.transport = Transport::Other(IpProtocol::Gre);
     let Some(g) = Gre::new_checked(seg) else {
         out.error = Some(Undecodable::BadTunnelHeader);
         return;
     };
     let key = g.key().unwrap_or(0);
     match g.protocol() {
-        ethertype::TEB => decapsulate(TunnelKind::Gre, ip, key, g.payload(), true, out, depth),
-        ethertype::IPV4 | ethertype::IPV6 => {
+        EtherType::Teb => decapsulate(TunnelKind::Gre, ip, key, g.payload(), true, out, depth),
+        EtherType::Ipv4 | EtherType::Ipv6 => {
             decapsulate(TunnelKind::Gre, ip, key, g.payload(), false, out, depth)
         }
-        ethertype::ERSPAN2 if !g.has_sequence() => {
+        EtherType::Erspan2 if !g.has_sequence() => {
             // ERSPAN type I: no ERSPAN header, the Ethernet frame follows GRE directly.
             decapsulate(TunnelKind::Erspan2, ip, 0, g.payload(), true, out, depth)
         }
-        ethertype::ERSPAN2 => match Erspan2::new_checked(g.payload()) {
+        EtherType::Erspan2 => match Erspan2::new_checked(g.payload()) {
             Some(e) => decapsulate(
                 TunnelKind::Erspan2,
                 ip,
@@ -365,7 +369,7 @@ fn gre(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             ),
             None => out.error = Some(Undecodable::BadTunnelHeader),
         },
-        ethertype::ERSPAN3 => match Erspan3::new_checked(g.payload()) {
+        EtherType::Erspan3 => match Erspan3::new_checked(g.payload()) {
             Some(e) => decapsulate(
                 TunnelKind::Erspan3,
                 ip,

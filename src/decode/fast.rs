@@ -12,9 +12,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::views::ethernet::{field as eth, vlan_field as tag};
 use super::views::ipv4::{self, field as ip4};
-use super::{Decoded, Fragment, IpInfo, ethertype};
+use super::{Decoded, Fragment, IpInfo};
 use crate::vocab::Mac;
 use crate::vocab::bytes::{array, be16};
+use crate::vocab::wire::{EtherType, IpProtocol};
 
 /// What the transport decoder needs after the fast path.
 pub(super) struct Ipv4Fast<'a> {
@@ -28,16 +29,16 @@ pub(super) struct Ipv4Fast<'a> {
 /// anything else.
 #[inline]
 pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv4Fast<'a>> {
-    let mut et = be16(data, eth::ETHERTYPE)?;
+    let mut et = EtherType::from(be16(data, eth::ETHERTYPE)?);
     let mut off = eth::HEADER_LEN;
     let mut vlan = None;
-    if et == ethertype::VLAN {
+    if et == EtherType::Vlan {
         let tci = be16(data, off + tag::TCI)?;
-        et = be16(data, off + tag::ETHERTYPE)?;
+        et = EtherType::from(be16(data, off + tag::ETHERTYPE)?);
         off += tag::TAG_LEN;
         vlan = Some(tci & tag::VID_MASK);
     }
-    if et != ethertype::IPV4 {
+    if et != EtherType::Ipv4 {
         return None;
     }
     let ip = data.get(off..)?;
@@ -48,8 +49,11 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
     }
     let total = be16(ip, ip4::TOTAL_LEN)? as usize;
     let frag = be16(ip, ip4::FLAGS_FRAG)?;
-    let protocol = *ip.get(ip4::PROTOCOL)?;
-    if total < hdr_len || frag & ipv4::FRAGMENT_MASK != 0 || !matches!(protocol, 6 | 17) {
+    let protocol = IpProtocol::from(*ip.get(ip4::PROTOCOL)?);
+    if total < hdr_len
+        || frag & ipv4::FRAGMENT_MASK != 0
+        || !matches!(protocol, IpProtocol::Tcp | IpProtocol::Udp)
+    {
         return None;
     }
     let src: [u8; 4] = array(ip, ip4::SRC)?;
@@ -67,7 +71,7 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
             out.vlan_count = 0;
         }
     }
-    out.ether_type = Some(ethertype::IPV4);
+    out.ether_type = Some(EtherType::Ipv4);
     let ip = IpInfo {
         src: IpAddr::V4(Ipv4Addr::from(src)),
         dst: IpAddr::V4(Ipv4Addr::from(dst)),
@@ -83,9 +87,10 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{decode, decode_lax, linktype};
+    use super::super::{decode, decode_lax};
     use crate::capture::{CaptureReader, Source};
     use crate::synth::{self, SynthConfig, frame::Encap};
+    use crate::vocab::wire::LinkType;
 
     /// An Ethernet frame with the given tags, an IPv4 header and `l4` bytes after it.
     fn frame(
@@ -168,8 +173,8 @@ mod tests {
         for cut in [f.len(), 96, 64, 54, 40, 34, 30, 20, 14, 10] {
             let f = &f[..cut.min(f.len())];
             assert_eq!(
-                decode(linktype::ETHERNET, f),
-                decode_lax(linktype::ETHERNET, f),
+                decode(LinkType::Ethernet, f),
+                decode_lax(LinkType::Ethernet, f),
                 "frame {f:02x?}"
             );
         }
@@ -230,7 +235,7 @@ mod tests {
                 }
             }
             f.truncate(cut.max(10));
-            prop_assert_eq!(decode(linktype::ETHERNET, &f), decode_lax(linktype::ETHERNET, &f));
+            prop_assert_eq!(decode(LinkType::Ethernet, &f), decode_lax(LinkType::Ethernet, &f));
         }
     }
 

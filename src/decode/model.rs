@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::views::TcpFields;
 use crate::vocab::Mac;
+use crate::vocab::wire::{EtherType, IpProtocol};
 
 /// Why decoding stopped before the layer the packet announced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -121,7 +122,7 @@ pub struct IpInfo {
     /// Destination address.
     pub dst: IpAddr,
     /// The transport protocol number (after IPv6 extension headers).
-    pub protocol: u8,
+    pub protocol: IpProtocol,
     /// Fragment position.
     pub fragment: Fragment,
     /// Length of the IP payload from the header's length fields (IPv4 total length minus header,
@@ -154,7 +155,7 @@ pub enum Transport {
     /// ICMP or ICMPv6.
     Icmp,
     /// Another IP protocol.
-    Other(u8),
+    Other(IpProtocol),
 }
 
 /// ARP or RARP.
@@ -182,7 +183,7 @@ pub struct Decoded {
     /// The tunnel the frame was carried in.
     pub tunnel: Option<Tunnel>,
     /// The EtherType of the innermost frame, when there is one.
-    pub ether_type: Option<u16>,
+    pub ether_type: Option<EtherType>,
     /// ARP or RARP contents.
     pub arp: Option<ArpInfo>,
     /// IP header contents.

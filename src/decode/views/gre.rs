@@ -2,6 +2,7 @@
 //! words the flags announce. Only version 0 is read.
 
 use crate::vocab::bytes::{be16, be32};
+use crate::vocab::wire::EtherType;
 
 /// GRE header fields.
 pub mod field {
@@ -52,8 +53,8 @@ impl<'a> Gre<'a> {
         })
     }
     /// The encapsulated protocol (an EtherType).
-    pub fn protocol(&self) -> u16 {
-        be16(self.data, field::PROTOCOL).unwrap_or(0)
+    pub fn protocol(&self) -> EtherType {
+        EtherType::from(be16(self.data, field::PROTOCOL).unwrap_or(0))
     }
     /// Whether a sequence number is present (ERSPAN II and III set it).
     pub fn has_sequence(&self) -> bool {

@@ -62,7 +62,7 @@ mod tests {
             0xb0, 0x00, 0x88, 0xbe, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 7, 0xaa,
         ];
         let g = Gre::new_checked(&d).unwrap();
-        assert_eq!(g.protocol(), 0x88be);
+        assert_eq!(g.protocol(), crate::vocab::wire::EtherType::Erspan2);
         assert_eq!(g.key(), Some(42));
         assert!(g.has_sequence());
         assert_eq!(g.payload(), &[0xaa]);

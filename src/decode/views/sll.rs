@@ -3,6 +3,7 @@
 
 use crate::vocab::Mac;
 use crate::vocab::bytes::{be16, mac_at};
+use crate::vocab::wire::EtherType;
 
 /// SLL header fields.
 pub mod field {
@@ -29,8 +30,8 @@ impl<'a> Sll<'a> {
         (d.len() >= field::HEADER_LEN).then_some(Sll(d))
     }
     /// The protocol field (an EtherType for Ethernet-like devices).
-    pub fn protocol(&self) -> u16 {
-        be16(self.0, field::PROTOCOL).unwrap_or(0)
+    pub fn protocol(&self) -> EtherType {
+        EtherType::from(be16(self.0, field::PROTOCOL).unwrap_or(0))
     }
     /// The ARPHRD_ device type.
     pub fn arphrd(&self) -> u16 {

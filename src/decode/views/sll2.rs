@@ -3,6 +3,7 @@
 
 use crate::vocab::Mac;
 use crate::vocab::bytes::{be16, be32, mac_at};
+use crate::vocab::wire::EtherType;
 
 /// SLL2 header fields.
 pub mod field {
@@ -33,8 +34,8 @@ impl<'a> Sll2<'a> {
         (d.len() >= field::HEADER_LEN).then_some(Sll2(d))
     }
     /// The protocol field (an EtherType for Ethernet-like devices).
-    pub fn protocol(&self) -> u16 {
-        be16(self.0, field::PROTOCOL).unwrap_or(0)
+    pub fn protocol(&self) -> EtherType {
+        EtherType::from(be16(self.0, field::PROTOCOL).unwrap_or(0))
     }
     /// The capturing interface's index.
     pub fn ifindex(&self) -> u32 {
