@@ -23,6 +23,10 @@ use crate::vocab::wire::{EtherType, IpProtocol, LinkType};
 pub const VXLAN_PORT: u16 = 4789;
 
 const MAX_TUNNEL_DEPTH: u8 = 2;
+/// TCP header length without options.
+const TCP_MIN_LEN: u8 = views::tcp::field::MIN_HEADER_LEN as u8;
+/// UDP header length.
+const UDP_LEN: u16 = views::udp::field::HEADER_LEN as u16;
 
 /// Decodes one frame of the given link type.
 pub fn decode(link_type: LinkType, data: &[u8]) -> Decoded {
@@ -290,7 +294,7 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
         IpProtocol::Tcp => match views::tcp_fields(seg) {
             Some(f) => {
                 let payload_len = match f.header_len {
-                    Some(h) if h < 20 || h as u32 > ip.payload_len => {
+                    Some(h) if h < TCP_MIN_LEN || h as u32 > ip.payload_len => {
                         out.error = Some(Undecodable::BadTcpHeader);
                         None
                     }
@@ -307,9 +311,11 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
         IpProtocol::Udp => match views::udp_fields(seg) {
             Some(u) => {
                 let payload_len = match u.length {
-                    Some(l) if l >= 8 && ip.fragment == Fragment::First => l as u32 - 8,
-                    Some(l) if l >= 8 && (l as u32) <= ip.payload_len => l as u32 - 8,
-                    _ => ip.payload_len.saturating_sub(8),
+                    Some(l) if l >= UDP_LEN && ip.fragment == Fragment::First => {
+                        (l - UDP_LEN) as u32
+                    }
+                    Some(l) if l >= UDP_LEN && (l as u32) <= ip.payload_len => (l - UDP_LEN) as u32,
+                    _ => ip.payload_len.saturating_sub(UDP_LEN as u32),
                 };
                 out.transport = Transport::Udp {
                     src_port: u.src_port,
