@@ -10,6 +10,7 @@ use super::input::{MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
 use super::{
     CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, link_type_of, need,
+    parse_failure,
 };
 use crate::vocab::bytes::{Order, array_at, u32_at};
 use crate::vocab::wire::LinkType;
@@ -44,7 +45,7 @@ impl PcapState {
         }
         let (_, hdr) = parse_pcap_header(&head).map_err(|e| StepError::Corrupt {
             offset: 0,
-            what: format!("unreadable pcap file header: {e:?}"),
+            what: format!("unreadable pcap file header: {}", parse_failure(&e, &head)),
         })?;
         if hdr.version_major != 2 {
             return Err(StepError::Corrupt {

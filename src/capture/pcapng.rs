@@ -13,7 +13,7 @@ use super::input::{Fill, MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
 use super::{
     CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt,
-    link_type_of, need,
+    link_type_of, need, parse_failure,
 };
 use crate::vocab::bytes::{Order, array_at, i64_at, u16_at, u32_at};
 use crate::vocab::wire::LinkType;
@@ -160,8 +160,12 @@ impl PcapngState {
         let corrupt = |what: String| StepError::Corrupt { offset: at, what };
         match btype {
             SHB => {
-                let (_, shb) = parse_sectionheaderblock(blk)
-                    .map_err(|e| corrupt(format!("unreadable section header block: {e:?}")))?;
+                let (_, shb) = parse_sectionheaderblock(blk).map_err(|e| {
+                    corrupt(format!(
+                        "unreadable section header block: {}",
+                        parse_failure(&e, blk)
+                    ))
+                })?;
                 if shb.major_version != 1 {
                     return Err(corrupt(format!(
                         "pcapng version {}.{} is not 1.x",
@@ -181,10 +185,16 @@ impl PcapngState {
                 };
                 let idb = match parsed {
                     Ok((_, Block::InterfaceDescription(idb))) => idb,
-                    other => {
+                    Ok(_) => {
+                        return Err(corrupt(
+                            "unreadable interface description block: pcap-parser read another block type"
+                                .into(),
+                        ));
+                    }
+                    Err(e) => {
                         return Err(corrupt(format!(
-                            "unreadable interface description block: {:?}",
-                            other.err()
+                            "unreadable interface description block: {}",
+                            parse_failure(&e, blk)
                         )));
                     }
                 };

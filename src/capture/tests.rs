@@ -629,6 +629,46 @@ fn pcapng_corrupt_lengths_report_offsets() {
 }
 
 #[test]
+fn pcapng_header_blocks_pcap_parser_rejects_are_explained() {
+    // An interface description block of 16 bytes: its fixed fields need 20.
+    let mut v = shb(false);
+    let at = v.len();
+    v.extend(block(false, 1, &[1, 0, 0, 0]));
+    let (n, offset, what) = corrupt_offset(v);
+    assert_eq!((n, offset), (0, at as u64));
+    assert_eq!(
+        what,
+        "unreadable interface description block: it has 16 bytes, 4 fewer than its fixed fields need"
+    );
+    // A section header block of 24 bytes: its fixed fields need 28.
+    let mut v = shb(false);
+    v.truncate(20);
+    v.extend(u32b(24, false));
+    set_len(&mut v, 0, 24);
+    match open_err(v) {
+        CaptureError::Corrupt { offset, what, .. } => {
+            assert_eq!(offset, 0);
+            assert_eq!(
+                what,
+                "unreadable section header block: it has 24 bytes, 4 fewer than its fixed fields need"
+            );
+        }
+        e => panic!("{e}"),
+    }
+    // A failed check names the byte it looked at.
+    use pcap_parser::nom::{Err, error::ErrorKind};
+    let input = [0u8; 8];
+    let e = Err::Error(pcap_parser::PcapError::NomError(
+        &input[4..],
+        ErrorKind::Verify,
+    ));
+    assert_eq!(
+        parse_failure(&e, &input),
+        "its type or length fields do not match (checked at byte 4 of its 8)"
+    );
+}
+
+#[test]
 fn pcapng_bad_first_block() {
     // Wrong byte-order magic.
     let mut v = shb(false);
