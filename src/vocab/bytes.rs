@@ -2,8 +2,8 @@
 //! the decoder's views and the synthesizer's writers turn bytes into numbers and back.
 //!
 //! In: a byte slice and an offset (and, for capture headers, a byte order). Out: `Some(value)`, or
-//! `None` when the field does not fit in the slice; writers leave a slice that is too short as it
-//! is.
+//! `None` when the field does not fit in the slice. The `put_` writers store network-order fields
+//! and leave a slice that is too short as it is.
 
 use std::ops::Range;
 
@@ -89,6 +89,36 @@ pub(crate) fn mac_at(d: &[u8], i: usize) -> Option<Mac> {
     array_at(d, i).map(Mac)
 }
 
+/// Writes `v` at `i`; nothing past the end.
+#[inline]
+pub(crate) fn put_u8(d: &mut [u8], i: usize, v: u8) {
+    if let Some(b) = d.get_mut(i) {
+        *b = v;
+    }
+}
+
+/// Writes `v` big-endian at `i`; nothing when it does not fit.
+#[inline]
+pub(crate) fn put_be16(d: &mut [u8], i: usize, v: u16) {
+    put(d, i..i.saturating_add(2), &v.to_be_bytes());
+}
+
+/// Writes `v` big-endian at `i`; nothing when it does not fit.
+#[inline]
+pub(crate) fn put_be32(d: &mut [u8], i: usize, v: u32) {
+    put(d, i..i.saturating_add(4), &v.to_be_bytes());
+}
+
+/// Copies `src` into `r`; nothing when `r` is not inside `d` or not as long as `src`.
+#[inline]
+pub(crate) fn put(d: &mut [u8], r: Range<usize>, src: &[u8]) {
+    if let Some(dst) = d.get_mut(r) {
+        if dst.len() == src.len() {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +140,25 @@ mod tests {
         assert_eq!(be16(&d, usize::MAX), None, "no overflow");
         assert_eq!(array::<2>(&d, 1..4), None, "wrong length");
         assert_eq!(Order::big_if(true), Order::Big);
+    }
+
+    #[test]
+    fn writes_stop_at_the_end() {
+        let mut d = [0u8; 6];
+        put_be16(&mut d, 0, 0x0102);
+        put_be32(&mut d, 2, 0x0304_0506);
+        assert_eq!(d, [1, 2, 3, 4, 5, 6]);
+        put_be32(&mut d, 3, 0xffff_ffff);
+        put_be16(&mut d, usize::MAX, 0xffff);
+        put_u8(&mut d, 6, 0xff);
+        put(&mut d, 4..6, &[0xff]);
+        assert_eq!(
+            d,
+            [1, 2, 3, 4, 5, 6],
+            "nothing written past the end or of the wrong length"
+        );
+        put_u8(&mut d, 5, 9);
+        put(&mut d, 0..2, &[7, 8]);
+        assert_eq!(d, [7, 8, 3, 4, 5, 9]);
     }
 }

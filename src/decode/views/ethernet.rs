@@ -16,6 +16,9 @@ pub mod field {
     pub const HEADER_LEN: usize = 14;
 }
 
+/// The shortest frame on the wire without its FCS; senders pad shorter ones.
+pub const MIN_FRAME_LEN: usize = 60;
+
 /// 802.1Q tag fields, counted from the tag's TCI (after the TPID in the Ethernet header's
 /// EtherType position).
 pub mod vlan_field {
