@@ -6,8 +6,8 @@
 //! In: the bytes where a header starts. Out: a view whose checked constructor (`new_checked`)
 //! returns `None` when the bytes are too short (or, for GRE and VXLAN, not a header this decoder
 //! follows), and whose accessors read fields at the offsets named in each module's `field`
-//! module, so no access can panic. Offsets are `usize` for numbers and single bytes (read with
-//! [`crate::vocab::bytes`]) and `Range<usize>` for addresses.
+//! module, so no access can panic. Offsets are `usize` for numbers and single bytes (read with the
+//! checked readers of `vocab::bytes`) and `Range<usize>` for addresses.
 
 pub mod arp;
 pub mod erspan;
