@@ -6,6 +6,7 @@
 //! interfaces, skipped blocks, truncation). Fatal problems are [`CaptureError`]s carrying the byte
 //! offset; a capture cut inside a record ends the stream with `truncated` set instead.
 
+mod boundary;
 pub mod input;
 mod pcap;
 mod pcapng;
@@ -14,6 +15,7 @@ pub mod time;
 use std::fmt;
 use std::io;
 
+use boundary::{link_type_of, parse_failure};
 pub use input::{Compression, Source};
 use input::{Fill, Window};
 use serde::Serialize;
@@ -273,58 +275,6 @@ pub(crate) struct FrameMeta {
     pub data_start: usize,
     pub data_len: usize,
     pub orig_len: u32,
-}
-
-/// Our [`LinkType`] for pcap-parser's link-type field: its low 16 bits (in a pcap file header the
-/// upper bits may carry FCS information; in pcapng the field is 16 bits wide).
-pub(crate) fn link_type_of(raw: pcap_parser::Linktype) -> LinkType {
-    LinkType::from(raw.0 as u32 & 0xffff)
-}
-
-/// Says in words why pcap-parser rejected `input`, a file header or block starting at its first
-/// byte (the caller names which, and the error carries its file offset): how many bytes it lacks,
-/// or which check failed at which byte of it. pcap-parser's own `Display` would print the rest
-/// of the input as a list of numbers.
-pub(crate) fn parse_failure(
-    e: &pcap_parser::nom::Err<pcap_parser::PcapError<&[u8]>>,
-    input: &[u8],
-) -> String {
-    use pcap_parser::PcapError;
-    use pcap_parser::nom::error::ErrorKind;
-    use pcap_parser::nom::{Err, Needed};
-    let len = input.len();
-    let short = |n: usize| format!("it has {len} bytes, {n} fewer than its fixed fields need");
-    match e {
-        Err::Incomplete(Needed::Size(n)) => short(n.get()),
-        Err::Incomplete(Needed::Unknown) => format!("its {len} bytes end inside a field"),
-        Err::Error(p) | Err::Failure(p) => match p {
-            PcapError::Incomplete(n) => short(*n),
-            PcapError::HeaderNotRecognized => "its magic number is not recognized".into(),
-            PcapError::NomError(rest, kind) => {
-                // `rest` is the part of `input` the failing parser was looking at.
-                let at = (rest.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
-                let at = if at <= len {
-                    format!("byte {at} of its {len}")
-                } else {
-                    format!("one of its {len} bytes")
-                };
-                match kind {
-                    ErrorKind::Eof | ErrorKind::Complete => {
-                        format!("a field at {at} runs past its end")
-                    }
-                    ErrorKind::Verify => {
-                        format!("its type or length fields do not match (checked at {at})")
-                    }
-                    other => format!("parser check {} failed at {at}", other.description()),
-                }
-            }
-            PcapError::OwnedNomError(_, kind) => {
-                format!("parser check {} failed", kind.description())
-            }
-            PcapError::Eof | PcapError::UnexpectedEof => "it ends early".into(),
-            PcapError::BufferTooSmall | PcapError::ReadError => p.to_string(),
-        },
-    }
 }
 
 /// Failure inside a format parser, before the file name is attached.
