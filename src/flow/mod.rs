@@ -339,6 +339,8 @@ impl FlowTable {
         ended: &mut dyn FnMut(Flow),
     ) -> Option<PacketRef> {
         let ip = d.ip.as_ref()?;
+        // Flow keys keep the protocol number for now.
+        let proto = u8::from(ip.protocol);
         let (sport, dport, payload) = match d.transport {
             Transport::Tcp {
                 fields,
@@ -353,7 +355,7 @@ impl FlowTable {
                 dst_port,
                 payload_len,
             } => (src_port, dst_port, payload_len as u64),
-            Transport::None if matches!(ip.protocol, 6 | 17) => {
+            Transport::None if matches!(proto, 6 | 17) => {
                 self.packets_without_ports += 1;
                 return None;
             }
@@ -370,7 +372,7 @@ impl FlowTable {
         let from_lo = src <= dst;
         let (lo, hi) = if from_lo { (src, dst) } else { (dst, src) };
         let key = FlowKey {
-            proto: ip.protocol,
+            proto,
             lo,
             hi,
             vlan: d.vlan(),
@@ -387,14 +389,13 @@ impl FlowTable {
                 }
                 self.created += 1;
                 let ports = &self.cfg.ports;
-                let client_is_lo =
-                    initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
+                let client_is_lo = initial_client_is_lo(d, from_lo, sport, dport, proto, ports);
                 let (cport, sport_) = if client_is_lo == from_lo {
                     (sport, dport)
                 } else {
                     (dport, sport)
                 };
-                let class = ports.classify(ip.protocol, sport_, cport);
+                let class = ports.classify(proto, sport_, cport);
                 let serial = self.next_serial;
                 self.next_serial += 1;
                 self.insert(Flow {
