@@ -16,6 +16,7 @@ use crate::decode::{Decoded, Transport, TunnelKind};
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
+use crate::vocab::wire::IpProtocol;
 
 /// An address and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,8 +30,8 @@ pub struct Endpoint {
 /// Canonical flow key: the lower endpoint first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
-    /// IP protocol number.
-    pub proto: u8,
+    /// IP protocol.
+    pub proto: IpProtocol,
     /// The lower endpoint.
     pub lo: Endpoint,
     /// The higher endpoint.
@@ -339,8 +340,7 @@ impl FlowTable {
         ended: &mut dyn FnMut(Flow),
     ) -> Option<PacketRef> {
         let ip = d.ip.as_ref()?;
-        // Flow keys keep the protocol number for now.
-        let proto = u8::from(ip.protocol);
+        let proto = ip.protocol;
         let (sport, dport, payload) = match d.transport {
             Transport::Tcp {
                 fields,
@@ -355,7 +355,7 @@ impl FlowTable {
                 dst_port,
                 payload_len,
             } => (src_port, dst_port, payload_len as u64),
-            Transport::None if matches!(proto, 6 | 17) => {
+            Transport::None if matches!(proto, IpProtocol::Tcp | IpProtocol::Udp) => {
                 self.packets_without_ports += 1;
                 return None;
             }
@@ -549,7 +549,7 @@ fn initial_client_is_lo(
     from_lo: bool,
     sport: u16,
     dport: u16,
-    proto: u8,
+    proto: IpProtocol,
     ports: &PortCatalogue,
 ) -> bool {
     if let Transport::Tcp { fields, .. } = d.transport {
