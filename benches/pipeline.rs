@@ -13,6 +13,7 @@ use vmkflow::analyze::{self, AnalyzeOptions};
 use vmkflow::capture::{CaptureReader, Source};
 use vmkflow::decode::{self, Transport};
 use vmkflow::synth::{self, SynthConfig, frame::Encap};
+use vmkflow::vocab::wire::LinkType;
 
 /// Full-size capture for the pipeline benchmark (bytes).
 const FULL_SIZE: u64 = 150_000_000;
@@ -36,7 +37,7 @@ fn generate(dir: &Path, name: &str, cfg: SynthConfig) -> (PathBuf, u64) {
 }
 
 /// The first frame of a generated capture carrying TCP payload (a bulk-transfer data segment).
-fn data_frame(dir: &Path, name: &str, cfg: SynthConfig) -> (u32, Vec<u8>) {
+fn data_frame(dir: &Path, name: &str, cfg: SynthConfig) -> (LinkType, Vec<u8>) {
     let (path, _) = generate(
         dir,
         name,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::{self, Classifier, ClassifyConfig, infer};
-use crate::decode::{self, DecodeStats, linktype};
+use crate::decode::{self, DecodeStats};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Timestamp};
 use crate::migration::{self, timeline::Timeline};
@@ -23,6 +23,7 @@ use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::Mac;
 use crate::vocab::kind::KindState;
 use crate::vocab::time;
+use crate::vocab::wire::LinkType;
 
 /// Settings of one analysis run.
 #[derive(Clone, Default)]
@@ -98,7 +99,7 @@ struct CaptureTotals {
     no_ts: u64,
     out_of_order: u64,
     /// (link type, packets)
-    link_types: Vec<(u32, u64)>,
+    link_types: Vec<(LinkType, u64)>,
     /// per interface id: (packets, wire bytes)
     per_interface: Vec<(u64, u64)>,
     decode: DecodeStats,
@@ -153,7 +154,7 @@ impl CaptureTotals {
                     .unwrap_or((0, 0));
                 InterfaceSection {
                     interface: i.clone(),
-                    link_type_name: linktype::name(i.link_type),
+                    link_type_name: i.link_type.name(),
                     packets,
                     wire_bytes,
                 }
@@ -168,8 +169,8 @@ impl CaptureTotals {
                 .link_types
                 .iter()
                 .map(|&(lt, packets)| LinkTypeCount {
-                    link_type: lt,
-                    name: linktype::name(lt),
+                    link_type: lt.into(),
+                    name: lt.name(),
                     packets,
                 })
                 .collect(),

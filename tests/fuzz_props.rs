@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use vmkflow::capture::{CaptureError, CaptureReader};
 use vmkflow::decode::decode;
+use vmkflow::vocab::wire::LinkType;
 
 /// The link types the decoder reads.
 const LINK_TYPES: [u32; 10] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
@@ -216,8 +217,8 @@ proptest! {
         link in link_type(),
         data in proptest::collection::vec(any::<u8>(), 0..200),
     ) {
-        let d = decode(link, &data);
-        if !vmkflow::decode::linktype::supported(link) {
+        let d = decode(LinkType::from(link), &data);
+        if !LinkType::from(link).is_supported() {
             prop_assert_eq!(d.error, Some(vmkflow::decode::Undecodable::UnknownLinkType));
         }
         // Payload lengths come from 16-bit length fields.
@@ -229,7 +230,7 @@ proptest! {
         data in proptest::collection::vec(any::<u8>(), 0..200),
     ) {
         for lt in LINK_TYPES {
-            let d = decode(lt, &data);
+            let d = decode(LinkType::from(lt), &data);
             prop_assert!(d.vlan_count as usize <= data.len());
         }
     }
@@ -248,7 +249,7 @@ proptest! {
         f.extend(tail.iter().take(8));
         f.push(proto);
         f.extend(tail.iter().skip(8));
-        let d = decode(1, &f);
+        let d = decode(LinkType::Ethernet, &f);
         prop_assert!(d.vlan_count as usize <= f.len());
     }
 }

@@ -6,6 +6,7 @@
 //! interfaces, skipped blocks, truncation). Fatal problems are [`CaptureError`]s carrying the byte
 //! offset; a capture cut inside a record ends the stream with `truncated` set instead.
 
+mod boundary;
 pub mod input;
 mod pcap;
 mod pcapng;
@@ -14,9 +15,12 @@ pub mod time;
 use std::fmt;
 use std::io;
 
+use boundary::{link_type_of, parse_failure};
 pub use input::{Compression, Source};
 use input::{Fill, Window};
 use serde::Serialize;
+
+use crate::vocab::wire::LinkType;
 
 /// One captured packet, borrowed from the reader's window.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +31,7 @@ pub struct Frame<'a> {
     /// Wireshark numbers them).
     pub interface: u32,
     /// The LINKTYPE_ value of the interface.
-    pub link_type: u32,
+    pub link_type: LinkType,
     /// The bytes captured (at most the snap length).
     pub data: &'a [u8],
     /// The packet's length on the wire.
@@ -57,8 +61,8 @@ pub struct Interface {
     pub index_in_section: u32,
     /// `if_name`, when given.
     pub name: Option<String>,
-    /// LINKTYPE_ value.
-    pub link_type: u32,
+    /// LINKTYPE_ value (serialized as its number).
+    pub link_type: LinkType,
     /// Snap length (0 means unlimited in pcapng).
     pub snaplen: u32,
     /// Timestamp resolution, e.g. `1e-6` or `2^-20`.
@@ -267,7 +271,7 @@ pub(crate) enum Step {
 pub(crate) struct FrameMeta {
     pub ts_ns: Option<i64>,
     pub interface: u32,
-    pub link_type: u32,
+    pub link_type: LinkType,
     pub data_start: usize,
     pub data_len: usize,
     pub orig_len: u32,

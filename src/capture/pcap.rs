@@ -7,9 +7,13 @@
 use pcap_parser::pcap::parse_pcap_header;
 
 use super::input::{MAX_RECORD, Window};
-use super::pcapng::u32_at;
 use super::time::{TsResolution, clamp_ns};
-use super::{CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, need};
+use super::{
+    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, link_type_of, need,
+    parse_failure,
+};
+use crate::vocab::bytes::{Order, array_at, u32_at};
+use crate::vocab::wire::LinkType;
 
 /// Whether four bytes are one of the pcap magics (µs/ns, LE/BE, modified).
 pub(crate) fn is_pcap_magic(m: [u8; 4]) -> bool {
@@ -21,10 +25,11 @@ pub(crate) fn is_pcap_magic(m: [u8; 4]) -> bool {
 }
 
 pub(crate) struct PcapState {
-    big_endian: bool,
+    /// Byte order of the header fields.
+    order: Order,
     nanos: bool,
     modified: bool,
-    link_type: u32,
+    link_type: LinkType,
 }
 
 impl PcapState {
@@ -32,15 +37,15 @@ impl PcapState {
         need(win, 24)?;
         // pcap-parser does not know the big-endian "modified" magic; parse it as the big-endian
         // microsecond header it otherwise is.
-        let mut head = [0u8; 24];
-        head.copy_from_slice(&win.data()[..24]);
-        let modified_be = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) == 0x34cd_b2a1;
+        // `need` made the 24 bytes available.
+        let mut head: [u8; 24] = array_at(win.data(), 0).unwrap_or([0; 24]);
+        let modified_be = u32_at(&head, 0, Order::Little) == Some(0x34cd_b2a1);
         if modified_be {
             head[..4].copy_from_slice(&0xa1b2_c3d4u32.to_be_bytes());
         }
         let (_, hdr) = parse_pcap_header(&head).map_err(|e| StepError::Corrupt {
             offset: 0,
-            what: format!("unreadable pcap file header: {e:?}"),
+            what: format!("unreadable pcap file header: {}", parse_failure(&e, &head)),
         })?;
         if hdr.version_major != 2 {
             return Err(StepError::Corrupt {
@@ -51,11 +56,11 @@ impl PcapState {
                 ),
             });
         }
-        let big_endian = hdr.is_bigendian();
+        let order = Order::big_if(hdr.is_bigendian());
         let nanos = hdr.is_nanosecond_precision();
         let modified = hdr.is_modified_format() || modified_be;
         // The upper 16 bits of the link-type field may carry FCS information; the type is below.
-        let link_type = (hdr.network.0 as u32) & 0x0fff_ffff & 0xffff;
+        let link_type = link_type_of(hdr.network);
         win.consume(24);
         let res = if nanos {
             TsResolution::Decimal(9)
@@ -85,7 +90,7 @@ impl PcapState {
         };
         Ok((
             PcapState {
-                big_endian,
+                order,
                 nanos,
                 modified,
                 link_type,
@@ -108,7 +113,7 @@ impl PcapState {
             }
         }
         let d = win.data();
-        let field = |i: usize| u32_at(d, i, self.big_endian);
+        let field = |i: usize| u32_at(d, i, self.order).unwrap_or(0);
         let caplen = field(8) as usize;
         if caplen > MAX_RECORD {
             return Err(StepError::Corrupt {
@@ -125,7 +130,7 @@ impl PcapState {
         // The record is complete: read the header fields in place (pcap-parser's frame parser
         // would only re-read the same four fields through nom).
         let d = win.data();
-        let field = |i: usize| u32_at(d, i, self.big_endian);
+        let field = |i: usize| u32_at(d, i, self.order).unwrap_or(0);
         let (ts_sec, ts_frac, origlen) = (field(0), field(4), field(12));
         let frac_ns = if self.nanos {
             ts_frac as i128

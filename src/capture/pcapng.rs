@@ -12,8 +12,11 @@ use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionhe
 use super::input::{Fill, MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
 use super::{
-    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt, need,
+    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt,
+    link_type_of, need, parse_failure,
 };
+use crate::vocab::bytes::{Order, array_at, i64_at, u16_at, u32_at};
+use crate::vocab::wire::LinkType;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
@@ -43,42 +46,24 @@ pub(crate) fn is_pcapng_magic(m: [u8; 4]) -> bool {
 /// Per-interface state needed to turn packet blocks into frames.
 struct Iface {
     global_id: u32,
-    link_type: u32,
+    link_type: LinkType,
     snaplen: u32,
     res: TsResolution,
     offset_s: i64,
 }
 
 pub(crate) struct PcapngState {
-    big_endian: bool,
+    /// Byte order of the current section.
+    order: Order,
     section: u32,
     ifaces: Vec<Iface>,
     next_global: u32,
 }
 
-fn u16_at(d: &[u8], i: usize, be: bool) -> u16 {
-    let b = [d[i], d[i + 1]];
-    if be {
-        u16::from_be_bytes(b)
-    } else {
-        u16::from_le_bytes(b)
-    }
-}
-
-/// Reads a u32 at `i` in the given byte order; callers have checked the length.
-pub(crate) fn u32_at(d: &[u8], i: usize, be: bool) -> u32 {
-    let b = [d[i], d[i + 1], d[i + 2], d[i + 3]];
-    if be {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    }
-}
-
 impl PcapngState {
     pub(crate) fn start(win: &mut Window) -> Result<(PcapngState, CaptureStats), StepError> {
         let mut st = PcapngState {
-            big_endian: false,
+            order: Order::Little,
             section: 0,
             ifaces: Vec::new(),
             next_global: 0,
@@ -126,11 +111,12 @@ impl PcapngState {
             }
         }
         let d = win.data();
-        let raw_type = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+        // `fill(12)` made the first 12 bytes available.
+        let raw_type = u32_at(d, 0, Order::Little).unwrap_or(0);
         if raw_type == SHB {
-            self.big_endian = match [d[8], d[9], d[10], d[11]] {
-                [0x4d, 0x3c, 0x2b, 0x1a] => false,
-                [0x1a, 0x2b, 0x3c, 0x4d] => true,
+            self.order = match array_at::<4>(d, 8).unwrap_or([0; 4]) {
+                [0x4d, 0x3c, 0x2b, 0x1a] => Order::Little,
+                [0x1a, 0x2b, 0x3c, 0x4d] => Order::Big,
                 other => {
                     return Err(StepError::Corrupt {
                         offset: at + 8,
@@ -142,9 +128,9 @@ impl PcapngState {
                 }
             };
         }
-        let be = self.big_endian;
-        let btype = u32_at(d, 0, be);
-        let len = u32_at(d, 4, be) as usize;
+        let order = self.order;
+        let btype = u32_at(d, 0, order).unwrap_or(0);
+        let len = u32_at(d, 4, order).unwrap_or(0) as usize;
         if len < 12 || len % 4 != 0 || len > MAX_RECORD {
             return Err(StepError::Corrupt {
                 offset: at + 4,
@@ -159,8 +145,10 @@ impl PcapngState {
             });
         }
         need(win, len)?;
-        let blk = &win.data()[..len];
-        let trailer = u32_at(blk, len - 4, be) as usize;
+        let blk = win.data().get(..len).unwrap_or(&[]);
+        // Fields inside the block, whose length `need` has made available.
+        let rd32 = |i: usize| u32_at(blk, i, order).unwrap_or(0);
+        let trailer = rd32(len - 4) as usize;
         if trailer != len {
             return Err(StepError::Corrupt {
                 offset: at + len as u64 - 4,
@@ -172,8 +160,12 @@ impl PcapngState {
         let corrupt = |what: String| StepError::Corrupt { offset: at, what };
         match btype {
             SHB => {
-                let (_, shb) = parse_sectionheaderblock(blk)
-                    .map_err(|e| corrupt(format!("unreadable section header block: {e:?}")))?;
+                let (_, shb) = parse_sectionheaderblock(blk).map_err(|e| {
+                    corrupt(format!(
+                        "unreadable section header block: {}",
+                        parse_failure(&e, blk)
+                    ))
+                })?;
                 if shb.major_version != 1 {
                     return Err(corrupt(format!(
                         "pcapng version {}.{} is not 1.x",
@@ -186,17 +178,23 @@ impl PcapngState {
                 Ok(Step::Skip(len))
             }
             IDB => {
-                let parsed = if be {
+                let parsed = if order == Order::Big {
                     parse_block_be(blk)
                 } else {
                     parse_block_le(blk)
                 };
                 let idb = match parsed {
                     Ok((_, Block::InterfaceDescription(idb))) => idb,
-                    other => {
+                    Ok(_) => {
+                        return Err(corrupt(
+                            "unreadable interface description block: pcap-parser read another block type"
+                                .into(),
+                        ));
+                    }
+                    Err(e) => {
                         return Err(corrupt(format!(
-                            "unreadable interface description block: {:?}",
-                            other.err()
+                            "unreadable interface description block: {}",
+                            parse_failure(&e, blk)
                         )));
                     }
                 };
@@ -206,14 +204,11 @@ impl PcapngState {
                 for o in &idb.options {
                     let v = o.value();
                     match o.code.0 {
-                        opt::IF_TSRESOL if !v.is_empty() => res = TsResolution::from_byte(v[0]),
+                        opt::IF_TSRESOL if !v.is_empty() => {
+                            res = v.first().map_or(res, |b| TsResolution::from_byte(*b))
+                        }
                         opt::IF_TSOFFSET if v.len() >= 8 => {
-                            let b = [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]];
-                            offset_s = if be {
-                                i64::from_be_bytes(b)
-                            } else {
-                                i64::from_le_bytes(b)
-                            };
+                            offset_s = i64_at(v, 0, order).unwrap_or(0);
                         }
                         // `value()` includes the padding to 4 bytes; `as_bytes()` honours the length.
                         opt::IF_NAME => {
@@ -227,7 +222,7 @@ impl PcapngState {
                         _ => {}
                     }
                 }
-                let link_type = idb.linktype.0 as u32 & 0xffff;
+                let link_type = link_type_of(idb.linktype);
                 let global_id = self.next_global;
                 self.next_global += 1;
                 self.ifaces.push(Iface {
@@ -256,13 +251,13 @@ impl PcapngState {
                     )));
                 }
                 let if_id = if btype == EPB {
-                    u32_at(blk, 8, be)
+                    rd32(8)
                 } else {
-                    u16_at(blk, 8, be) as u32
+                    u16_at(blk, 8, order).unwrap_or(0) as u32
                 };
-                let ts_units = ((u32_at(blk, 12, be) as u64) << 32) | u32_at(blk, 16, be) as u64;
-                let caplen = u32_at(blk, 20, be) as usize;
-                let orig_len = u32_at(blk, 24, be);
+                let ts_units = ((rd32(12) as u64) << 32) | rd32(16) as u64;
+                let caplen = rd32(20) as usize;
+                let orig_len = rd32(24);
                 if 28 + caplen > len - 4 {
                     return Err(corrupt(format!(
                         "packet block captured length {caplen} exceeds the block's {} data bytes",
@@ -292,7 +287,7 @@ impl PcapngState {
                         "simple packet block of {len} bytes is shorter than 16"
                     )));
                 }
-                let orig_len = u32_at(blk, 8, be);
+                let orig_len = rd32(8);
                 let Some(iface) = self.ifaces.first() else {
                     stats.records_with_unknown_interface += 1;
                     return Ok(Step::Skip(len));

@@ -4,13 +4,14 @@
 use std::io::{self, Read, Write};
 
 use super::*;
+use crate::vocab::wire::LinkType;
 
 /// A frame copied out of the reader, so a test can look at all of them after the loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Owned {
     ts_ns: Option<i64>,
     interface: u32,
-    link_type: u32,
+    link_type: LinkType,
     data: Vec<u8>,
     orig_len: u32,
     offset: u64,
@@ -115,7 +116,7 @@ fn check_pcap(be: bool, nanos: bool) {
         Owned {
             ts_ns: Some(1_700_000_000_000_000_000 + 123_456 * scale),
             interface: 0,
-            link_type: 1,
+            link_type: LinkType::Ethernet,
             data: vec![1, 2, 3, 4],
             orig_len: 4,
             offset: 24,
@@ -138,7 +139,7 @@ fn check_pcap(be: bool, nanos: bool) {
         if nanos { "nanosecond" } else { "microsecond" }
     );
     assert_eq!(stats.interfaces.len(), 1);
-    assert_eq!(stats.interfaces[0].link_type, 1);
+    assert_eq!(stats.interfaces[0].link_type, LinkType::Ethernet);
     assert_eq!(stats.interfaces[0].snaplen, 96);
     assert_eq!(
         stats.interfaces[0].ts_resolution,
@@ -175,8 +176,8 @@ fn pcap_link_type_upper_bits_are_fcs_info() {
     let mut v = pcap_header(false, false, 65535, 0x1000_0000 | 113);
     v.extend(pcap_record(false, 1, 0, &[0; 16], 16));
     let (frames, stats) = read_all(v);
-    assert_eq!(frames[0].link_type, 113);
-    assert_eq!(stats.interfaces[0].link_type, 113);
+    assert_eq!(frames[0].link_type, LinkType::LinuxSll);
+    assert_eq!(stats.interfaces[0].link_type, LinkType::LinuxSll);
 }
 
 #[test]
@@ -377,17 +378,29 @@ fn pcapng_two_sections_interfaces_and_time_bases() {
     assert_eq!(frames.len(), 4);
     // Section 0, LE: interface 1 at 1e-9, interface 0 at the default 1e-6.
     assert_eq!(frames[0].ts_ns, Some(1_700_000_000_123_456_789));
-    assert_eq!((frames[0].interface, frames[0].link_type), (1, 113));
+    assert_eq!(
+        (frames[0].interface, frames[0].link_type),
+        (1, LinkType::LinuxSll)
+    );
     assert_eq!(frames[0].data, vec![0xaa; 5]);
     assert_eq!(frames[0].orig_len, 70);
     assert_eq!(frames[1].ts_ns, Some(1_700_000_000_000_001_000));
-    assert_eq!((frames[1].interface, frames[1].link_type), (0, 1));
+    assert_eq!(
+        (frames[1].interface, frames[1].link_type),
+        (0, LinkType::Ethernet)
+    );
     // Section 1, BE: 1e-3 with offset -100 s; 2^-20 with offset +1000 s.
     assert_eq!(frames[2].ts_ns, Some(1_699_999_900_123_000_000));
-    assert_eq!((frames[2].interface, frames[2].link_type), (2, 276));
+    assert_eq!(
+        (frames[2].interface, frames[2].link_type),
+        (2, LinkType::LinuxSll2)
+    );
     assert_eq!(frames[2].data, vec![0xcc; 8]);
     assert_eq!(frames[3].ts_ns, Some(1_003_500_000_000));
-    assert_eq!((frames[3].interface, frames[3].link_type), (3, 101));
+    assert_eq!(
+        (frames[3].interface, frames[3].link_type),
+        (3, LinkType::Raw)
+    );
     assert_eq!(stats.format, Format::Pcapng);
     assert_eq!(stats.sections, 2);
     let ifs: Vec<_> = stats
@@ -398,7 +411,7 @@ fn pcapng_two_sections_interfaces_and_time_bases() {
                 i.id,
                 i.section,
                 i.index_in_section,
-                i.link_type,
+                u32::from(i.link_type),
                 i.snaplen,
                 i.ts_resolution.as_str(),
                 i.ts_offset_s,
@@ -531,7 +544,10 @@ fn pcapng_interfaces_reset_per_section() {
     v.extend(epb(false, 0, 1, &[2], 1));
     let (frames, stats) = read_all(v);
     assert_eq!(frames.len(), 1);
-    assert_eq!((frames[0].interface, frames[0].link_type), (2, 101));
+    assert_eq!(
+        (frames[0].interface, frames[0].link_type),
+        (2, LinkType::Raw)
+    );
     assert_eq!(stats.records_with_unknown_interface, 1);
 }
 
@@ -610,6 +626,46 @@ fn pcapng_corrupt_lengths_report_offsets() {
     v[at + 20..at + 24].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     let (_, offset, _) = corrupt_offset(v);
     assert_eq!(offset, at as u64);
+}
+
+#[test]
+fn pcapng_header_blocks_pcap_parser_rejects_are_explained() {
+    // An interface description block of 16 bytes: its fixed fields need 20.
+    let mut v = shb(false);
+    let at = v.len();
+    v.extend(block(false, 1, &[1, 0, 0, 0]));
+    let (n, offset, what) = corrupt_offset(v);
+    assert_eq!((n, offset), (0, at as u64));
+    assert_eq!(
+        what,
+        "unreadable interface description block: it has 16 bytes, 4 fewer than its fixed fields need"
+    );
+    // A section header block of 24 bytes: its fixed fields need 28.
+    let mut v = shb(false);
+    v.truncate(20);
+    v.extend(u32b(24, false));
+    set_len(&mut v, 0, 24);
+    match open_err(v) {
+        CaptureError::Corrupt { offset, what, .. } => {
+            assert_eq!(offset, 0);
+            assert_eq!(
+                what,
+                "unreadable section header block: it has 24 bytes, 4 fewer than its fixed fields need"
+            );
+        }
+        e => panic!("{e}"),
+    }
+    // A failed check names the byte it looked at.
+    use pcap_parser::nom::{Err, error::ErrorKind};
+    let input = [0u8; 8];
+    let e = Err::Error(pcap_parser::PcapError::NomError(
+        &input[4..],
+        ErrorKind::Verify,
+    ));
+    assert_eq!(
+        parse_failure(&e, &input),
+        "its type or length fields do not match (checked at byte 4 of its 8)"
+    );
 }
 
 #[test]

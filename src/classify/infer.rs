@@ -104,14 +104,15 @@ pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, Mac>) -> Vm
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::wire::IpProtocol;
 
     fn conv(client: &str, server: &str, class: TrafficClass) -> (ConvKey, ConvStats) {
         (
             ConvKey {
                 proto: if class == TrafficClass::Heartbeat {
-                    17
+                    IpProtocol::Udp
                 } else {
-                    6
+                    IpProtocol::Tcp
                 },
                 client: client.parse().unwrap(),
                 server: server.parse().unwrap(),

@@ -10,39 +10,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Decoded, Fragment, IpInfo, ethertype};
+use super::views::ethernet::{field as eth, vlan_field as tag};
+use super::views::ipv4::{self, field as ip4};
+use super::{Decoded, Fragment, IpInfo};
 use crate::vocab::Mac;
-
-/// Named offsets of the headers this path reads.
-mod field {
-    use std::ops::Range;
-
-    pub const ETH_DST: Range<usize> = 0..6;
-    pub const ETH_SRC: Range<usize> = 6..12;
-    pub const ETH_TYPE: usize = 12;
-    pub const ETH_LEN: usize = 14;
-    pub const VLAN_LEN: usize = 4;
-    pub const IP_VER_IHL: usize = 0;
-    pub const IP_TOTAL_LEN: usize = 2;
-    pub const IP_FLAGS_FRAG: usize = 6;
-    pub const IP_PROTO: usize = 9;
-    pub const IP_SRC: Range<usize> = 12..16;
-    pub const IP_DST: Range<usize> = 16..20;
-    pub const IP_MIN_LEN: usize = 20;
-    /// More-fragments flag and fragment offset.
-    pub const FRAG_MASK: u16 = 0x3fff;
-}
-
-/// 802.1Q customer tag.
-const TPID_8021Q: u16 = 0x8100;
-
-fn be16(d: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(i)?, *d.get(i + 1)?]))
-}
-
-fn array<const N: usize>(d: &[u8], r: std::ops::Range<usize>) -> Option<[u8; N]> {
-    d.get(r)?.try_into().ok()
-}
+use crate::vocab::bytes::{array, be16};
+use crate::vocab::wire::{EtherType, IpProtocol};
 
 /// What the transport decoder needs after the fast path.
 pub(super) struct Ipv4Fast<'a> {
@@ -56,35 +29,38 @@ pub(super) struct Ipv4Fast<'a> {
 /// anything else.
 #[inline]
 pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv4Fast<'a>> {
-    let mut et = be16(data, field::ETH_TYPE)?;
-    let mut off = field::ETH_LEN;
+    let mut et = EtherType::from(be16(data, eth::ETHERTYPE)?);
+    let mut off = eth::HEADER_LEN;
     let mut vlan = None;
-    if et == TPID_8021Q {
-        let tci = be16(data, off)?;
-        et = be16(data, off + 2)?;
-        off += field::VLAN_LEN;
-        vlan = Some(tci & 0x0fff);
+    if et == EtherType::Vlan {
+        let tci = be16(data, off + tag::TCI)?;
+        et = EtherType::from(be16(data, off + tag::ETHERTYPE)?);
+        off += tag::TAG_LEN;
+        vlan = Some(tci & tag::VID_MASK);
     }
-    if et != ethertype::IPV4 {
+    if et != EtherType::Ipv4 {
         return None;
     }
     let ip = data.get(off..)?;
-    let ver_ihl = *ip.get(field::IP_VER_IHL)?;
+    let ver_ihl = *ip.get(ip4::VER_IHL)?;
     let hdr_len = ((ver_ihl & 0x0f) as usize) * 4;
-    if ver_ihl >> 4 != 4 || hdr_len < field::IP_MIN_LEN || ip.len() < hdr_len {
+    if ver_ihl >> 4 != 4 || hdr_len < ip4::MIN_HEADER_LEN || ip.len() < hdr_len {
         return None;
     }
-    let total = be16(ip, field::IP_TOTAL_LEN)? as usize;
-    let frag = be16(ip, field::IP_FLAGS_FRAG)?;
-    let protocol = *ip.get(field::IP_PROTO)?;
-    if total < hdr_len || frag & field::FRAG_MASK != 0 || !matches!(protocol, 6 | 17) {
+    let total = be16(ip, ip4::TOTAL_LEN)? as usize;
+    let frag = be16(ip, ip4::FLAGS_FRAG)?;
+    let protocol = IpProtocol::from(*ip.get(ip4::PROTOCOL)?);
+    if total < hdr_len
+        || frag & ipv4::FRAGMENT_MASK != 0
+        || !matches!(protocol, IpProtocol::Tcp | IpProtocol::Udp)
+    {
         return None;
     }
-    let src: [u8; 4] = array(ip, field::IP_SRC)?;
-    let dst: [u8; 4] = array(ip, field::IP_DST)?;
+    let src: [u8; 4] = array(ip, ip4::SRC)?;
+    let dst: [u8; 4] = array(ip, ip4::DST)?;
     let payload = ip.get(hdr_len..total.min(ip.len()))?;
-    out.dst_mac = array(data, field::ETH_DST).map(Mac);
-    out.src_mac = array(data, field::ETH_SRC).map(Mac);
+    out.dst_mac = array(data, eth::DST).map(Mac);
+    out.src_mac = array(data, eth::SRC).map(Mac);
     match vlan {
         Some(id) => {
             out.vlans = [id, 0];
@@ -95,7 +71,7 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
             out.vlan_count = 0;
         }
     }
-    out.ether_type = Some(ethertype::IPV4);
+    out.ether_type = Some(EtherType::Ipv4);
     let ip = IpInfo {
         src: IpAddr::V4(Ipv4Addr::from(src)),
         dst: IpAddr::V4(Ipv4Addr::from(dst)),
@@ -111,9 +87,10 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{decode, decode_lax, linktype};
+    use super::super::{decode, decode_lax};
     use crate::capture::{CaptureReader, Source};
     use crate::synth::{self, SynthConfig, frame::Encap};
+    use crate::vocab::wire::LinkType;
 
     /// An Ethernet frame with the given tags, an IPv4 header and `l4` bytes after it.
     fn frame(
@@ -196,8 +173,8 @@ mod tests {
         for cut in [f.len(), 96, 64, 54, 40, 34, 30, 20, 14, 10] {
             let f = &f[..cut.min(f.len())];
             assert_eq!(
-                decode(linktype::ETHERNET, f),
-                decode_lax(linktype::ETHERNET, f),
+                decode(LinkType::Ethernet, f),
+                decode_lax(LinkType::Ethernet, f),
                 "frame {f:02x?}"
             );
         }
@@ -258,7 +235,7 @@ mod tests {
                 }
             }
             f.truncate(cut.max(10));
-            prop_assert_eq!(decode(linktype::ETHERNET, &f), decode_lax(linktype::ETHERNET, &f));
+            prop_assert_eq!(decode(LinkType::Ethernet, &f), decode_lax(LinkType::Ethernet, &f));
         }
     }
 

@@ -3,8 +3,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::views::TcpFields;
 use super::*;
 use crate::vocab::Mac;
+use crate::vocab::wire::{EtherType, IpProtocol, LinkType};
 
 const MAC_A: Mac = Mac([0x00, 0x50, 0x56, 0x01, 0x02, 0x03]);
 const MAC_B: Mac = Mac([0x00, 0x50, 0x56, 0x0a, 0x0b, 0x0c]);
@@ -168,10 +170,10 @@ fn ethernet_ipv4_tcp_with_options() {
             &tcp(49152, 8000, &tcp_opts, 0x10, &[9; 100]),
         ),
     );
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.src_mac, Some(MAC_A));
     assert_eq!(d.dst_mac, Some(MAC_B));
-    assert_eq!(d.ether_type, Some(0x0800));
+    assert_eq!(d.ether_type, Some(EtherType::Ipv4));
     assert_eq!((d.vlan_count, d.vlan()), (0, None));
     assert_eq!(d.tunnel, None);
     assert_eq!(
@@ -179,7 +181,7 @@ fn ethernet_ipv4_tcp_with_options() {
         Some(IpInfo {
             src: ip4(V4_A),
             dst: ip4(V4_B),
-            protocol: 6,
+            protocol: IpProtocol::Tcp,
             fragment: Fragment::None,
             payload_len: 136,
         })
@@ -210,7 +212,7 @@ fn ethernet_padding_is_not_payload() {
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0x10, &[])),
     );
     f.extend([0; 6]);
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.ip.expect("ip").payload_len, 20);
     assert_eq!(tcp_of(&d).1, Some(0));
 }
@@ -225,11 +227,11 @@ fn vlan_8021q() {
             &ipv4(V4_A, V4_B, 17, &[], 0, &udp(5353, 53, &[1; 12])),
         ),
     );
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.vlans, [100, 0]);
     assert_eq!(d.vlan_count, 1);
     assert_eq!(d.vlan(), Some(100));
-    assert_eq!(d.ether_type, Some(0x0800));
+    assert_eq!(d.ether_type, Some(EtherType::Ipv4));
     assert_eq!(udp_of(&d), (5353, 53, 12));
     assert_eq!(d.error, None);
 }
@@ -248,7 +250,7 @@ fn vlan_qinq() {
             ),
         ),
     );
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.vlans, [200, 3000]);
     assert_eq!(d.vlan_count, 2);
     assert_eq!(d.vlan(), Some(200));
@@ -258,7 +260,7 @@ fn vlan_qinq() {
 #[test]
 fn vlan_header_cut_short() {
     let f = eth(0x8100, &[0x00, 0x64]);
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.ip, None);
     assert_eq!(d.error, Some(Undecodable::TruncatedLinkHeader));
 }
@@ -288,21 +290,21 @@ fn sll2(proto: u16, payload: &[u8]) -> Vec<u8> {
 fn linux_cooked_v1_and_v2() {
     let p4 = ipv4(V4_A, V4_B, 6, &[], 0, &tcp(10, 20, &[], 0x10, &[0; 5]));
     let p6 = ipv6(v6(1), v6(2), 17, &udp(30, 40, &[0; 7]));
-    let d = decode(linktype::LINUX_SLL, &sll(0x0800, &p4));
+    let d = decode(LinkType::LinuxSll, &sll(0x0800, &p4));
     assert_eq!(d.src_mac, Some(MAC_A));
     assert_eq!(d.ip.expect("ip").src, ip4(V4_A));
     assert_eq!(tcp_of(&d).1, Some(5));
-    let d = decode(linktype::LINUX_SLL, &sll(0x86dd, &p6));
+    let d = decode(LinkType::LinuxSll, &sll(0x86dd, &p6));
     assert_eq!(d.ip.expect("ip").dst, ip6(v6(2)));
     assert_eq!(udp_of(&d), (30, 40, 7));
-    let d = decode(linktype::LINUX_SLL2, &sll2(0x86dd, &p6));
+    let d = decode(LinkType::LinuxSll2, &sll2(0x86dd, &p6));
     assert_eq!(d.src_mac, Some(MAC_B));
     assert_eq!(d.ip.expect("ip").src, ip6(v6(1)));
     assert_eq!(udp_of(&d), (30, 40, 7));
-    let d = decode(linktype::LINUX_SLL2, &sll2(0x0800, &p4));
+    let d = decode(LinkType::LinuxSll2, &sll2(0x0800, &p4));
     assert_eq!(tcp_of(&d).0.dst_port, 20);
     assert_eq!(d.error, None);
-    for (lt, len) in [(linktype::LINUX_SLL, 15), (linktype::LINUX_SLL2, 19)] {
+    for (lt, len) in [(LinkType::LinuxSll, 15), (LinkType::LinuxSll2, 19)] {
         assert_eq!(
             decode(lt, &sll2(0x0800, &p4)[..len]).error,
             Some(Undecodable::TruncatedLinkHeader)
@@ -314,12 +316,12 @@ fn linux_cooked_v1_and_v2() {
 fn raw_ip_link_types() {
     let p4 = ipv4(V4_A, V4_B, 17, &[], 0, &udp(1, 2, &[0; 3]));
     let p6 = ipv6(v6(1), v6(2), 6, &tcp(3, 4, &[], 0x02, &[]));
-    for lt in [linktype::RAW, linktype::RAW_BSD_12, linktype::RAW_BSD_14] {
+    for lt in [LinkType::Raw, LinkType::RawBsd12, LinkType::RawBsd14] {
         let d = decode(lt, &p4);
-        assert_eq!(udp_of(&d), (1, 2, 3), "{lt}");
+        assert_eq!(udp_of(&d), (1, 2, 3), "{lt:?}");
         assert_eq!(d.src_mac, None);
         let d = decode(lt, &p6);
-        assert_eq!(tcp_of(&d).0.src_port, 3, "{lt}");
+        assert_eq!(tcp_of(&d).0.src_port, 3, "{lt:?}");
         assert_eq!(d.ip.expect("ip").payload_len, 20);
         assert_eq!(
             decode(lt, &[0x50; 30]).error,
@@ -327,11 +329,11 @@ fn raw_ip_link_types() {
         );
         assert_eq!(decode(lt, &[]).error, Some(Undecodable::TruncatedIpHeader));
     }
-    assert_eq!(udp_of(&decode(linktype::IPV4, &p4)), (1, 2, 3));
-    assert_eq!(tcp_of(&decode(linktype::IPV6, &p6)).0.dst_port, 4);
+    assert_eq!(udp_of(&decode(LinkType::Ipv4, &p4)), (1, 2, 3));
+    assert_eq!(tcp_of(&decode(LinkType::Ipv6, &p6)).0.dst_port, 4);
     // An IPv4 header cut at 12 bytes.
     assert_eq!(
-        decode(linktype::IPV4, &p4[..12]).error,
+        decode(LinkType::Ipv4, &p4[..12]).error,
         Some(Undecodable::TruncatedIpHeader)
     );
 }
@@ -345,22 +347,22 @@ fn null_and_loop() {
         v.extend_from_slice(p);
         v
     };
-    let d = decode(linktype::NULL, &with([2, 0, 0, 0], &p4));
+    let d = decode(LinkType::Null, &with([2, 0, 0, 0], &p4));
     assert_eq!(d.ip.expect("ip").src, ip4(V4_A));
     assert_eq!(d.transport, Transport::Icmp);
-    let d = decode(linktype::NULL, &with([0, 0, 0, 30], &p6));
+    let d = decode(LinkType::Null, &with([0, 0, 0, 30], &p6));
     assert_eq!(d.ip.expect("ip").src, ip6(v6(1)));
     assert_eq!(d.transport, Transport::Icmp);
-    let d = decode(linktype::LOOP, &with([0, 0, 0, 2], &p4));
+    let d = decode(LinkType::Loop, &with([0, 0, 0, 2], &p4));
     assert_eq!(d.ip.expect("ip").dst, ip4(V4_B));
-    let d = decode(linktype::LOOP, &with([0, 0, 0, 24], &p6));
+    let d = decode(LinkType::Loop, &with([0, 0, 0, 24], &p6));
     assert_eq!(d.ip.expect("ip").dst, ip6(v6(2)));
     assert_eq!(
-        decode(linktype::NULL, &with([7, 0, 0, 0], &p4)).error,
+        decode(LinkType::Null, &with([7, 0, 0, 0], &p4)).error,
         Some(Undecodable::UnknownNullFamily)
     );
     assert_eq!(
-        decode(linktype::LOOP, &[0, 0]).error,
+        decode(LinkType::Loop, &[0, 0]).error,
         Some(Undecodable::TruncatedLinkHeader)
     );
 }
@@ -380,7 +382,7 @@ fn outer(gre: &[u8]) -> Vec<u8> {
 #[test]
 fn gre_transparent_ethernet() {
     let f = outer(&gre_hdr(0x20, 0x6558, &77u32.to_be_bytes(), &inner_frame()));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(
         d.tunnel,
         Some(Tunnel {
@@ -393,16 +395,16 @@ fn gre_transparent_ethernet() {
     assert_inner(&d);
     // GRE carrying IPv4 directly.
     let ip = ipv4(V4_C, V4_D, 17, &[], 0, &udp(1, 2, &[0; 4]));
-    let d = decode(linktype::ETHERNET, &outer(&gre_hdr(0, 0x0800, &[], &ip)));
+    let d = decode(LinkType::Ethernet, &outer(&gre_hdr(0, 0x0800, &[], &ip)));
     assert_eq!(d.tunnel.expect("tunnel").id, 0);
     assert_eq!(d.src_mac, None);
     assert_eq!(udp_of(&d), (1, 2, 4));
     // GRE version 1 (PPTP) is not followed.
     let mut g = gre_hdr(0, 0x880b, &[], &[0; 8]);
     g[1] = 1;
-    let d = decode(linktype::ETHERNET, &outer(&g));
+    let d = decode(LinkType::Ethernet, &outer(&g));
     assert_eq!(d.error, Some(Undecodable::BadTunnelHeader));
-    assert_eq!(d.transport, Transport::Other(47));
+    assert_eq!(d.transport, Transport::Other(IpProtocol::Gre));
 }
 
 #[test]
@@ -412,20 +414,20 @@ fn erspan_type2() {
     hdr.extend([0, 0, 0, 0]);
     hdr.extend(inner_frame());
     let f = outer(&gre_hdr(0x10, 0x88be, &9u32.to_be_bytes(), &hdr));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     let t = d.tunnel.expect("tunnel");
     assert_eq!((t.kind, t.id), (TunnelKind::Erspan2, 341));
     assert_eq!((t.outer_src, t.outer_dst), (ip4(V4_A), ip4(V4_B)));
     assert_inner(&d);
     // Type I: no sequence number, no ERSPAN header.
     let f = outer(&gre_hdr(0, 0x88be, &[], &inner_frame()));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.tunnel.expect("tunnel").kind, TunnelKind::Erspan2);
     assert_inner(&d);
     // A header cut short.
     let f = outer(&gre_hdr(0x10, 0x88be, &9u32.to_be_bytes(), &[0x10, 0, 0]));
     assert_eq!(
-        decode(linktype::ETHERNET, &f).error,
+        decode(LinkType::Ethernet, &f).error,
         Some(Undecodable::BadTunnelHeader)
     );
 }
@@ -436,7 +438,7 @@ fn erspan_type3() {
     hdr.extend([0; 8]);
     hdr.extend(inner_frame());
     let f = outer(&gre_hdr(0x10, 0x22eb, &1u32.to_be_bytes(), &hdr));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     let t = d.tunnel.expect("tunnel");
     assert_eq!((t.kind, t.id), (TunnelKind::Erspan3, 1023));
     assert_inner(&d);
@@ -445,7 +447,7 @@ fn erspan_type3() {
     hdr.extend([0xff; 8]);
     hdr.extend(inner_frame());
     let f = outer(&gre_hdr(0x10, 0x22eb, &1u32.to_be_bytes(), &hdr));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.tunnel.expect("tunnel").id, 42);
     assert_inner(&d);
 }
@@ -470,7 +472,7 @@ fn vxlan_tunnel() {
             &udp(54321, 4789, &vxlan(0x12_3456, &inner_frame())),
         ),
     );
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(
         d.tunnel,
         Some(Tunnel {
@@ -485,7 +487,7 @@ fn vxlan_tunnel() {
     let mut x = vxlan(5, &inner_frame());
     x[0] = 0;
     let f = eth(0x0800, &ipv4(V4_A, V4_B, 17, &[], 0, &udp(1, 4789, &x)));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.tunnel, None);
     assert_eq!(udp_of(&d), (1, 4789, x.len() as u32));
 }
@@ -504,7 +506,7 @@ fn tunnel_inside_tunnel_is_too_deep() {
         ),
     );
     let f = outer(&gre_hdr(0, 0x6558, &[], &vx));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.tunnel.expect("tunnel").kind, TunnelKind::Gre);
     assert_eq!(d.error, Some(Undecodable::TunnelTooDeep));
 }
@@ -516,9 +518,9 @@ fn ipv6_extension_headers_before_tcp() {
     exts.extend([6, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // dest-opts, 16 bytes
     exts.extend(&seg);
     let f = eth(0x86dd, &ipv6(v6(1), v6(2), 0, &exts));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     let ip = d.ip.expect("ip");
-    assert_eq!(ip.protocol, 6);
+    assert_eq!(ip.protocol, IpProtocol::Tcp);
     assert_eq!(ip.payload_len, 60);
     assert_eq!(ip.fragment, Fragment::None);
     assert_eq!((ip.src, ip.dst), (ip6(v6(1)), ip6(v6(2))));
@@ -527,12 +529,12 @@ fn ipv6_extension_headers_before_tcp() {
     assert_eq!(d.error, None);
     // The destination options header cut short.
     let f = eth(0x86dd, &ipv6(v6(1), v6(2), 0, &exts[..12]));
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.error, Some(Undecodable::BadIpv6Extension));
     assert_eq!(d.transport, Transport::None);
     // The same cut by the snap length rather than the payload length field.
     let f = eth(0x86dd, &ipv6(v6(1), v6(2), 0, &exts));
-    let d = decode(linktype::ETHERNET, &f[..14 + 40 + 12]);
+    let d = decode(LinkType::Ethernet, &f[..14 + 40 + 12]);
     assert_eq!(d.error, Some(Undecodable::BadIpv6Extension));
 }
 
@@ -541,7 +543,7 @@ fn ipv4_fragments() {
     let seg = tcp(902, 33000, &[], 0x10, &[3; 1000]);
     // First fragment: MF, offset 0, carries 504 bytes of the segment.
     let first = eth(0x0800, &ipv4(V4_A, V4_B, 6, &[], 0x2000, &seg[..504]));
-    let d = decode(linktype::ETHERNET, &first);
+    let d = decode(LinkType::Ethernet, &first);
     let ip = d.ip.expect("ip");
     assert_eq!(ip.fragment, Fragment::First);
     assert_eq!(ip.payload_len, 504);
@@ -550,7 +552,7 @@ fn ipv4_fragments() {
     assert_eq!(payload_len, Some(484));
     // Last fragment: offset 63 * 8.
     let later = eth(0x0800, &ipv4(V4_A, V4_B, 6, &[], 63, &seg[504..]));
-    let d = decode(linktype::ETHERNET, &later);
+    let d = decode(LinkType::Ethernet, &later);
     let ip = d.ip.expect("ip");
     assert_eq!(ip.fragment, Fragment::Later);
     assert_eq!(ip.payload_len, 516);
@@ -559,7 +561,7 @@ fn ipv4_fragments() {
     // A UDP first fragment takes the datagram length from the UDP header.
     let dg = udp(1, 2, &[0; 3000]);
     let d = decode(
-        linktype::ETHERNET,
+        LinkType::Ethernet,
         &eth(0x0800, &ipv4(V4_A, V4_B, 17, &[], 0x2000, &dg[..1480])),
     );
     assert_eq!(udp_of(&d), (1, 2, 3000));
@@ -575,13 +577,13 @@ fn ipv6_fragment_header() {
         v.extend_from_slice(body);
         eth(0x86dd, &ipv6(v6(1), v6(2), 44, &v))
     };
-    let d = decode(linktype::ETHERNET, &frag(0, true, &dg[..1448]));
+    let d = decode(LinkType::Ethernet, &frag(0, true, &dg[..1448]));
     let ip = d.ip.expect("ip");
     assert_eq!(ip.fragment, Fragment::First);
-    assert_eq!(ip.protocol, 17);
+    assert_eq!(ip.protocol, IpProtocol::Udp);
     assert_eq!(ip.payload_len, 1448);
     assert_eq!(udp_of(&d), (4000, 5000, 2000));
-    let d = decode(linktype::ETHERNET, &frag(181, false, &dg[1448..]));
+    let d = decode(LinkType::Ethernet, &frag(181, false, &dg[1448..]));
     let ip = d.ip.expect("ip");
     assert_eq!(ip.fragment, Fragment::Later);
     assert_eq!(ip.payload_len, 2008 - 1448);
@@ -595,7 +597,7 @@ fn header_only_tcp_keeps_the_payload_length() {
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(8000, 1, &[], 0x18, &[0; 1400])),
     );
     for snap in [64, 96] {
-        let d = decode(linktype::ETHERNET, &f[..snap]);
+        let d = decode(LinkType::Ethernet, &f[..snap]);
         assert_eq!(d.ip.expect("ip").payload_len, 1420, "{snap}");
         assert_eq!(tcp_of(&d).1, Some(1400), "{snap}");
         assert_eq!(d.error, None);
@@ -608,7 +610,7 @@ fn header_only_tcp_keeps_the_payload_length() {
         0x86dd,
         &ipv6(v6(1), v6(2), 6, &tcp(1, 2, &[], 0x10, &[0; 8000])),
     );
-    let d = decode(linktype::ETHERNET, &f[..96]);
+    let d = decode(LinkType::Ethernet, &f[..96]);
     assert_eq!(tcp_of(&d).1, Some(8000));
 }
 
@@ -618,7 +620,7 @@ fn header_cut_inside_tcp() {
         0x0800,
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(8000, 2, &[], 0x18, &[0; 100])),
     );
-    let d = decode(linktype::ETHERNET, &f[..14 + 20 + 12]);
+    let d = decode(LinkType::Ethernet, &f[..14 + 20 + 12]);
     let (fields, payload_len) = tcp_of(&d);
     assert_eq!((fields.src_port, fields.dst_port), (8000, 2));
     assert_eq!(fields.ack, Some(2000));
@@ -626,13 +628,13 @@ fn header_cut_inside_tcp() {
     assert_eq!(payload_len, None);
     assert_eq!(d.l4_payload_len(), 0);
     // Only three bytes of TCP: no ports.
-    let d = decode(linktype::ETHERNET, &f[..14 + 20 + 3]);
+    let d = decode(LinkType::Ethernet, &f[..14 + 20 + 3]);
     assert_eq!(d.transport, Transport::None);
     assert_eq!(d.error, Some(Undecodable::TruncatedTransportHeader));
     // A data offset of 4 words.
     let mut bad = f.clone();
     bad[14 + 20 + 12] = 0x40;
-    let d = decode(linktype::ETHERNET, &bad);
+    let d = decode(LinkType::Ethernet, &bad);
     assert_eq!(d.error, Some(Undecodable::BadTcpHeader));
     assert_eq!(tcp_of(&d).1, None);
 }
@@ -649,7 +651,7 @@ fn arp_body(op: u16, sender: Mac) -> Vec<u8> {
 
 #[test]
 fn arp_and_rarp() {
-    let d = decode(linktype::ETHERNET, &eth(0x0806, &arp_body(1, MAC_C)));
+    let d = decode(LinkType::Ethernet, &eth(0x0806, &arp_body(1, MAC_C)));
     assert_eq!(
         d.arp,
         Some(ArpInfo {
@@ -658,9 +660,9 @@ fn arp_and_rarp() {
             sender_mac: Some(MAC_C),
         })
     );
-    assert_eq!(d.ether_type, Some(0x0806));
+    assert_eq!(d.ether_type, Some(EtherType::Arp));
     assert_eq!(d.error, None);
-    let d = decode(linktype::ETHERNET, &eth(0x8035, &arp_body(3, MAC_D)));
+    let d = decode(LinkType::Ethernet, &eth(0x8035, &arp_body(3, MAC_D)));
     assert_eq!(
         d.arp,
         Some(ArpInfo {
@@ -670,9 +672,9 @@ fn arp_and_rarp() {
         })
     );
     assert_eq!(d.error, None);
-    let d = decode(linktype::ETHERNET, &eth(0x8035, &arp_body(3, MAC_D)[..20]));
+    let d = decode(LinkType::Ethernet, &eth(0x8035, &arp_body(3, MAC_D)[..20]));
     assert_eq!((d.arp, d.error), (None, Some(Undecodable::TruncatedArp)));
-    let d = decode(linktype::ETHERNET, &eth(0x0806, &arp_body(1, MAC_D)[..20]));
+    let d = decode(LinkType::Ethernet, &eth(0x0806, &arp_body(1, MAC_D)[..20]));
     assert_eq!((d.arp, d.error), (None, Some(Undecodable::TruncatedArp)));
 }
 
@@ -682,27 +684,30 @@ fn unknown_and_truncated_links() {
         0x0800,
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0, &[])),
     );
-    assert_eq!(decode(147, &f).error, Some(Undecodable::UnknownLinkType));
-    assert_eq!(decode(147, &f).ip, None);
-    assert!(!linktype::supported(147));
-    let d = decode(linktype::ETHERNET, &f[..13]);
+    assert_eq!(
+        decode(LinkType::from(147), &f).error,
+        Some(Undecodable::UnknownLinkType)
+    );
+    assert_eq!(decode(LinkType::from(147), &f).ip, None);
+    assert!(!LinkType::from(147).is_supported());
+    let d = decode(LinkType::Ethernet, &f[..13]);
     assert_eq!(
         (d.src_mac, d.error),
         (None, Some(Undecodable::TruncatedLinkHeader))
     );
     // LLDP: not IP, not an error.
-    let d = decode(linktype::ETHERNET, &eth(0x88cc, &[0; 30]));
-    assert_eq!(d.ether_type, Some(0x88cc));
+    let d = decode(LinkType::Ethernet, &eth(0x88cc, &[0; 30]));
+    assert_eq!(d.ether_type, Some(EtherType::Lldp));
     assert_eq!((d.ip, d.arp, d.error), (None, None, None));
     assert_eq!(d.transport, Transport::None);
     assert_eq!(d.src_mac, Some(MAC_A));
     // Ethernet claiming IPv4 with a truncated header.
-    let d = decode(linktype::ETHERNET, &f[..14 + 10]);
+    let d = decode(LinkType::Ethernet, &f[..14 + 10]);
     assert_eq!(d.error, Some(Undecodable::TruncatedIpHeader));
     // An IPv4 total length below the header length.
     let mut bad = f.clone();
     bad[16..18].copy_from_slice(&12u16.to_be_bytes());
-    let d = decode(linktype::ETHERNET, &bad);
+    let d = decode(LinkType::Ethernet, &bad);
     assert_eq!(d.ip.expect("ip").payload_len, 0);
     assert_eq!(d.transport, Transport::None);
     assert_eq!(d.error, Some(Undecodable::BadIpHeader));
@@ -797,7 +802,7 @@ fn stats_count_layers() {
     let mut s = DecodeStats::default();
     for (lt, f, orig) in &frames {
         let orig = if *orig == 0 { f.len() as u32 } else { *orig };
-        s.add(&decode(*lt, f), f.len() as u32, orig);
+        s.add(&decode(LinkType::from(*lt), f), f.len() as u32, orig);
     }
     let mut want_undecodable = [0u64; Undecodable::ALL.len()];
     want_undecodable[Undecodable::UnknownLinkType as usize] = 1;
@@ -848,7 +853,7 @@ fn zero_length_fields_use_the_captured_length() {
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0x10, &[0; 3000])),
     );
     f[16..18].copy_from_slice(&[0, 0]);
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.ip.expect("ip").payload_len, 3020);
     assert_eq!(tcp_of(&d).1, Some(3000));
     let mut f = eth(
@@ -856,7 +861,7 @@ fn zero_length_fields_use_the_captured_length() {
         &ipv6(v6(1), v6(2), 6, &tcp(1, 2, &[], 0x10, &[0; 70000])),
     );
     f[18..20].copy_from_slice(&[0, 0]);
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.ip.expect("ip").payload_len, 70020);
     assert_eq!(tcp_of(&d).1, Some(70000));
 }
@@ -869,7 +874,7 @@ fn tcp_data_offset_beyond_the_ip_payload() {
         &ipv4(V4_A, V4_B, 6, &[], 0, &tcp(1, 2, &[], 0x10, &[0; 10])),
     );
     f[14 + 20 + 12] = 0xf0;
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(d.error, Some(Undecodable::BadTcpHeader));
     assert_eq!(tcp_of(&d).1, None);
     assert_eq!(tcp_of(&d).0.header_len, Some(60));
@@ -883,7 +888,7 @@ fn erspan_over_ipv6() {
         0x86dd,
         &ipv6(v6(9), v6(10), 47, &gre_hdr(0x10, 0x88be, &[0; 4], &hdr)),
     );
-    let d = decode(linktype::ETHERNET, &f);
+    let d = decode(LinkType::Ethernet, &f);
     assert_eq!(
         d.tunnel,
         Some(Tunnel {

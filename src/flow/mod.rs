@@ -16,6 +16,7 @@ use crate::decode::{Decoded, Transport, TunnelKind};
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
+use crate::vocab::wire::IpProtocol;
 
 /// An address and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,8 +30,8 @@ pub struct Endpoint {
 /// Canonical flow key: the lower endpoint first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
-    /// IP protocol number.
-    pub proto: u8,
+    /// IP protocol.
+    pub proto: IpProtocol,
     /// The lower endpoint.
     pub lo: Endpoint,
     /// The higher endpoint.
@@ -353,6 +354,7 @@ impl FlowTable {
         ended: &mut dyn FnMut(Flow),
     ) -> Option<PacketRef> {
         let ip = d.ip.as_ref()?;
+        let proto = ip.protocol;
         let (sport, dport, payload) = match d.transport {
             Transport::Tcp {
                 fields,
@@ -367,7 +369,7 @@ impl FlowTable {
                 dst_port,
                 payload_len,
             } => (src_port, dst_port, payload_len as u64),
-            Transport::None if matches!(ip.protocol, 6 | 17) => {
+            Transport::None if matches!(proto, IpProtocol::Tcp | IpProtocol::Udp) => {
                 self.packets_without_ports += 1;
                 return None;
             }
@@ -384,7 +386,7 @@ impl FlowTable {
         let from_lo = src <= dst;
         let (lo, hi) = if from_lo { (src, dst) } else { (dst, src) };
         let key = FlowKey {
-            proto: ip.protocol,
+            proto,
             lo,
             hi,
             vlan: d.vlan(),
@@ -401,14 +403,13 @@ impl FlowTable {
                 }
                 self.created += 1;
                 let ports = &self.cfg.ports;
-                let client_is_lo =
-                    initial_client_is_lo(d, from_lo, sport, dport, ip.protocol, ports);
+                let client_is_lo = initial_client_is_lo(d, from_lo, sport, dport, proto, ports);
                 let (cport, sport_) = if client_is_lo == from_lo {
                     (sport, dport)
                 } else {
                     (dport, sport)
                 };
-                let class = ports.classify(ip.protocol, sport_, cport);
+                let class = ports.classify(proto, sport_, cport);
                 let serial = self.next_serial;
                 self.next_serial += 1;
                 self.insert(Flow {
@@ -566,7 +567,7 @@ fn initial_client_is_lo(
     from_lo: bool,
     sport: u16,
     dport: u16,
-    proto: u8,
+    proto: IpProtocol,
     ports: &PortCatalogue,
 ) -> bool {
     if let Transport::Tcp { fields, .. } = d.transport {

@@ -3,6 +3,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::*;
 use crate::decode::views::TcpFields;
 use crate::decode::{Fragment, IpInfo};
+use crate::vocab::wire::IpProtocol;
 
 fn ip(a: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(a))
@@ -14,7 +15,7 @@ pub(crate) fn tcp(src: (u32, u16), dst: (u32, u16), seq: u32, flags: u8, len: u3
         ip: Some(IpInfo {
             src: ip(src.0),
             dst: ip(dst.0),
-            protocol: 6,
+            protocol: IpProtocol::Tcp,
             fragment: Fragment::None,
             payload_len: len + 20,
         }),

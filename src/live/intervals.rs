@@ -18,7 +18,6 @@ use super::line::{IntervalLine, LIVE_SCHEMA_VERSION, TopFlow};
 use crate::classify::inventory::{Network, VmkInventory};
 use crate::classify::{ConvStats, infer, locate_with_mac};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
-use crate::report::flows::proto_name;
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::TrafficClass;
@@ -317,7 +316,7 @@ impl Intervals {
             .map(|(k, f)| {
                 let (client_network, server_network) = self.attribution.networks(&f.pending);
                 TopFlow {
-                    proto: proto_name(k.proto),
+                    proto: k.proto.to_string(),
                     client: endpoint_string(f.client),
                     server: endpoint_string(f.server),
                     class: f.pending.conv.class,

@@ -28,6 +28,7 @@ use crate::analyze::{AnalyzeOptions, Labels, Outcome, Pipeline};
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame, Source};
 use crate::vocab::kind::PowerState;
 use crate::vocab::time;
+use crate::vocab::wire::LinkType;
 use events::Events;
 use intervals::{Attribution, Intervals, LivePacket};
 use line::{FinalLine, LIVE_SCHEMA_VERSION};
@@ -90,7 +91,7 @@ pub struct Progress {
 struct OwnedFrame {
     ts_ns: Option<i64>,
     interface: u32,
-    link_type: u32,
+    link_type: LinkType,
     data: Vec<u8>,
     orig_len: u32,
     offset: u64,

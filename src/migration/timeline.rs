@@ -119,7 +119,7 @@ mod tests {
     fn bins_in_order_and_out_of_order() {
         let mut t = Timeline::default();
         let key = ConvKey {
-            proto: 6,
+            proto: crate::vocab::wire::IpProtocol::Tcp,
             client: "10.0.0.1".parse().unwrap(),
             server: "10.0.0.2".parse().unwrap(),
             class: TrafficClass::Vmotion,

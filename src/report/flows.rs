@@ -18,6 +18,7 @@ use crate::flow::{DirStats, EndReason};
 use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
+use crate::vocab::wire::IpProtocol;
 
 /// The inventory used for attribution.
 #[derive(Debug, Clone, Serialize)]
@@ -197,18 +198,6 @@ pub struct FlowSummary {
     pub packets_without_ports: u64,
 }
 
-/// The report's name of an IP protocol: `tcp`, `udp`, `icmp`, `icmpv6`, `gre`, else the number.
-pub fn proto_name(p: u8) -> String {
-    match p {
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        1 => "icmp".into(),
-        58 => "icmpv6".into(),
-        47 => "gre".into(),
-        other => other.to_string(),
-    }
-}
-
 fn end_name(e: Option<EndReason>) -> &'static str {
     match e {
         Some(EndReason::Closed) => "closed",
@@ -336,7 +325,7 @@ fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -
             network: loc.network,
         }
     };
-    let tcp = (f.key.proto == 6).then(|| {
+    let tcp = (f.key.proto == IpProtocol::Tcp).then(|| {
         let rst = c2s.rst || s2c.rst;
         TcpState {
             syn: c2s.syn,
@@ -357,7 +346,7 @@ fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -
         }
     });
     FlowReport {
-        protocol: proto_name(f.key.proto),
+        protocol: f.key.proto.to_string(),
         class: k.class,
         vlan: f.key.vlan,
         tunnel: f.key.tunnel.map(|(kind, id)| TunnelReport { kind, id }),

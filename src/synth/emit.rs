@@ -14,6 +14,7 @@ use super::rng::SplitMix64;
 use super::topology::{NodeId, ROUTER_MAC, Topology};
 use super::writer::CaptureWriter;
 use crate::vocab::Mac;
+use crate::vocab::wire::IpProtocol;
 
 /// Receive window advertised by every endpoint.
 const WINDOW: u16 = 64_240;
@@ -60,8 +61,8 @@ pub struct Conn {
 pub struct CountKey {
     /// 0 for background noise, `i + 1` for migration `i`.
     pub tag: usize,
-    /// 6 (TCP) or 17 (UDP).
-    pub proto: u8,
+    /// TCP or UDP.
+    pub proto: IpProtocol,
     /// The service port of the flow.
     pub port: u16,
     /// Sending node.
@@ -348,7 +349,7 @@ impl<'t, W: Write> Emitter<'t, W> {
         }
         let key = CountKey {
             tag: self.tag,
-            proto: 6,
+            proto: IpProtocol::Tcp,
             port: c.sport,
             src,
             dst,
@@ -498,7 +499,7 @@ impl<'t, W: Write> Emitter<'t, W> {
         });
         let key = CountKey {
             tag: self.tag,
-            proto: 17,
+            proto: IpProtocol::Udp,
             port: service_port,
             src,
             dst,

@@ -2,25 +2,28 @@
 //! encapsulations (GRE, ERSPAN II, ERSPAN III), written into one reused buffer.
 //!
 //! In: addresses, ports, sequence numbers and a payload writer. Out: a complete frame with correct
-//! lengths and checksums at `buf[HEADROOM..]` (or, encapsulated, a little earlier).
+//! lengths and checksums at `buf[HEADROOM..]` (or, encapsulated, a little earlier). Header layouts
+//! are the decoder's: the offsets of `decode::views::*::field` and the numbers of
+//! [`crate::vocab::wire`], so each wire constant exists once.
 
-use crate::vocab::Mac;
 use std::net::IpAddr;
+
+use crate::decode::views::ethernet::{self, field as eth, vlan_field as tag};
+use crate::decode::views::ipv4::{self, field as ip4};
+use crate::decode::views::ipv6::{self, field as ip6};
+use crate::decode::views::{arp, erspan, gre, tcp as tcp_view, udp as udp_view};
+use crate::vocab::Mac;
+use crate::vocab::bytes::{put, put_be16, put_be32, put_u8};
+use crate::vocab::wire::{EtherType, IpProtocol};
 
 /// Bytes kept free in front of every frame for the mirror encapsulation.
 pub const HEADROOM: usize = 64;
 
+/// Time to live (IPv4) and hop limit (IPv6) of every generated packet.
+const TTL: u8 = 64;
+
 /// TCP flag bits.
-pub mod tcp_flags {
-    /// FIN.
-    pub const FIN: u8 = 0x01;
-    /// SYN.
-    pub const SYN: u8 = 0x02;
-    /// PSH.
-    pub const PSH: u8 = 0x08;
-    /// ACK.
-    pub const ACK: u8 = 0x10;
-}
+pub use crate::decode::views::tcp::flags as tcp_flags;
 
 /// How mirrored frames are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,50 +92,84 @@ pub fn fold(mut acc: u64) -> u16 {
     !(acc as u16)
 }
 
-fn put16(buf: &mut [u8], at: usize, v: u16) {
-    if let Some(s) = buf.get_mut(at..at + 2) {
-        s.copy_from_slice(&v.to_be_bytes());
+/// Appends `len` zero bytes for a header and returns it.
+fn header(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    let start = buf.len();
+    buf.resize(start + len, 0);
+    buf.get_mut(start..).unwrap_or_default()
+}
+
+/// Length of an Ethernet header with or without an 802.1Q tag.
+fn ethernet_len(vlan: Option<u16>) -> usize {
+    eth::HEADER_LEN + if vlan.is_some() { tag::TAG_LEN } else { 0 }
+}
+
+/// Writes an Ethernet header (with an 802.1Q tag when `vlan` is set) announcing `et` into the
+/// [`ethernet_len`] bytes of `h`.
+fn write_ethernet(h: &mut [u8], dst: Mac, src: Mac, vlan: Option<u16>, et: EtherType) {
+    put(h, eth::DST, &dst.0);
+    put(h, eth::SRC, &src.0);
+    match vlan {
+        Some(id) => {
+            put_be16(h, eth::ETHERTYPE, EtherType::Vlan.into());
+            put_be16(h, eth::HEADER_LEN + tag::TCI, id & tag::VID_MASK);
+            put_be16(h, eth::HEADER_LEN + tag::ETHERTYPE, et.into());
+        }
+        None => put_be16(h, eth::ETHERTYPE, et.into()),
     }
+}
+
+/// Writes an IPv4 header without options into `h`, total length and checksum left 0.
+fn write_ipv4(h: &mut [u8], id: u16, proto: IpProtocol, src: [u8; 4], dst: [u8; 4]) {
+    put_u8(h, ip4::VER_IHL, ipv4::VER_IHL_NO_OPTIONS);
+    put_be16(h, ip4::IDENT, id);
+    put_be16(h, ip4::FLAGS_FRAG, ipv4::DONT_FRAGMENT);
+    put_u8(h, ip4::TTL, TTL);
+    put_u8(h, ip4::PROTOCOL, proto.into());
+    put(h, ip4::SRC, &src);
+    put(h, ip4::DST, &dst);
 }
 
 /// Starts a frame: clears the buffer, writes Ethernet (+VLAN) and the IP header with length and
 /// checksum fields left for [`finish_ip`].
-pub fn begin_ip(buf: &mut Vec<u8>, a: &Addr, proto: u8) -> Mark {
+pub fn begin_ip(buf: &mut Vec<u8>, a: &Addr, proto: IpProtocol) -> Mark {
     buf.clear();
     buf.resize(HEADROOM, 0);
-    buf.extend_from_slice(&a.dst_mac.0);
-    buf.extend_from_slice(&a.src_mac.0);
-    if let Some(vlan) = a.vlan {
-        buf.extend_from_slice(&[0x81, 0x00]);
-        buf.extend_from_slice(&(vlan & 0x0fff).to_be_bytes());
-    }
-    let ip = buf.len() + 2;
-    match (a.src_ip, a.dst_ip) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            buf.extend_from_slice(&[0x08, 0x00]);
-            buf.extend_from_slice(&[0x45, 0x00, 0, 0]);
-            buf.extend_from_slice(&a.ip_id.to_be_bytes());
-            buf.extend_from_slice(&[0x40, 0x00, 64, proto, 0, 0]);
-            buf.extend_from_slice(&s.octets());
-            buf.extend_from_slice(&d.octets());
+    let v4 = match (a.src_ip, a.dst_ip) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => Some((s.octets(), d.octets())),
+        _ => None,
+    };
+    let et = if v4.is_some() {
+        EtherType::Ipv4
+    } else {
+        EtherType::Ipv6
+    };
+    let h = header(buf, ethernet_len(a.vlan));
+    write_ethernet(h, a.dst_mac, a.src_mac, a.vlan, et);
+    let ip = buf.len();
+    match v4 {
+        Some((s, d)) => {
+            write_ipv4(header(buf, ip4::MIN_HEADER_LEN), a.ip_id, proto, s, d);
             Mark {
                 ip,
-                l4: ip + 20,
+                l4: ip + ip4::MIN_HEADER_LEN,
                 v6: false,
             }
         }
-        (s, d) => {
+        None => {
             let to6 = |x: IpAddr| match x {
                 IpAddr::V6(v) => v.octets(),
                 IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
             };
-            buf.extend_from_slice(&[0x86, 0xdd]);
-            buf.extend_from_slice(&[0x60, 0, 0, 0, 0, 0, proto, 64]);
-            buf.extend_from_slice(&to6(s));
-            buf.extend_from_slice(&to6(d));
+            let h = header(buf, ip6::HEADER_LEN);
+            put_u8(h, ip6::VER_TC_FLOW, ipv6::VERSION_BYTE);
+            put_u8(h, ip6::NEXT_HEADER, proto.into());
+            put_u8(h, ip6::HOP_LIMIT, TTL);
+            put(h, ip6::SRC, &to6(a.src_ip));
+            put(h, ip6::DST, &to6(a.dst_ip));
             Mark {
                 ip,
-                l4: ip + 40,
+                l4: ip + ip6::HEADER_LEN,
                 v6: true,
             }
         }
@@ -141,30 +178,36 @@ pub fn begin_ip(buf: &mut Vec<u8>, a: &Addr, proto: u8) -> Mark {
 
 /// Fills in the IP length (and IPv4 header checksum), computes the transport checksum at
 /// `csum_at` bytes into the transport header (TCP 16, UDP 6) and pads the frame to 60 bytes.
-pub fn finish_ip(buf: &mut Vec<u8>, m: Mark, proto: u8, csum_at: usize) {
+pub fn finish_ip(buf: &mut Vec<u8>, m: Mark, proto: IpProtocol, csum_at: usize) {
     let l4_len = buf.len() - m.l4;
+    // The pseudo-header's addresses are the header's source and destination, adjacent in both.
     let mut acc = if m.v6 {
-        put16(buf, m.ip + 4, l4_len as u16);
-        sum_words(0, buf.get(m.ip + 8..m.ip + 40).unwrap_or(&[]))
+        put_be16(buf, m.ip + ip6::PAYLOAD_LEN, l4_len as u16);
+        let addrs = m.ip + ip6::SRC.start..m.ip + ip6::DST.end;
+        sum_words(0, buf.get(addrs).unwrap_or(&[]))
     } else {
-        put16(buf, m.ip + 2, (l4_len + 20) as u16);
-        let hsum = fold(sum_words(0, buf.get(m.ip..m.ip + 20).unwrap_or(&[])));
-        put16(buf, m.ip + 10, hsum);
-        sum_words(0, buf.get(m.ip + 12..m.ip + 20).unwrap_or(&[]))
+        let total = (l4_len + ip4::MIN_HEADER_LEN) as u16;
+        put_be16(buf, m.ip + ip4::TOTAL_LEN, total);
+        let hdr = m.ip..m.ip + ip4::MIN_HEADER_LEN;
+        let hsum = fold(sum_words(0, buf.get(hdr).unwrap_or(&[])));
+        put_be16(buf, m.ip + ip4::CHECKSUM, hsum);
+        let addrs = m.ip + ip4::SRC.start..m.ip + ip4::DST.end;
+        sum_words(0, buf.get(addrs).unwrap_or(&[]))
     };
-    acc += proto as u64 + l4_len as u64;
+    acc += u8::from(proto) as u64 + l4_len as u64;
     acc = sum_words(acc, buf.get(m.l4..).unwrap_or(&[]));
     let mut c = fold(acc);
-    if proto == 17 && c == 0 {
+    if proto == IpProtocol::Udp && c == 0 {
+        // 0 means "no checksum" in UDP.
         c = 0xffff;
     }
-    put16(buf, m.l4 + csum_at, c);
+    put_be16(buf, m.l4 + csum_at, c);
     pad(buf);
 }
 
 fn pad(buf: &mut Vec<u8>) {
-    if buf.len() < HEADROOM + 60 {
-        buf.resize(HEADROOM + 60, 0);
+    if buf.len() < HEADROOM + ethernet::MIN_FRAME_LEN {
+        buf.resize(HEADROOM + ethernet::MIN_FRAME_LEN, 0);
     }
 }
 
@@ -189,21 +232,30 @@ pub struct TcpHeader {
 
 /// Writes a whole TCP segment; `payload` appends the payload bytes to the buffer.
 pub fn tcp(buf: &mut Vec<u8>, a: &Addr, h: &TcpHeader, payload: impl FnOnce(&mut Vec<u8>)) {
-    let m = begin_ip(buf, a, 6);
-    buf.extend_from_slice(&h.sport.to_be_bytes());
-    buf.extend_from_slice(&h.dport.to_be_bytes());
-    buf.extend_from_slice(&h.seq.to_be_bytes());
-    buf.extend_from_slice(&h.ack.to_be_bytes());
-    let words: u8 = if h.mss.is_some() { 6 } else { 5 };
-    buf.extend_from_slice(&[words << 4, h.flags]);
-    buf.extend_from_slice(&h.window.to_be_bytes());
-    buf.extend_from_slice(&[0, 0, 0, 0]);
+    use tcp_view::field;
+    let m = begin_ip(buf, a, IpProtocol::Tcp);
+    let opt_len = if h.mss.is_some() {
+        tcp_view::OPTION_MSS_LEN as usize
+    } else {
+        0
+    };
+    let len = field::MIN_HEADER_LEN + opt_len;
+    let t = header(buf, len);
+    put_be16(t, field::SRC_PORT, h.sport);
+    put_be16(t, field::DST_PORT, h.dport);
+    put_be32(t, field::SEQ, h.seq);
+    put_be32(t, field::ACK, h.ack);
+    put_u8(t, field::DATA_OFFSET, ((len / 4) as u8) << 4);
+    put_u8(t, field::FLAGS, h.flags);
+    put_be16(t, field::WINDOW, h.window);
     if let Some(mss) = h.mss {
-        buf.extend_from_slice(&[2, 4]);
-        buf.extend_from_slice(&mss.to_be_bytes());
+        let o = field::MIN_HEADER_LEN;
+        put_u8(t, o, tcp_view::OPTION_MSS);
+        put_u8(t, o + 1, tcp_view::OPTION_MSS_LEN);
+        put_be16(t, o + 2, mss);
     }
     payload(buf);
-    finish_ip(buf, m, 6, 16);
+    finish_ip(buf, m, IpProtocol::Tcp, field::CHECKSUM);
 }
 
 /// Writes a whole UDP datagram; `payload` appends the payload bytes to the buffer.
@@ -214,31 +266,37 @@ pub fn udp(
     dport: u16,
     payload: impl FnOnce(&mut Vec<u8>),
 ) {
-    let m = begin_ip(buf, a, 17);
-    buf.extend_from_slice(&sport.to_be_bytes());
-    buf.extend_from_slice(&dport.to_be_bytes());
-    buf.extend_from_slice(&[0, 0, 0, 0]);
+    use udp_view::field;
+    let m = begin_ip(buf, a, IpProtocol::Udp);
+    let u = header(buf, field::HEADER_LEN);
+    put_be16(u, field::SRC_PORT, sport);
+    put_be16(u, field::DST_PORT, dport);
     payload(buf);
     let len = (buf.len() - m.l4) as u16;
-    put16(buf, m.l4 + 4, len);
-    finish_ip(buf, m, 17, 6);
+    put_be16(buf, m.l4 + field::LENGTH, len);
+    finish_ip(buf, m, IpProtocol::Udp, field::CHECKSUM);
 }
 
 /// Writes a RARP request broadcast from `mac` (as ESXi sends after a vMotion switchover).
 pub fn rarp(buf: &mut Vec<u8>, mac: Mac, vlan: Option<u16>) {
+    use arp::field;
     buf.clear();
     buf.resize(HEADROOM, 0);
-    buf.extend_from_slice(&[0xff; 6]);
-    buf.extend_from_slice(&mac.0);
-    if let Some(vlan) = vlan {
-        buf.extend_from_slice(&[0x81, 0x00]);
-        buf.extend_from_slice(&(vlan & 0x0fff).to_be_bytes());
-    }
-    buf.extend_from_slice(&[0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03]);
-    buf.extend_from_slice(&mac.0);
-    buf.extend_from_slice(&[0, 0, 0, 0]);
-    buf.extend_from_slice(&mac.0);
-    buf.extend_from_slice(&[0, 0, 0, 0]);
+    let h = header(buf, ethernet_len(vlan));
+    write_ethernet(h, Mac::BROADCAST, mac, vlan, EtherType::Rarp);
+    // Ethernet and IPv4 addresses: sender MAC, sender IP, target MAC, target IP.
+    let (hlen, plen) = (6, 4);
+    let spa = field::SHA + hlen;
+    let tha = spa + plen;
+    let tpa = tha + hlen;
+    let r = header(buf, tpa + plen);
+    put_be16(r, field::HTYPE, arp::HTYPE_ETHERNET);
+    put_be16(r, field::PTYPE, EtherType::Ipv4.into());
+    put_u8(r, field::HLEN, hlen as u8);
+    put_u8(r, field::PLEN, plen as u8);
+    put_be16(r, field::OPER, arp::OPER_REVERSE_REQUEST);
+    put(r, field::SHA..spa, &mac.0);
+    put(r, tha..tpa, &mac.0);
     pad(buf);
 }
 
@@ -269,57 +327,70 @@ pub struct EncapFields {
 /// Wraps the frame at `buf[HEADROOM..]` in the mirror encapsulation, in place in the headroom.
 /// Returns where the resulting frame starts.
 pub fn encapsulate(buf: &mut [u8], encap: Encap, f: &EncapFields) -> usize {
+    // GRE with a sequence number (ERSPAN) has one optional word: the sequence number.
+    let seq_len = gre::field::BASE_LEN + gre::field::OPTION_LEN;
     let (gre_len, proto, span_len) = match encap {
         Encap::None => return HEADROOM,
-        Encap::Gre => (4usize, 0x6558u16, 0usize),
-        Encap::Erspan2 => (8, 0x88be, 8),
-        Encap::Erspan3 => (8, 0x22eb, 12),
+        Encap::Gre => (gre::field::BASE_LEN, EtherType::Teb, 0),
+        Encap::Erspan2 => (seq_len, EtherType::Erspan2, erspan::field::TYPE2_LEN),
+        Encap::Erspan3 => (seq_len, EtherType::Erspan3, erspan::field::TYPE3_LEN),
     };
+    let ip_at = eth::HEADER_LEN;
+    let gre_at = ip_at + ip4::MIN_HEADER_LEN;
+    let span_at = gre_at + gre_len;
+    let outer_len = span_at + span_len;
     let inner_len = buf.len().saturating_sub(HEADROOM);
-    let start = HEADROOM - span_len - gre_len - 20 - 14;
+    let start = HEADROOM - outer_len;
     let Some(h) = buf.get_mut(start..HEADROOM) else {
         return HEADROOM;
     };
-    h[0..6].copy_from_slice(&MIRROR_DST_MAC.0);
-    h[6..12].copy_from_slice(&MIRROR_SRC_MAC.0);
-    h[12..14].copy_from_slice(&[0x08, 0x00]);
-    let ip = &mut h[14..34];
-    let total = (20 + gre_len + span_len + inner_len) as u16;
-    ip.copy_from_slice(&[
-        0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ]);
-    ip[2..4].copy_from_slice(&total.to_be_bytes());
-    ip[4..6].copy_from_slice(&f.ip_id.to_be_bytes());
-    ip[12..16].copy_from_slice(&MIRROR_SRC_IP);
-    ip[16..20].copy_from_slice(&MIRROR_DST_IP);
-    let c = fold(sum_words(0, ip));
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    let gre = &mut h[34..34 + gre_len];
-    let flags: u16 = if gre_len == 8 { 0x1000 } else { 0 };
-    gre[0..2].copy_from_slice(&flags.to_be_bytes());
-    gre[2..4].copy_from_slice(&proto.to_be_bytes());
-    if gre_len == 8 {
-        gre[4..8].copy_from_slice(&f.seq.to_be_bytes());
+    h.fill(0);
+    write_ethernet(h, MIRROR_DST_MAC, MIRROR_SRC_MAC, None, EtherType::Ipv4);
+    if let Some(ip) = h.get_mut(ip_at..gre_at) {
+        write_ipv4(ip, f.ip_id, IpProtocol::Gre, MIRROR_SRC_IP, MIRROR_DST_IP);
+        let total = (ip4::MIN_HEADER_LEN + gre_len + span_len + inner_len) as u16;
+        put_be16(ip, ip4::TOTAL_LEN, total);
+        let c = fold(sum_words(0, ip));
+        put_be16(ip, ip4::CHECKSUM, c);
     }
-    let span = &mut h[34 + gre_len..];
-    let vlan = f.vlan & 0x0fff;
+    if let Some(g) = h.get_mut(gre_at..span_at) {
+        let with_seq = gre_len == seq_len;
+        put_u8(g, gre::field::FLAGS, if with_seq { gre::FLAG_S } else { 0 });
+        put_be16(g, gre::field::PROTOCOL, proto.into());
+        if with_seq {
+            put_be32(g, gre::field::BASE_LEN, f.seq);
+        }
+    }
+    let Some(span) = h.get_mut(span_at..) else {
+        return start;
+    };
+    use erspan::field;
+    let vlan = f.vlan & erspan::VLAN_MASK;
     match encap {
         Encap::Erspan2 => {
             // Ver 1, VLAN | COS 0, En 3 (VLAN tag preserved) or 0, T 0, session | index 0.
-            let en: u16 = if vlan != 0 { 3 } else { 0 };
-            span[0..2].copy_from_slice(&((1u16 << 12) | vlan).to_be_bytes());
-            span[2..4].copy_from_slice(&((en << 11) | ERSPAN_SESSION).to_be_bytes());
-            span[4..8].copy_from_slice(&[0, 0, 0, 0]);
+            let en = if vlan != 0 {
+                erspan::EN_VLAN_PRESERVED
+            } else {
+                0
+            };
+            let ver = erspan::VERSION_TYPE2 << erspan::VERSION_SHIFT;
+            put_be16(span, field::VER_VLAN, ver | vlan);
+            put_be16(
+                span,
+                field::SESSION,
+                (en << erspan::EN_SHIFT) | ERSPAN_SESSION,
+            );
         }
         Encap::Erspan3 => {
-            // Ver 2, VLAN | COS, BSO, T, session | timestamp | SGT | P FT HWID D Gra O.
+            // Ver 2, VLAN | COS, BSO, T 0, session | timestamp | SGT 0 | P FT HWID D Gra O 0.
             let ts = (f.ts_ns / 100_000) as u32;
-            span[0..2].copy_from_slice(&((2u16 << 12) | vlan).to_be_bytes());
-            span[2..4].copy_from_slice(&ERSPAN_SESSION.to_be_bytes());
-            span[4..8].copy_from_slice(&ts.to_be_bytes());
-            span[8..12].copy_from_slice(&[0, 0, 0, 0]);
+            let ver = erspan::VERSION_TYPE3 << erspan::VERSION_SHIFT;
+            put_be16(span, field::VER_VLAN, ver | vlan);
+            put_be16(span, field::SESSION, ERSPAN_SESSION);
+            put_be32(span, field::TIMESTAMP, ts);
         }
-        _ => {}
+        Encap::Gre | Encap::None => {}
     }
     start
 }

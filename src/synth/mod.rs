@@ -32,6 +32,7 @@ use crate::classify::inventory::{Inventory, InventoryError};
 use crate::labels::{LabelError, Migration, Migrations, Timestamp, sidecar};
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
+use crate::vocab::wire::IpProtocol;
 use emit::{Emitter, EmitterConfig};
 pub use frame::Encap;
 pub use plan::Model;
@@ -490,7 +491,11 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
             PayloadCount {
                 scenario,
                 migration,
-                proto: if k.proto == 6 { "tcp" } else { "udp" },
+                proto: if k.proto == IpProtocol::Tcp {
+                    "tcp"
+                } else {
+                    "udp"
+                },
                 port: k.port,
                 src: topo
                     .nodes

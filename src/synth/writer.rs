@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use crate::vocab::wire::LinkType;
+
 /// Output file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -29,7 +31,6 @@ impl Format {
     }
 }
 
-const LINKTYPE_ETHERNET: u16 = 1;
 /// Snap length written in headers when nothing is cut.
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
 
@@ -70,7 +71,7 @@ impl<W: Write> CaptureWriter<W> {
                 h.extend_from_slice(&4u16.to_le_bytes());
                 h.extend_from_slice(&[0; 8]);
                 h.extend_from_slice(&snap.to_le_bytes());
-                h.extend_from_slice(&(LINKTYPE_ETHERNET as u32).to_le_bytes());
+                h.extend_from_slice(&u32::from(LinkType::Ethernet).to_le_bytes());
                 cw.put(&h)?;
             }
             Format::Pcapng => {
@@ -86,7 +87,8 @@ impl<W: Write> CaptureWriter<W> {
                 cw.block(0x0a0d_0d0a, &body, &[])?;
                 for name in interfaces {
                     let mut body = Vec::new();
-                    body.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+                    // pcapng's link type field is 16 bits wide.
+                    body.extend_from_slice(&(u32::from(LinkType::Ethernet) as u16).to_le_bytes());
                     body.extend_from_slice(&0u16.to_le_bytes());
                     body.extend_from_slice(&snaplen.unwrap_or(0).to_le_bytes());
                     option(&mut body, 2, name.as_bytes());

@@ -3,12 +3,13 @@
 use std::net::IpAddr;
 
 use crate::vocab::ports::TrafficClass;
+use crate::vocab::wire::IpProtocol;
 
 /// Conversation key: a flow without its ports (but with its class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConvKey {
     /// IP protocol.
-    pub proto: u8,
+    pub proto: IpProtocol,
     /// Client address.
     pub client: IpAddr,
     /// Server address.

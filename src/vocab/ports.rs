@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
+use crate::vocab::wire::IpProtocol;
+
 /// What kind of traffic a flow carries, from its ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrafficClass {
@@ -330,16 +332,21 @@ impl PortCatalogue {
     }
 
     /// The class of one port, if the catalogue names it.
-    pub fn lookup(&self, ip_proto: u8, port: u16) -> Option<TrafficClass> {
+    pub fn lookup(&self, ip_proto: IpProtocol, port: u16) -> Option<TrafficClass> {
         match ip_proto {
-            6 => self.tcp[port as usize],
-            17 => self.udp[port as usize],
+            IpProtocol::Tcp => self.tcp[port as usize],
+            IpProtocol::Udp => self.udp[port as usize],
             _ => None,
         }
     }
 
     /// The class of a flow: the server port's class, else the client port's, else `Other`.
-    pub fn classify(&self, ip_proto: u8, server_port: u16, client_port: u16) -> TrafficClass {
+    pub fn classify(
+        &self,
+        ip_proto: IpProtocol,
+        server_port: u16,
+        client_port: u16,
+    ) -> TrafficClass {
         self.lookup(ip_proto, server_port)
             .or_else(|| self.lookup(ip_proto, client_port))
             .unwrap_or(TrafficClass::Other)
@@ -353,16 +360,31 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         let c = PortCatalogue::default();
-        assert_eq!(c.classify(6, 8000, 50000), TrafficClass::Vmotion);
-        assert_eq!(c.classify(6, 902, 50000), TrafficClass::Nfc);
-        assert_eq!(c.classify(17, 902, 902), TrafficClass::Heartbeat);
-        assert_eq!(c.classify(6, 9000, 50000), TrafficClass::Other);
-        assert_eq!(c.classify(1, 0, 0), TrafficClass::Other);
+        assert_eq!(
+            c.classify(IpProtocol::Tcp, 8000, 50000),
+            TrafficClass::Vmotion
+        );
+        assert_eq!(c.classify(IpProtocol::Tcp, 902, 50000), TrafficClass::Nfc);
+        assert_eq!(
+            c.classify(IpProtocol::Udp, 902, 902),
+            TrafficClass::Heartbeat
+        );
+        assert_eq!(
+            c.classify(IpProtocol::Tcp, 9000, 50000),
+            TrafficClass::Other
+        );
+        assert_eq!(c.classify(IpProtocol::Icmp, 0, 0), TrafficClass::Other);
         let rule: PortRule = "9000/TCP=vmotion".parse().unwrap();
         let c = PortCatalogue::new(&[rule, "443/tcp=other".parse().unwrap()]);
-        assert_eq!(c.classify(6, 9000, 50000), TrafficClass::Vmotion);
-        assert_eq!(c.classify(6, 443, 50000), TrafficClass::Other);
-        assert_eq!(c.classify(17, 9000, 50000), TrafficClass::Other);
+        assert_eq!(
+            c.classify(IpProtocol::Tcp, 9000, 50000),
+            TrafficClass::Vmotion
+        );
+        assert_eq!(c.classify(IpProtocol::Tcp, 443, 50000), TrafficClass::Other);
+        assert_eq!(
+            c.classify(IpProtocol::Udp, 9000, 50000),
+            TrafficClass::Other
+        );
     }
 
     #[test]

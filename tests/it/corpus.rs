@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use vmkflow::capture::{CaptureReader, Source};
+use vmkflow::vocab::wire::LinkType;
 
 use crate::util::{analyze_json, corpus_dir};
 
@@ -76,7 +77,7 @@ fn read_packets(path: &Path) -> Vec<Packet> {
         );
         out.push(Packet {
             interface: iface.index_in_section,
-            is_ethernet: link_type == 1,
+            is_ethernet: link_type == LinkType::Ethernet,
             ts_ns,
             orig_len,
             cap_len: cap_len as u32,
