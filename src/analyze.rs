@@ -317,7 +317,13 @@ impl<'o> Pipeline<'o> {
             },
         };
         let analysed = match &labels {
-            Some(l) => migration::labelled(l, &self.timeline, &located, inv),
+            Some(l) => {
+                let other_inv = inv.with_unknown_services();
+                let other = other_inv
+                    .as_ref()
+                    .map(|o| migration::locate_all(&self.timeline, &classified, o));
+                migration::labelled(l, &self.timeline, &located, inv, other.as_deref())
+            }
             None => migration::detect::detect(&self.timeline, &located),
         };
         let verdicts: Vec<Vec<RowVerdict>> =
@@ -329,13 +335,15 @@ impl<'o> Pipeline<'o> {
             .map(|(m, v)| (m.id.as_str(), v.as_slice()))
             .collect();
         let verification = verify::verification(sets, &labelled);
-        let warnings = analysed
+        let warnings = inv
+            .notes
             .iter()
-            .flat_map(|m| {
+            .cloned()
+            .chain(analysed.iter().flat_map(|m| {
                 m.notes
                     .iter()
                     .map(move |n| format!("migration {}: {n}", m.id))
-            })
+            }))
             .collect();
         let migrations = analysed
             .iter()

@@ -81,6 +81,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                 scope: super::WindowScope::Window,
                 inconclusive_because: None,
                 notes: Vec::new(),
+                uncertain: None,
             }
         })
         .collect()

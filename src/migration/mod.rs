@@ -222,6 +222,17 @@ pub struct Analysed {
     pub inconclusive_because: Option<String>,
     /// What a reader of the verdicts should know: hosts not found, how the bytes were taken.
     pub notes: Vec<String>,
+    /// The evidence under the other reading of an inventory that cannot say some services.
+    pub uncertain: Option<Uncertain>,
+}
+
+/// The other reading of an uncertain inventory.
+#[derive(Debug, Clone)]
+pub struct Uncertain {
+    /// What is uncertain, in words.
+    pub what: String,
+    /// The evidence if the vmks without a known service had the unknown ones.
+    pub evidence: Evidence,
 }
 
 /// Which flows a migration's bytes were taken from.
@@ -323,7 +334,9 @@ pub fn labelled(
     tl: &Timeline,
     located: &[LocatedConv],
     inv: &VmkInventory,
+    other: Option<&[LocatedConv]>,
 ) -> Vec<Analysed> {
+    let unknown = inv.unknown_services();
     labels
         .iter()
         .map(|m| {
@@ -391,6 +404,19 @@ pub fn labelled(
             let (breakdown, mut evidence) = scope.evidence();
             evidence.memory_mb = m.memory_mb;
             evidence.vsphere_version = m.vsphere_version.clone();
+            let uncertain = other.map(|other| {
+                let (_, mut alt) = Scope::new(tl, other, &hosts, start, end).evidence();
+                alt.memory_mb = m.memory_mb;
+                alt.vsphere_version = m.vsphere_version.clone();
+                let names: Vec<&str> = unknown.iter().map(|s| s.name()).collect();
+                Uncertain {
+                    what: format!(
+                        "the inventory cannot say whether its vmks without a service have {}",
+                        names.join(", ")
+                    ),
+                    evidence: alt,
+                }
+            });
             let (phases, switchover) = phases::phases(&scope, m.state, start, end);
             Analysed {
                 id: m.id.clone(),
@@ -414,6 +440,7 @@ pub fn labelled(
                 scope: scope_kind,
                 inconclusive_because,
                 notes,
+                uncertain,
             }
         })
         .collect()

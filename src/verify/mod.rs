@@ -474,18 +474,40 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
 
 /// Evaluates a row for one migration.
 pub fn evaluate_row(set: &ClaimSet, row: &Row, ev: &Evidence) -> RowVerdict {
-    evaluate_row_unless(set, row, ev, None)
+    evaluate_row_unless(set, row, ev, None, None)
 }
 
 /// Evaluates a row for one migration, inconclusive for `reason` when one is given (something
-/// outside the bytes says they cannot decide).
+/// outside the bytes says they cannot decide). `other` is the evidence under the other reading of
+/// an uncertain inventory, with what is uncertain: a claim whose verdict differs between the two
+/// readings is inconclusive.
 pub fn evaluate_row_unless(
     set: &ClaimSet,
     row: &Row,
     ev: &Evidence,
     reason: Option<&str>,
+    other: Option<(&Evidence, &str)>,
 ) -> RowVerdict {
-    let mut claims: Vec<ClaimResult> = row.claims.iter().map(|c| evaluate_claim(c, ev)).collect();
+    let mut claims: Vec<ClaimResult> = row
+        .claims
+        .iter()
+        .map(|c| {
+            let mut r = evaluate_claim(c, ev);
+            if let Some((alt, what)) = other {
+                let a = evaluate_claim(c, alt);
+                if a.verdict != r.verdict && r.verdict != Verdict::NotApplicable {
+                    r.evidence = format!(
+                        "{}; but {what}, and with it: {} ({})",
+                        r.evidence,
+                        a.evidence,
+                        a.verdict.name()
+                    );
+                    r.verdict = Verdict::Inconclusive;
+                }
+            }
+            r
+        })
+        .collect();
     let unknown_share = ev.share(ev.unknown_bytes);
     let because = if let Some(r) = reason {
         Some(r.to_string())

@@ -22,7 +22,13 @@ pub fn verdicts(sets: &[ClaimSet], m: &Analysed) -> Vec<RowVerdict> {
                 .iter()
                 .filter(|r| r.kind == ks.kind && r.state == ks.state)
                 .map(|r| {
-                    evaluate_row_unless(set, r, &m.evidence, m.inconclusive_because.as_deref())
+                    evaluate_row_unless(
+                        set,
+                        r,
+                        &m.evidence,
+                        m.inconclusive_because.as_deref(),
+                        m.uncertain.as_ref().map(|u| (&u.evidence, u.what.as_str())),
+                    )
                 })
                 .collect::<Vec<_>>()
         })

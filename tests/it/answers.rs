@@ -170,3 +170,70 @@ fn overlapping_windows_without_hosts_are_inconclusive() {
         }
     }
 }
+
+/// A PowerCLI export with the documented columns but no `VSphereProvisioningEnabled`: whether
+/// vmk2 has the provisioning service is unknown, not false. vmkflow says which column is missing,
+/// and the rows whose verdict depends on it (2 and 6, which flipped to contradicted) are
+/// inconclusive with that reason; none is contradicted that the full export confirms.
+#[test]
+fn a_missing_service_column_is_unknown_not_false() {
+    let capture = bundled("all-vmware.pcapng");
+    let dir = TempDir::new("answers-no-provisioning");
+    let csv = dir.write(
+        "vmks.csv",
+        powercli_csv(&bundled_inventory(), "", false).as_bytes(),
+    );
+    let (want, _) = analyze(&capture, &[]);
+    let (got, stderr) = analyze(&capture, &["--inventory", csv.to_str().expect("path")]);
+    assert!(
+        stderr.contains("VSphereProvisioningEnabled"),
+        "names the missing column: {stderr}"
+    );
+    let w = got["warnings"][0].as_str().expect("a warning");
+    assert!(w.contains("provisioning") && w.contains("vmks.csv"), "{w}");
+    let (want, got) = (verdicts(&want), verdicts(&got));
+    for (key, verdict) in &got {
+        if verdict == "contradicted" {
+            assert_eq!(
+                want[key], "contradicted",
+                "{key:?} contradicted only for want of a column"
+            );
+        }
+    }
+    for set in ["article", "vmware-docs"] {
+        for row in [2, 6] {
+            assert_eq!(
+                got[&(set.to_string(), row)],
+                "inconclusive",
+                "{set} row {row}"
+            );
+        }
+    }
+    // The reason is in the claim's evidence.
+    let m2 = &got_report_migration(&capture, &csv, "m2");
+    let texts: Vec<&str> = m2["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .flat_map(|v| v["claims"].as_array().expect("claims"))
+        .filter(|c| c["verdict"] == "inconclusive")
+        .filter_map(|c| c["evidence"].as_str())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("cannot say") && t.contains("provisioning")),
+        "{texts:?}"
+    );
+}
+
+fn got_report_migration(capture: &Path, inventory: &Path, id: &str) -> Value {
+    let (r, _) = analyze(capture, &["--inventory", inventory.to_str().expect("path")]);
+    r["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .find(|m| m["id"] == id)
+        .cloned()
+        .expect("migration")
+}

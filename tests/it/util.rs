@@ -313,15 +313,29 @@ pub fn synth_pcapng(payloads: &[usize]) -> (Vec<u8>, Vec<usize>) {
 }
 
 /// A PowerCLI `Get-VMHostNetworkAdapter -VMKernel | Export-Csv` file for the hosts and vmks of an
-/// inventory JSON, each host name followed by `host_suffix` (e.g. `.lab.local`); without
-/// `with_provisioning` the `VSphereProvisioningEnabled` column is left out, as older exports do.
+/// inventory JSON, each host name followed by `host_suffix` (e.g. `.lab.local`), with every
+/// service flag column; without `with_provisioning` the `VSphereProvisioningEnabled` column is
+/// left out, as older exports do.
 pub fn powercli_csv(inv: &Value, host_suffix: &str, with_provisioning: bool) -> String {
+    let flags: Vec<(&str, &str)> = [
+        ("ManagementTrafficEnabled", "management"),
+        ("VMotionEnabled", "vmotion"),
+        ("FaultToleranceLoggingEnabled", "ft"),
+        ("VsanTrafficEnabled", "vsan"),
+        ("VSphereProvisioningEnabled", "provisioning"),
+        ("VSphereReplicationEnabled", "vsphere_replication"),
+        ("VSphereReplicationNFCEnabled", "vsphere_replication_nfc"),
+        ("VSphereBackupNFCEnabled", "backup_nfc"),
+    ]
+    .into_iter()
+    .filter(|(_, s)| with_provisioning || *s != "provisioning")
+    .collect();
     let mut csv = String::from(
         "#TYPE VMware.VimAutomation.ViCore.Impl.V1.Host.Networking.Nic.HostVMKernelVirtualNicImpl\n",
     );
-    csv.push_str("\"VMHost\",\"Name\",\"IP\",\"SubnetMask\",\"Mac\",\"ManagementTrafficEnabled\",\"VMotionEnabled\"");
-    if with_provisioning {
-        csv.push_str(",\"VSphereProvisioningEnabled\"");
+    csv.push_str("\"VMHost\",\"Name\",\"IP\",\"SubnetMask\",\"Mac\"");
+    for (column, _) in &flags {
+        csv.push_str(&format!(",\"{column}\""));
     }
     csv.push('\n');
     for h in inv["hosts"].as_array().expect("hosts") {
@@ -333,17 +347,15 @@ pub fn powercli_csv(inv: &Value, host_suffix: &str, with_provisioning: bool) -> 
                 .filter_map(|x| x.as_str())
                 .collect();
             let ip = v["ip"].as_str().expect("ip").split('/').next().expect("ip");
-            let flag = |x: &str| if s.contains(&x) { "True" } else { "False" };
             csv.push_str(&format!(
-                "\"{}{host_suffix}\",\"{}\",\"{ip}\",\"255.255.255.0\",\"{}\",\"{}\",\"{}\"",
+                "\"{}{host_suffix}\",\"{}\",\"{ip}\",\"255.255.255.0\",\"{}\"",
                 h["name"].as_str().expect("host"),
                 v["name"].as_str().expect("vmk"),
                 v["mac"].as_str().expect("mac"),
-                flag("management"),
-                flag("vmotion"),
             ));
-            if with_provisioning {
-                csv.push_str(&format!(",\"{}\"", flag("provisioning")));
+            for (_, service) in &flags {
+                let flag = if s.contains(service) { "True" } else { "False" };
+                csv.push_str(&format!(",\"{flag}\""));
             }
             csv.push('\n');
         }

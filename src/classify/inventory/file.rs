@@ -398,10 +398,14 @@ impl VmkInventory {
                 inv.notes.push(format!(
                     "{name}: no {} column: whether a vmk has {} is unknown, not false; a claim \
                      whose verdict depends on it is inconclusive",
-                    missing.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "),
                     missing
                         .iter()
-                        .map(|(_, s)| format!("the {} service", s.network().name()))
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    missing
+                        .iter()
+                        .map(|(_, s)| format!("the {} service", s.name()))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));

@@ -52,6 +52,22 @@ pub enum Service {
 }
 
 impl Service {
+    /// The snake_case name used in inventory files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Management => "management",
+            Service::Vmotion => "vmotion",
+            Service::Provisioning => "provisioning",
+            Service::Ft => "ft",
+            Service::VsphereReplication => "vsphere_replication",
+            Service::VsphereReplicationNfc => "vsphere_replication_nfc",
+            Service::Vsan => "vsan",
+            Service::VsanWitness => "vsan_witness",
+            Service::BackupNfc => "backup_nfc",
+            Service::NvmeTcp => "nvme_tcp",
+        }
+    }
+
     /// The network a vmk with this service is on.
     pub fn network(self) -> Network {
         match self {
@@ -371,6 +387,28 @@ mod tests {
             mac: None,
             services: services.to_vec(),
             unknown_services: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn service_names_are_their_json() {
+        use Service::*;
+        for s in [
+            Management,
+            Vmotion,
+            Provisioning,
+            Ft,
+            VsphereReplication,
+            VsphereReplicationNfc,
+            Vsan,
+            VsanWitness,
+            BackupNfc,
+            NvmeTcp,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
         }
     }
 
