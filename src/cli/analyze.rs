@@ -63,9 +63,10 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
 
 /// `analyze` on a stream or a followed file: a reader thread, NDJSON lines, signals.
 fn run_live(cfg: &AnalyzeConfig, live_cfg: &LiveConfig) -> Result<ExitCode, CliError> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [SIGINT, SIGTERM] {
+    // SIGHUP too: a closed SSH session hangs up on the pipeline it ran.
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
         // A second signal while the report is being written exits at once (status 1).
         signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
             .and_then(|_| signal_hook::flag::register(sig, stop.clone()))

@@ -163,11 +163,11 @@ pub struct SynthArgs {
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// The capture: a path, or `-` for standard input (standard input and FIFOs are read live:
-    /// Ctrl-C or SIGTERM stops reading and still writes the report).
+    /// Ctrl-C, SIGTERM or SIGHUP stops reading and still writes the report).
     #[arg(required_unless_present = "follow", conflicts_with = "follow")]
     pub capture: Option<String>,
     /// Analyse FILE while another program writes it: at its end wait for more bytes (polling
-    /// every 200 ms) until SIGINT/SIGTERM, or --follow-idle.
+    /// every 200 ms) until SIGINT/SIGTERM/SIGHUP, or --follow-idle.
     #[arg(long, value_name = "FILE")]
     pub follow: Option<PathBuf>,
     /// With --follow: stop after SECONDS without growth of the file.

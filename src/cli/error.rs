@@ -46,7 +46,7 @@ pub enum CliError {
     },
     /// `--write-inventory` could not write its file.
     WriteInventory(InventoryError),
-    /// The SIGINT/SIGTERM handlers of a live run could not be installed.
+    /// The SIGINT/SIGTERM/SIGHUP handlers of a live run could not be installed.
     Signals(io::Error),
 }
 

@@ -3,7 +3,7 @@
 //!
 //! In: a [`Source`] (or a followed file), the [`AnalyzeOptions`] of a normal run, and
 //! [`LiveOptions`] (interval, stop flag). Out: NDJSON lines ([`line`](mod@line)) written as packets arrive,
-//! and at the end (stream end, `--follow-idle`, or the stop flag set by SIGINT/SIGTERM) the same
+//! and at the end (stream end, `--follow-idle`, or the stop flag set by SIGINT/SIGTERM/SIGHUP) the same
 //! [`Outcome`] as [`crate::analyze::run`] for everything read so far.
 //!
 //! A reader thread owns the [`CaptureReader`] and sends owned frames over a bounded channel, so
@@ -59,7 +59,7 @@ pub enum StopReason {
     End,
     /// `--follow-idle` elapsed without growth.
     Idle,
-    /// SIGINT or SIGTERM.
+    /// SIGINT, SIGTERM or SIGHUP.
     Signal,
     /// A fatal capture error.
     Error,

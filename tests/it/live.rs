@@ -168,7 +168,17 @@ fn interval_with_json_to_stdout_needs_live_out() {
 
 #[test]
 fn sigint_during_an_endless_stream_writes_the_report() {
-    let dir = TempDir::new("live-sigint");
+    signal_during_an_endless_stream_writes_the_report("INT");
+}
+
+/// A closed SSH session sends SIGHUP to the pipeline it ran: the report is still written.
+#[test]
+fn sighup_during_an_endless_stream_writes_the_report() {
+    signal_during_an_endless_stream_writes_the_report("HUP");
+}
+
+fn signal_during_an_endless_stream_writes_the_report(signal: &str) {
+    let dir = TempDir::new(&format!("live-sig{signal}"));
     let payloads: Vec<usize> = (0..200).map(|i| (i * 37) % 1400).collect();
     let (bytes, _) = synth_pcap(&payloads);
     let report = dir.path().join("r.json");
@@ -194,7 +204,7 @@ fn sigint_during_an_endless_stream_writes_the_report() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(st.success());
