@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
+use crate::vocab::ports::TrafficClass;
 use crate::vocab::units::human_bytes;
 
 /// Renders the summary text.
@@ -106,8 +107,7 @@ fn render_traffic(s: &mut String, r: &Report) {
     if m.is_empty() {
         return;
     }
-    let mut classes: Vec<crate::vocab::ports::TrafficClass> =
-        m.values().flat_map(|c| c.keys().copied()).collect();
+    let mut classes: Vec<TrafficClass> = m.values().flat_map(|c| c.keys().copied()).collect();
     classes.sort();
     classes.dedup();
     let _ = writeln!(s, "\n  payload bytes by network and class:");
@@ -129,31 +129,94 @@ fn render_traffic(s: &mut String, r: &Report) {
         }
         let _ = writeln!(s);
     }
+    render_vmks(s, r);
     if !t.flows.is_empty() {
-        let _ = writeln!(s, "\n  largest flows:");
+        let _ = writeln!(
+            s,
+            "\n  largest flows (the arrow points the way most bytes went):"
+        );
         for f in t.flows.iter().take(SUMMARY_FLOWS) {
-            let side = |e: &super::flows::EndpointReport| {
-                let who = match (&e.host, &e.vmk) {
-                    (Some(h), Some(v)) => format!(" ({h}/{v} {})", e.network.name()),
-                    _ => format!(" ({})", e.network.name()),
-                };
-                format!("{}:{}{who}", e.ip, e.port)
-            };
-            let bytes = f.client_to_server.payload_bytes + f.server_to_client.payload_bytes;
+            let client = endpoint(&f.client, f.class, false);
+            let server = endpoint(&f.server, f.class, true);
+            let (c2s, s2c) = (
+                f.client_to_server.payload_bytes,
+                f.server_to_client.payload_bytes,
+            );
+            let arrow = if s2c > c2s { "<-" } else { "->" };
             let _ = writeln!(
                 s,
-                "  {:>11} {:<11} {} -> {}",
-                human_bytes(bytes),
+                "  {:>11} {:<11} {client} {arrow} {server}",
+                human_bytes(c2s + s2c),
                 f.class.name(),
-                side(&f.client),
-                side(&f.server)
             );
         }
     }
 }
 
+/// How many vmks the per-vmk table lists.
+const SUMMARY_VMKS: usize = 24;
+
+/// One line per vmk: host, vmk, address, services, payload bytes sent and received.
+fn render_vmks(s: &mut String, r: &Report) {
+    let vmks = &r.traffic.interfaces;
+    if vmks.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n  vmks (payload bytes):");
+    let _ = writeln!(
+        s,
+        "  {:<20} {:<6} {:<22} {:<26} {:>11} {:>11}",
+        "host", "vmk", "address", "services", "sent", "received"
+    );
+    for v in vmks.iter().take(SUMMARY_VMKS) {
+        let services: Vec<&str> = v.services.iter().map(|x| x.name()).collect();
+        let services = if services.is_empty() {
+            "-".to_string()
+        } else {
+            services.join(",")
+        };
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<6} {:<22} {:<26} {:>11} {:>11}",
+            v.host,
+            v.vmk,
+            v.addresses.join(","),
+            services,
+            human_bytes(v.sent_payload_bytes.values().sum()),
+            human_bytes(v.received_payload_bytes.values().sum()),
+        );
+    }
+    if vmks.len() > SUMMARY_VMKS {
+        let _ = writeln!(
+            s,
+            "  … {} more in the report's interfaces",
+            vmks.len() - SUMMARY_VMKS
+        );
+    }
+}
+
+/// `ip:port (who)`, IPv6 addresses in brackets. A vmk is named with its host and network; an
+/// endpoint that is no vmk by what it serves when the flow's class says (a vCenter, an NFS
+/// server, an iSCSI target), else by its network (`vm` for a VMware MAC, `external`).
+fn endpoint(e: &super::flows::EndpointReport, class: TrafficClass, is_server: bool) -> String {
+    let addr = if e.ip.contains(':') {
+        format!("[{}]:{}", e.ip, e.port)
+    } else {
+        format!("{}:{}", e.ip, e.port)
+    };
+    let who = match (&e.host, &e.vmk) {
+        (Some(h), Some(v)) => format!("{h}/{v} {}", e.network.name()),
+        _ => match (is_server, class) {
+            (true, TrafficClass::VsphereApi | TrafficClass::Heartbeat) => "vCenter".into(),
+            (true, TrafficClass::Nfs) => "NFS server".into(),
+            (true, TrafficClass::Iscsi) => "iSCSI target".into(),
+            _ => e.network.name().to_string(),
+        },
+    };
+    format!("{addr} ({who})")
+}
+
 fn render_migrations(s: &mut String, r: &Report) {
-    use crate::verify::Verdict;
     let lab = &r.migration_labels;
     let _ = writeln!(
         s,
@@ -224,28 +287,58 @@ fn render_migrations(s: &mut String, r: &Report) {
             let _ = writeln!(s);
         }
     }
+    // Each row of each claim set: what it says, its verdict and why (the JSON's `reason`).
     for set in &r.verification {
-        for row in set
-            .rows
-            .iter()
-            .filter(|x| x.verdict == Verdict::Contradicted)
-        {
-            // One line of evidence: the first contradicted claim of the first migration behind it.
-            let ev = r
-                .migrations
-                .iter()
-                .filter(|m| row.migrations.contains(&m.id))
-                .flat_map(|m| m.verdicts.iter().map(move |v| (m, v)))
-                .filter(|(_, v)| v.claim_set == set.claim_set && v.row == row.row)
-                .find_map(|(m, v)| {
-                    v.claims
-                        .iter()
-                        .find(|c| c.verdict == Verdict::Contradicted)
-                        .map(|c| format!("{}: {}", m.id, c.evidence))
-                });
-            if let Some(ev) = ev {
-                let _ = writeln!(s, "  {} row {} contradicted ({ev})", set.claim_set, row.row);
-            }
+        let _ = writeln!(s, "\n  {} ({}):", set.claim_set, set.title);
+        for row in &set.rows {
+            let _ = writeln!(s, "  row {}: {}", row.row, row.says);
+            let _ = writeln!(s, "    {}: {}", row.verdict.name(), row.reason);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::inventory::Network;
+    use crate::report::flows::EndpointReport;
+
+    fn ep(ip: &str, port: u16, network: Network) -> EndpointReport {
+        EndpointReport {
+            ip: ip.into(),
+            port,
+            mac: None,
+            host: None,
+            vmk: None,
+            network,
+        }
+    }
+
+    #[test]
+    fn endpoints_say_what_they_are() {
+        // vCenter runs in a VM, but a reader wants to see vCenter, not `vm`.
+        let vc = ep("10.0.10.5", 443, Network::Vm);
+        assert_eq!(
+            endpoint(&vc, TrafficClass::VsphereApi, true),
+            "10.0.10.5:443 (vCenter)"
+        );
+        let array = ep("fd00:40::100", 2049, Network::External);
+        assert_eq!(
+            endpoint(&array, TrafficClass::Nfs, true),
+            "[fd00:40::100]:2049 (NFS server)"
+        );
+        // A client that is no vmk keeps its network.
+        let vm = ep("10.0.50.7", 50000, Network::Vm);
+        assert_eq!(
+            endpoint(&vm, TrafficClass::Nfs, false),
+            "10.0.50.7:50000 (vm)"
+        );
+        let mut vmk = ep("fd00:20::11", 50662, Network::Vmotion);
+        vmk.host = Some("esx01".into());
+        vmk.vmk = Some("vmk1".into());
+        assert_eq!(
+            endpoint(&vmk, TrafficClass::Vmotion, false),
+            "[fd00:20::11]:50662 (esx01/vmk1 vmotion)"
+        );
     }
 }

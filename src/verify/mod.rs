@@ -568,7 +568,9 @@ pub fn combine(verdicts: &[Verdict]) -> Verdict {
 
 mod outcome;
 
-pub use outcome::{ClaimSetVerification, RowVerification, consistent_rows, verdicts, verification};
+pub use outcome::{
+    ClaimSetVerification, RowVerification, consistent_rows, row_reason, verdicts, verification,
+};
 
 #[cfg(test)]
 mod tests;

@@ -83,8 +83,36 @@ pub struct RowVerification {
     pub says: String,
     /// Combined verdict.
     pub verdict: Verdict,
+    /// Why, in one line: the evidence of the migration that decided the verdict (the summary
+    /// prints the same line).
+    pub reason: String,
     /// Labelled migrations behind it.
     pub migrations: Vec<String>,
+}
+
+/// One line saying why a migration's row verdict is what it is: the evidence of the claims that
+/// decided it.
+pub fn row_reason(v: &RowVerdict) -> String {
+    let claims = || {
+        v.claims
+            .iter()
+            .filter(|c| c.verdict != Verdict::NotApplicable)
+    };
+    match v.verdict {
+        Verdict::Contradicted => claims()
+            .find(|c| c.verdict == Verdict::Contradicted)
+            .map(|c| c.evidence.clone()),
+        Verdict::Inconclusive => v.inconclusive_because.clone().or_else(|| {
+            claims()
+                .find(|c| c.verdict == Verdict::Inconclusive)
+                .map(|c| c.evidence.clone())
+        }),
+        _ => {
+            let all: Vec<&str> = claims().map(|c| c.evidence.as_str()).collect();
+            (!all.is_empty()).then(|| all.join("; "))
+        }
+    }
+    .unwrap_or_else(|| "no claim applies to this migration".into())
 }
 
 /// Combines the labelled migrations' row verdicts per claim set. `verdicts` pairs each labelled
@@ -101,23 +129,28 @@ pub fn verification(
                 .rows
                 .iter()
                 .map(|r| {
-                    let mut ids = Vec::new();
-                    let mut vs = Vec::new();
-                    for (id, row_verdicts) in verdicts {
-                        for v in row_verdicts.iter() {
-                            if v.claim_set == set.name && v.row == r.row {
-                                ids.push(id.to_string());
-                                vs.push(v.verdict);
-                            }
-                        }
-                    }
+                    let behind: Vec<(&str, &RowVerdict)> = verdicts
+                        .iter()
+                        .flat_map(|(id, vs)| vs.iter().map(move |v| (*id, v)))
+                        .filter(|(_, v)| v.claim_set == set.name && v.row == r.row)
+                        .collect();
+                    let vs: Vec<Verdict> = behind.iter().map(|(_, v)| v.verdict).collect();
+                    let verdict = combine(&vs);
+                    let reason = match behind.iter().find(|(_, v)| v.verdict == verdict) {
+                        Some((id, v)) => format!("{id}: {}", row_reason(v)),
+                        None => format!(
+                            "no labelled {} migration in the capture",
+                            crate::vocab::kind::KindState::new(r.kind, r.state)
+                        ),
+                    };
                     RowVerification {
                         row: r.row,
                         kind: r.kind,
                         state: r.state,
                         says: r.says.clone(),
-                        verdict: combine(&vs),
-                        migrations: ids,
+                        verdict,
+                        reason,
+                        migrations: behind.iter().map(|(id, _)| id.to_string()).collect(),
                     }
                 })
                 .collect(),

@@ -237,3 +237,62 @@ fn got_report_migration(capture: &Path, inventory: &Path, id: &str) -> Value {
         .cloned()
         .expect("migration")
 }
+
+/// The summary can be read without the JSON: every row says what it claims, every verdict has
+/// one reason line, the same as the JSON's `reason`; evidence in human units with its basis;
+/// IPv6 endpoints in brackets; arrows the way the data went; a table of vmks.
+#[test]
+fn the_summary_says_what_each_row_claims_and_why() {
+    let capture = bundled("all-vmware.pcapng");
+    let (report, _) = analyze(&capture, &[]);
+    let r = run(&["analyze", capture.to_str().expect("path")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = String::from_utf8(r.stdout).expect("UTF-8 summary");
+    for set in report["verification"].as_array().expect("verification") {
+        for row in set["rows"].as_array().expect("rows") {
+            let says = row["says"].as_str().expect("says");
+            assert!(
+                text.contains(says),
+                "the summary shows what row {} says",
+                row["row"]
+            );
+            let line = format!(
+                "    {}: {}",
+                row["verdict"].as_str().expect("verdict"),
+                row["reason"].as_str().expect("reason")
+            );
+            assert!(
+                text.contains(&line),
+                "the summary gives the JSON's reason: {line}"
+            );
+        }
+    }
+    assert!(
+        text.contains("at most 102.4 KiB expected (10% of the labelled 1 MiB memory)"),
+        "human units and the basis of the threshold"
+    );
+    assert!(!text.contains("104858"), "no raw byte counts in evidence");
+    assert!(text.contains("vmks (payload bytes):"));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("esx01") && l.contains("vmk1") && l.contains("10.0.20.11/24")),
+        "a row per vmk"
+    );
+    // NFS reads: the array sent the bytes, the arrow points to the host.
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" nfs ") && l.contains("<- 10.0.40.100:2049 (NFS server)")),
+        "{text}"
+    );
+    let v6 = run(&[
+        "analyze",
+        bundled("xvmotion-hot-ipv6-vlan.pcap")
+            .to_str()
+            .expect("path"),
+    ]);
+    let v6 = String::from_utf8(v6.stdout).expect("UTF-8");
+    assert!(
+        v6.contains("[fd00:20::11]:"),
+        "bracketed IPv6 endpoints: {v6}"
+    );
+}
