@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::util::{
-    TempDir, analyze_json, bundled, run, run_with_stdin, spawn_piped, synth_pcap, synth_pcapng,
-    vmkflow,
+    TempDir, analyze_json, bundled, run, run_with_stdin, skip_or_fail, spawn_piped, synth_pcap,
+    synth_pcapng, vmkflow,
 };
 
 fn sample(dir: &TempDir) -> PathBuf {
@@ -155,7 +155,7 @@ fn usage_error_exits_2() {
 #[test]
 fn broken_pipe_via_head_is_quiet() {
     let Some(sh) = crate::util::find_tool("sh") else {
-        eprintln!("skipping: no sh");
+        skip_or_fail("no sh");
         return;
     };
     let dir = TempDir::new("pipe-head");
