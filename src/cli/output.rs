@@ -21,7 +21,8 @@ pub fn write_json(dest: &Dest, value: &impl serde::Serialize) -> Result<(), CliE
         Dest::Stdout => Box::new(BufWriter::new(io::stdout().lock())),
         Dest::File(p) => Box::new(BufWriter::new(File::create(p).map_err(out_err)?)),
     };
-    serde_json::to_writer_pretty(&mut w, value).map_err(|e| out_err(io::Error::other(e)))?;
+    // An I/O error keeps its kind through serde_json (a broken pipe must stay one).
+    serde_json::to_writer_pretty(&mut w, value).map_err(|e| out_err(io::Error::from(e)))?;
     w.write_all(b"\n").map_err(out_err)?;
     w.flush().map_err(out_err)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use vmkflow::capture::{CaptureReader, Source};
 use vmkflow::vocab::wire::LinkType;
 
-use crate::util::{analyze_json, corpus_dir};
+use crate::util::{analyze_json, corpus_dir, skip_or_fail};
 
 /// One packet as the expected CSV or the reader sees it.
 #[derive(Debug, PartialEq, Eq)]
@@ -91,7 +91,7 @@ fn conformance_files() -> Option<Vec<PathBuf>> {
     let root = match corpus_dir() {
         Ok(d) => d.join("pcapng-conformance"),
         Err(tried) => {
-            eprintln!("skipping: corpus not found at {tried}");
+            skip_or_fail(&format!("corpus not found at {tried}"));
             return None;
         }
     };

@@ -2,7 +2,8 @@
 //! and UDP exchanges (Ethernet on the veth, Linux cooked v2 on `any`, full and header-only), and
 //! vmkflow's totals checked against tshark and against what the applications sent.
 //!
-//! Needs root, `ip`, `tcpdump`, `tshark` and `python3`; skips, saying why, without them.
+//! Needs root, `ip`, `tcpdump`, `tshark` and `python3`; skips, saying why, without them (under
+//! `CI=true` a missing prerequisite fails the test).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -12,7 +13,7 @@ use std::thread::JoinHandle;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_json, bundled, find_tool, is_root};
+use crate::util::{TempDir, analyze_json, bundled, find_tool, is_root, skip_or_fail};
 
 const PORT: &str = "5001";
 const CLIENT_V4: &str = "192.0.2.1";
@@ -311,13 +312,13 @@ fn epoch_now() -> f64 {
 #[test]
 fn namespace_captures_match_tshark_and_applications() {
     if let Some(why) = missing_prerequisite() {
-        eprintln!("skipping: {why}");
+        skip_or_fail(&why);
         return;
     }
     let ns = match Namespaces::create() {
         Ok(ns) => ns,
         Err(e) => {
-            eprintln!("skipping: cannot create network namespaces: {e}");
+            skip_or_fail(&format!("cannot create network namespaces: {e}"));
             return;
         }
     };

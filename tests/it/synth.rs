@@ -11,7 +11,7 @@ use vmkflow::classify::inventory::{Host, Inventory, Service, Vmknic};
 use vmkflow::labels::{Migration, Migrations, Timestamp};
 use vmkflow::vocab::kind::{MigrationKind, PowerState};
 
-use crate::util::{TempDir, analyze_json, run, synth_capture as synth};
+use crate::util::{TempDir, analyze_json, run, skip_or_fail, synth_capture as synth};
 
 /// Ports the generator uses as service ports.
 const SERVICE_PORTS: [u16; 6] = [8000, 902, 2049, 443, 53, 123];
@@ -24,7 +24,7 @@ fn have_tshark() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipping tshark checks: tshark is not on PATH");
+        skip_or_fail("tshark checks: tshark is not on PATH");
     }
     ok
 }
