@@ -361,6 +361,7 @@ pub fn powercli_csv(inv: &Value, host_suffix: &str, with_provisioning: bool) -> 
         }
     }
     csv
+}
 
 /// A test whose prerequisite is missing: it skips, saying why, on a developer's machine; under CI
 /// (`CI=true`, where `.ci/run` installs every prerequisite and the corpus is beside the clone) a
