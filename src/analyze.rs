@@ -245,6 +245,10 @@ impl<'o> Pipeline<'o> {
             classifier.flow_ended(f)
         });
         if let Some(r) = &r {
+            if r.estimated {
+                self.totals.decode.tcp_payload_bytes += r.payload;
+                self.totals.decode.tcp_payload_estimated_bytes += r.payload;
+            }
             let mut tag = r.tag;
             if tag == NO_TAG {
                 tag = self.timeline.id_for(r.conv());

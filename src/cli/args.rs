@@ -135,6 +135,11 @@ pub struct SynthArgs {
     /// Header-only capture: keep the first N bytes of each frame (original length kept).
     #[arg(long, value_name = "N")]
     pub snaplen: Option<u32>,
+    /// A mirror session's "mirrored packet length": mirror only the first N bytes of each
+    /// frame (60..=9000; needs --encap). Unlike --snaplen it cuts the inner frame, so the
+    /// mirrored frame's own lengths say it is short.
+    #[arg(long, value_name = "N")]
+    pub mirror_length: Option<u32>,
     /// Capture file format.
     #[arg(long, value_enum, default_value = "pcap")]
     pub format: FormatArg,

@@ -290,6 +290,7 @@ impl SynthRunConfig {
                 EncapArg::Erspan3 => Encap::Erspan3,
             },
             snaplen: args.snaplen,
+            mirror_length: args.mirror_length,
             format: match args.format {
                 FormatArg::Pcap => Format::Pcap,
                 FormatArg::PcapNs => Format::PcapNs,

@@ -46,6 +46,12 @@ pub struct DecodeStats {
     pub tcp_payload_bytes: u64,
     /// UDP payload bytes from the length fields.
     pub udp_payload_bytes: u64,
+    /// TCP segments whose header was cut before its length field (a snap length, or a mirror
+    /// session's truncation of the mirrored frame, inside the TCP header): their payload is
+    /// estimated by the flow stage from the IP length.
+    pub tcp_header_cut: u64,
+    /// The part of `tcp_payload_bytes` so estimated.
+    pub tcp_payload_estimated_bytes: u64,
     /// Packets where decoding stopped early, by reason; also counted in the layers they reached.
     #[serde(serialize_with = "reasons")]
     pub undecodable: [u64; Undecodable::ALL.len()],
@@ -125,9 +131,15 @@ impl DecodeStats {
             }
         }
         match d.transport {
-            Transport::Tcp { payload_len, .. } => {
+            Transport::Tcp {
+                payload_len,
+                fields,
+            } => {
                 self.tcp += 1;
                 self.tcp_payload_bytes += payload_len.unwrap_or(0) as u64;
+                if fields.header_len.is_none() {
+                    self.tcp_header_cut += 1;
+                }
             }
             Transport::Udp { payload_len, .. } => {
                 self.udp += 1;

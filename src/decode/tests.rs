@@ -834,6 +834,9 @@ fn stats_count_layers() {
             sliced: 1,
             tcp_payload_bytes: 10 + 4 * 33 + 8 + 10,
             udp_payload_bytes: 5,
+            // The 40-byte copy: the ports only. Its payload is the flow stage's estimate.
+            tcp_header_cut: 1,
+            tcp_payload_estimated_bytes: 0,
             undecodable: want_undecodable,
         }
     );

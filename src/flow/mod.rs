@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use crate::decode::{Decoded, Transport, TunnelKind};
+use crate::decode::{Decoded, Fragment, Transport, TunnelKind};
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
@@ -59,6 +59,10 @@ pub struct DirStats {
     /// TCP sequence space skipped and never seen: bytes the capture lost (set when the flow
     /// ends).
     pub not_captured_bytes: u64,
+    /// Payload bytes of segments whose TCP header was cut before its length field, estimated
+    /// from the IP length and the header length the flow showed (else 20); part of
+    /// `payload_bytes`.
+    pub estimated_payload_bytes: u64,
     /// First packet time (ns).
     pub first_ts: Option<i64>,
     /// Last packet time (ns).
@@ -107,7 +111,12 @@ pub struct Flow {
     pub tag: u32,
     /// Sequence space covered per direction (TCP): `[lo → hi, hi → lo]`.
     seq: [tcp::SeqTracker; 2],
+    /// The TCP header length last seen per direction, for segments whose header is cut.
+    tcp_header_len: [Option<u8>; 2],
 }
+
+/// The shortest TCP header: what a cut header is taken to be when its flow showed none.
+const TCP_MIN_HEADER: u8 = 20;
 
 impl Flow {
     /// The client endpoint.
@@ -223,6 +232,8 @@ pub struct PacketRef {
     pub from_client: bool,
     /// Payload bytes of the packet.
     pub payload: u64,
+    /// Whether `payload` is estimated (a TCP header cut before its length field).
+    pub estimated: bool,
     /// The flow's tag ([`NO_TAG`] until the caller sets one with [`FlowTable::set_tag`]).
     pub tag: u32,
     /// The flow's client address.
@@ -423,6 +434,7 @@ impl FlowTable {
                     serial,
                     end: None,
                     seq: Default::default(),
+                    tcp_header_len: [None; 2],
                 })
             }
         };
@@ -432,19 +444,45 @@ impl FlowTable {
         if flow.macs[di].is_none() {
             flow.macs[di] = d.src_mac;
         }
+        // A TCP header cut before its length (a snap or mirror length inside the header): the
+        // payload is the IP payload less the header length this flow showed, else the minimum.
+        let (payload, estimated, tcp_len) = match d.transport {
+            Transport::Tcp {
+                fields,
+                payload_len: None,
+            } if fields.header_len.is_none() && ip.fragment != Fragment::Later => {
+                let h = flow.tcp_header_len[di]
+                    .or(flow.tcp_header_len[1 - di])
+                    .unwrap_or(TCP_MIN_HEADER);
+                let est = ip.payload_len.saturating_sub(u32::from(h));
+                (u64::from(est), true, Some(est))
+            }
+            Transport::Tcp {
+                fields,
+                payload_len,
+            } => {
+                // A SYN's options (MSS, window scale) do not repeat in data segments: learn
+                // the length from the others.
+                let syn = fields.flags.is_some_and(|f| f & tcp::SYN != 0);
+                if let (Some(h), Some(_), false) = (fields.header_len, payload_len, syn) {
+                    flow.tcp_header_len[di] = Some(h);
+                }
+                (payload, false, payload_len)
+            }
+            _ => (payload, false, None),
+        };
         let st = &mut flow.dir[di];
         st.packets += 1;
         st.wire_bytes += wire_len as u64;
         st.payload_bytes += payload;
+        if estimated {
+            st.estimated_payload_bytes += payload;
+        }
         if let Some(t) = ts {
             st.first_ts = Some(st.first_ts.map_or(t, |v| v.min(t)));
             st.last_ts = Some(st.last_ts.map_or(t, |v| v.max(t)));
         }
-        if let Transport::Tcp {
-            fields,
-            payload_len,
-        } = d.transport
-        {
+        if let Transport::Tcp { fields, .. } = d.transport {
             let flags = fields.flags.unwrap_or(0);
             if flags & tcp::SYN != 0 {
                 st.syn = true;
@@ -456,7 +494,7 @@ impl FlowTable {
             let st = &mut flow.dir[di];
             st.fin |= flags & tcp::FIN != 0;
             st.rst |= flags & tcp::RST != 0;
-            if let (Some(seq), Some(len)) = (fields.seq, payload_len) {
+            if let (Some(seq), Some(len)) = (fields.seq, tcp_len) {
                 let b = flow.seq[di].track(seq, len, flags);
                 let st = &mut flow.dir[di];
                 st.retransmitted_bytes += b.retransmitted;
@@ -467,6 +505,7 @@ impl FlowTable {
             key,
             from_client: from_lo == flow.client_is_lo,
             payload,
+            estimated,
             tag: flow.tag,
             client: flow.client().ip,
             server: flow.server().ip,

@@ -86,6 +86,8 @@ pub struct DirReport {
     pub out_of_order_bytes: u64,
     /// Sequence space never seen: bytes the capture lost.
     pub not_captured_bytes: u64,
+    /// The part of `payload_bytes` estimated because the TCP header was cut before its length.
+    pub estimated_payload_bytes: u64,
     /// First packet.
     pub first_ts: Option<String>,
     /// Last packet.
@@ -101,6 +103,7 @@ impl From<&DirStats> for DirReport {
             retransmitted_bytes: d.retransmitted_bytes,
             out_of_order_bytes: d.out_of_order_bytes,
             not_captured_bytes: d.not_captured_bytes,
+            estimated_payload_bytes: d.estimated_payload_bytes,
             first_ts: d.first_ts.map(rfc3339),
             last_ts: d.last_ts.map(rfc3339),
         }

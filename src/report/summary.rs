@@ -60,6 +60,15 @@ pub fn render(r: &Report) -> String {
         human_bytes(d.tcp_payload_bytes),
         human_bytes(d.udp_payload_bytes)
     );
+    if d.tcp_header_cut > 0 {
+        let _ = writeln!(
+            s,
+            "  estimated: {} of the TCP payload, from the IP lengths of {} segments whose TCP \
+             header the snap or mirror length cut",
+            human_bytes(d.tcp_payload_estimated_bytes),
+            d.tcp_header_cut
+        );
+    }
     let bad = d.undecodable_total();
     if bad > 0 {
         let _ = writeln!(

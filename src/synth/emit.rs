@@ -91,6 +91,8 @@ pub struct EmitterConfig {
     pub vlan: bool,
     /// Mirror encapsulation.
     pub encap: Encap,
+    /// Mirrored packet length: inner frames cut to this many bytes before encapsulation.
+    pub mirror_length: Option<u32>,
     /// PRNG seed.
     pub seed: u64,
     /// Background noise level (0 = none).
@@ -110,6 +112,7 @@ pub struct Emitter<'t, W: Write> {
     ps_per_byte: u64,
     vlan: bool,
     encap: Encap,
+    mirror_length: Option<u32>,
     gre_seq: u32,
     mirror_ip_id: u16,
     ip_ids: Vec<u16>,
@@ -146,6 +149,7 @@ impl<'t, W: Write> Emitter<'t, W> {
             ps_per_byte: (8_000.0 / cfg.link_gbps).round().max(1.0) as u64,
             vlan: cfg.vlan,
             encap: cfg.encap,
+            mirror_length: cfg.mirror_length,
             gre_seq: 0,
             mirror_ip_id: 0,
             ip_ids,
@@ -267,6 +271,11 @@ impl<'t, W: Write> Emitter<'t, W> {
         let start = if self.encap == Encap::None {
             HEADROOM
         } else {
+            if let Some(m) = self.mirror_length {
+                // The session mirrors the first `m` bytes of the frame; the wire still carried it
+                // whole (the clock below advances by the whole frame).
+                self.buf.truncate(HEADROOM + m as usize);
+            }
             self.gre_seq = self.gre_seq.wrapping_add(1);
             self.mirror_ip_id = self.mirror_ip_id.wrapping_add(1);
             let f = EncapFields {

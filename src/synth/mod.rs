@@ -83,6 +83,9 @@ pub struct SynthConfig {
     pub encap: Encap,
     /// Header-only capture: keep the first N bytes of each frame.
     pub snaplen: Option<u32>,
+    /// A mirror session's "mirrored packet length": keep the first N bytes of each mirrored
+    /// (inner) frame before encapsulating it (needs an encapsulation).
+    pub mirror_length: Option<u32>,
     /// File format.
     pub format: Format,
     /// Background noise level (0 = none).
@@ -113,6 +116,7 @@ impl Default for SynthConfig {
             vlan: false,
             encap: Encap::None,
             snaplen: None,
+            mirror_length: None,
             format: Format::Pcap,
             noise: 0,
             link_gbps: 10.0,
@@ -288,6 +292,17 @@ impl SynthConfig {
                 return range("--snaplen", s.to_string(), "in 34..=262144");
             }
         }
+        if let Some(m) = self.mirror_length {
+            if self.encap == Encap::None {
+                return Err(SynthError::Config(BadSetting::Needs {
+                    option: "--mirror-length",
+                    needs: "a mirror encapsulation (--encap gre, erspan2 or erspan3)",
+                }));
+            }
+            if !(60..=9_000).contains(&m) {
+                return range("--mirror-length", m.to_string(), "in 60..=9000");
+            }
+        }
         if self.memory_mb > 1 << 20 {
             return range("--memory-mb", self.memory_mb.to_string(), "at most 1048576");
         }
@@ -358,6 +373,7 @@ fn run_pass<W: Write>(
         link_gbps: cfg.link_gbps,
         vlan: cfg.vlan,
         encap: cfg.encap,
+        mirror_length: cfg.mirror_length,
         seed: cfg.seed,
         noise: cfg.noise,
     };

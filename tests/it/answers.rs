@@ -296,3 +296,59 @@ fn the_summary_says_what_each_row_claims_and_why() {
         "bracketed IPv6 endpoints: {v6}"
     );
 }
+
+/// Header-only mirror captures: a vDS mirror session's "mirrored packet length", or a snap
+/// length, cuts the TCP header of the inner frame after its ports. The payload then comes from
+/// the inner IP length less the flow's TCP header length (20 when none was seen), marked as
+/// estimated; the bytes per class are within a few bytes per connection of what was sent (a SYN's
+/// options are counted as payload, its flags being cut too), and the verdicts are those of the
+/// uncut capture. They were `tcp 0 B`, every row inconclusive and nothing said.
+#[test]
+fn cut_tcp_headers_in_a_tunnel_are_estimated_and_said() {
+    let dir = TempDir::new("answers-cut");
+    let sizes = ["--scenario", "all", "--memory-mb", "4", "--disk-mb", "4"];
+    let full = dir.path().join("full.pcap");
+    crate::util::synth_capture(&full, &sizes);
+    let (uncut, _) = analyze(&full, &[]);
+    for variant in [
+        &["--encap", "erspan2", "--snaplen", "96"][..],
+        &["--ipv6", "--encap", "erspan3", "--mirror-length", "60"][..],
+    ] {
+        let out = dir.path().join("cut.pcap");
+        let mut args = sizes.to_vec();
+        args.extend_from_slice(variant);
+        let truth = crate::util::synth_capture(&out, &args);
+        let (r, _) = analyze(&out, &[]);
+        let d = &r["capture"]["decode"];
+        assert!(
+            d["tcp_header_cut"].as_u64() > Some(1000),
+            "{variant:?}: {d}"
+        );
+        let estimated = d["tcp_payload_estimated_bytes"]
+            .as_u64()
+            .expect("estimated");
+        assert!(estimated > 30_000_000, "{variant:?}: estimated {estimated}");
+        let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+        for p in truth["payload"].as_array().expect("payload") {
+            if p["proto"] == "tcp" {
+                *want.entry(p["port"].as_u64().expect("port")).or_default() +=
+                    p["bytes"].as_u64().expect("bytes");
+            }
+        }
+        for (class, port) in [("vmotion", 8000), ("nfc", 902), ("nfs", 2049)] {
+            let got = r["classes"][class]["payload_bytes"]
+                .as_u64()
+                .expect("bytes");
+            let flows = r["classes"][class]["flows"].as_u64().expect("flows");
+            let sent = want[&port];
+            assert!(
+                got >= sent && got - sent <= 40 * flows,
+                "{variant:?} {class}: {got} estimated, {sent} sent over {flows} flows"
+            );
+        }
+        assert_eq!(verdicts(&r), verdicts(&uncut), "{variant:?}");
+        let text = run(&["analyze", out.to_str().expect("path")]);
+        let text = String::from_utf8(text.stdout).expect("UTF-8");
+        assert!(text.contains("estimated:"), "the summary says so: {text}");
+    }
+}
