@@ -257,6 +257,9 @@ impl<'o> Pipeline<'o> {
             if let (Some(ts), true) = (frame.ts_ns, r.payload > 0) {
                 self.timeline.add(tag, ts, r.from_client, r.payload);
             }
+            if let (Some(ts), true) = (frame.ts_ns, r.new_flow && r.class.is_data()) {
+                self.timeline.flow_start(ts, tag);
+            }
         }
         let rarp = match (d.arp, frame.ts_ns) {
             (Some(a), Some(ts)) if a.rarp => a.sender_mac.map(|mac| (ts, mac)),

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::flow::{DirStats, Flow};
+use crate::flow::Flow;
+use crate::flow::signature::Signature;
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::TrafficClass;
@@ -40,10 +41,18 @@ pub struct ConvStats {
     pub out_of_order_bytes: [u64; 2],
     /// Sequence space never seen (capture loss), per direction.
     pub not_captured_bytes: [u64; 2],
+    /// A flow's first payload was HTTP or TLS (not what vMotion or NFC sends).
+    pub web: bool,
+    /// A flow's server sent VMware's authd banner (NFC on TCP 902).
+    pub authd: bool,
 }
 
 impl ConvStats {
-    fn add(&mut self, c2s: &DirStats, s2c: &DirStats) {
+    fn add(&mut self, f: &Flow) {
+        let (c2s, s2c) = f.client_server();
+        let (cs, ss) = f.client_server_signatures();
+        self.web |= [cs, ss].into_iter().flatten().any(Signature::is_web);
+        self.authd |= ss == Some(Signature::VmwareAuthd);
         self.flows += 1;
         for (i, d) in [c2s, s2c].into_iter().enumerate() {
             self.packets[i] += d.packets;
@@ -138,7 +147,6 @@ impl Classifier {
     pub fn flow_ended(&mut self, f: Flow) {
         self.flows += 1;
         let class = f.class;
-        let (c2s, s2c) = f.client_server();
         let key = ConvKey {
             proto: f.key.proto,
             client: f.client().ip,
@@ -146,7 +154,7 @@ impl Classifier {
             class,
             vlan: f.key.vlan,
         };
-        self.convs.entry(key).or_default().add(c2s, s2c);
+        self.convs.entry(key).or_default().add(&f);
         let (cm, sm) = f.client_server_macs();
         if let Some(m) = cm {
             self.macs.entry(key.client).or_insert(m);

@@ -6,6 +6,7 @@
 //! directions land in one flow. Memory is bounded by the number of live flows: the table never
 //! holds more than [`FlowConfig::max_live`] entries.
 
+pub mod signature;
 pub(crate) mod tcp;
 
 use std::net::IpAddr;
@@ -17,6 +18,7 @@ use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
 use crate::vocab::wire::IpProtocol;
+use signature::Signature;
 
 /// An address and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,6 +115,8 @@ pub struct Flow {
     seq: [tcp::SeqTracker; 2],
     /// The TCP header length last seen per direction, for segments whose header is cut.
     tcp_header_len: [Option<u8>; 2],
+    /// What each direction's first captured payload bytes looked like: `[lo → hi, hi → lo]`.
+    pub signatures: [Option<Signature>; 2],
 }
 
 /// The shortest TCP header: what a cut header is taken to be when its flow showed none.
@@ -143,6 +147,15 @@ impl Flow {
             (&self.dir[0], &self.dir[1])
         } else {
             (&self.dir[1], &self.dir[0])
+        }
+    }
+
+    /// Signatures of the client's and the server's first payload bytes.
+    pub fn client_server_signatures(&self) -> (Option<Signature>, Option<Signature>) {
+        if self.client_is_lo {
+            (self.signatures[0], self.signatures[1])
+        } else {
+            (self.signatures[1], self.signatures[0])
         }
     }
 
@@ -234,6 +247,8 @@ pub struct PacketRef {
     pub payload: u64,
     /// Whether `payload` is estimated (a TCP header cut before its length field).
     pub estimated: bool,
+    /// Whether this packet was its flow's first.
+    pub new_flow: bool,
     /// The flow's tag ([`NO_TAG`] until the caller sets one with [`FlowTable::set_tag`]).
     pub tag: u32,
     /// The flow's client address.
@@ -435,12 +450,17 @@ impl FlowTable {
                     end: None,
                     seq: Default::default(),
                     tcp_header_len: [None; 2],
+                    signatures: [None; 2],
                 })
             }
         };
         let live = self.index.len();
         let flow = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
         let di = if from_lo { 0 } else { 1 };
+        let new_flow = flow.dir[0].packets + flow.dir[1].packets == 0;
+        if flow.signatures[di].is_none() {
+            flow.signatures[di] = Signature::of(d.payload_head.as_slice());
+        }
         if flow.macs[di].is_none() {
             flow.macs[di] = d.src_mac;
         }
@@ -506,6 +526,7 @@ impl FlowTable {
             from_client: from_lo == flow.client_is_lo,
             payload,
             estimated,
+            new_flow,
             tag: flow.tag,
             client: flow.client().ip,
             server: flow.server().ip,

@@ -5,8 +5,14 @@
 //! those kinds its numbers do not contradict, but gives no verdicts (a label is the ground truth a
 //! verdict needs).
 //!
-//! A session is a run of 1 ms bins holding at least [`MIN_SESSION_BYTES`] of data-class bytes in
-//! conversations with a vmk at one end, split where no such byte flows for [`SESSION_GAP_NS`].
+//! A session rests on evidence: it is a run of 1 ms bins holding at least [`MIN_SESSION_BYTES`]
+//! of data-class bytes in conversations that show they are vSphere's ([`VsphereEvidence`]: the
+//! authd banner, an end in the given inventory, or an end with a VMware MAC) and did not begin
+//! with HTTP or TLS (a development web server on port 8000 is not vMotion). A session ends where
+//! no such byte flows for [`SESSION_GAP_NS`], or for [`NEW_CONNECTIONS_GAP_NS`] when new data
+//! connections open before the bytes resume (the next migration). Only bulk bins count
+//! ([`BULK_BIN_BYTES`]).
+
 //! It looks like: a hot vMotion or xvMotion when most data is vMotion class on the vMotion network
 //! (xvMotion first when NFC or storage data is also present); a cold migration of any kind when
 //! most data is NFC, or vMotion class outside the vMotion network (vSphere 8 UDT); a Storage
@@ -15,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::timeline::{BIN_NS, Timeline};
-use super::{Analysed, KindState, LocatedConv, Scope, phases};
+use super::{Analysed, KindState, LocatedConv, Scope, VsphereEvidence, phases};
 use crate::classify::inventory::Network;
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
@@ -24,21 +30,50 @@ use crate::vocab::ports::TrafficClass;
 pub const SESSION_GAP_NS: i64 = 2_000_000_000;
 /// A session must move at least this many data bytes.
 pub const MIN_SESSION_BYTES: u64 = 1 << 20;
+/// A pause this long ends a session when new data connections open before the bytes resume.
+pub const NEW_CONNECTIONS_GAP_NS: i64 = 200_000_000;
+/// A 1 ms bin is bulk when its eligible conversations moved at least this much (about 131
+/// Mbit/s, below the 250 Mbit/s vSphere needs per concurrent vMotion): other VMs' storage I/O
+/// trickling between migrations does not join them into one session.
+pub const BULK_BIN_BYTES: u64 = 16 << 10;
+
+/// Whether a conversation's bytes may make a session: data class, a vmk at an end, evidence that
+/// it is vSphere's, and no web protocol.
+fn eligible(c: &LocatedConv) -> bool {
+    c.class.is_data() && !c.unknown && !c.web && c.vsphere.is_some()
+}
 
 /// Finds and describes sessions.
 pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
     let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
-    for c in located.iter().filter(|c| c.class.is_data() && !c.unknown) {
+    let mut series_ok = vec![false; tl.series.len()];
+    for c in located.iter().filter(|c| eligible(c)) {
         if let Some(s) = tl.series.get(c.series) {
             for b in &s.bins {
                 *bins.entry(b.idx).or_default() += b.bytes[0] + b.bytes[1];
             }
         }
+        if let Some(ok) = series_ok.get_mut(c.series) {
+            *ok = true;
+        }
     }
+    // When the data connections of eligible conversations opened, in time order.
+    let mut opened: Vec<i64> = tl
+        .starts
+        .iter()
+        .filter(|(_, id)| series_ok.get(*id as usize).copied().unwrap_or(false))
+        .map(|(ts, _)| *ts)
+        .collect();
+    opened.sort_unstable();
+    let opened_between = |from: i64, to: i64| {
+        let i = opened.partition_point(|t| *t < from);
+        opened.get(i).is_some_and(|t| *t <= to)
+    };
+    bins.retain(|_, bytes| *bytes >= BULK_BIN_BYTES);
     let mut sessions: Vec<(i64, i64, u64)> = Vec::new();
     for (&idx, &bytes) in &bins {
         match sessions.last_mut() {
-            Some(s) if (idx - s.1) * BIN_NS <= SESSION_GAP_NS => {
+            Some(s) if continues(s.1, idx, &opened_between) => {
                 s.1 = idx;
                 s.2 += bytes;
             }
@@ -59,6 +94,20 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                 .copied()
                 .unwrap_or(KindState::new(MigrationKind::Vmotion, PowerState::Hot));
             let (phases, switchover) = phases::phases(&scope, guess.state, start, end);
+            let mut shown: BTreeSet<VsphereEvidence> = BTreeSet::new();
+            scope.for_each(|c, _, bytes| {
+                if bytes > 0 && eligible(c) {
+                    shown.extend(c.vsphere);
+                }
+            });
+            let notes = vec![format!(
+                "detected without a label from data between vmks; vSphere's by {}",
+                shown
+                    .iter()
+                    .map(|e| e.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )];
             Analysed {
                 id: format!("detected-{}", n + 1),
                 vm: None,
@@ -80,11 +129,21 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                 host_matches: Vec::new(),
                 scope: super::WindowScope::Window,
                 inconclusive_because: None,
-                notes: Vec::new(),
+                notes,
                 uncertain: None,
             }
         })
         .collect()
+}
+
+/// Whether data in bin `idx` continues the session whose last data bin is `last`: the pause is
+/// short, and not a pause after which new connections carry the data.
+fn continues(last: i64, idx: i64, opened_between: &dyn Fn(i64, i64) -> bool) -> bool {
+    let gap = (idx - last) * BIN_NS;
+    if gap > SESSION_GAP_NS {
+        return false;
+    }
+    !(gap >= NEW_CONNECTIONS_GAP_NS && opened_between((last + 1) * BIN_NS, (idx + 1) * BIN_NS - 1))
 }
 
 fn looks_like(b: &super::Breakdown) -> Vec<KindState> {

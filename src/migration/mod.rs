@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::classify::inventory::{Network, VmkInventory};
+use crate::classify::inventory::{InventorySource, Network, VmkInventory};
 use crate::classify::{Classified, networks_of};
 use crate::labels::Migration;
 use crate::vocab::Mac;
@@ -41,6 +41,32 @@ pub struct LocatedConv {
     pub provisioning_or_management: bool,
     /// Neither end is a vmk.
     pub unknown: bool,
+    /// A flow of it began with HTTP or TLS: whatever its port, not vMotion or NFC.
+    pub web: bool,
+    /// What shows it is vSphere traffic, when something does (see [`VsphereEvidence`]).
+    pub vsphere: Option<VsphereEvidence>,
+}
+
+/// What shows a conversation is vSphere's, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum VsphereEvidence {
+    /// The server sent VMware's authd banner (NFC on TCP 902).
+    AuthdBanner,
+    /// An end is a vmk of the given inventory.
+    Inventory,
+    /// An end's MAC carries a VMware OUI (vmknics and VMs have one).
+    VmwareMac,
+}
+
+impl VsphereEvidence {
+    /// In words, for the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            VsphereEvidence::AuthdBanner => "VMware authd banner on TCP 902",
+            VsphereEvidence::Inventory => "endpoints in the inventory",
+            VsphereEvidence::VmwareMac => "endpoints with VMware MACs",
+        }
+    }
 }
 
 /// Locates every conversation of the timeline.
@@ -67,6 +93,28 @@ pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<Loca
                     }
                     None => false,
                 });
+            let stats = c
+                .convs
+                .binary_search_by_key(k, |(key, _)| *key)
+                .ok()
+                .and_then(|i| c.convs.get(i))
+                .map(|(_, s)| *s)
+                .unwrap_or_default();
+            let given = inv.source != InventorySource::Inferred;
+            let mac = |ip| {
+                c.macs
+                    .get(&ip)
+                    .is_some_and(|m: &crate::vocab::Mac| m.is_vmware())
+            };
+            let vsphere = if stats.authd {
+                Some(VsphereEvidence::AuthdBanner)
+            } else if given && (cl.vmk.is_some() || sv.vmk.is_some()) {
+                Some(VsphereEvidence::Inventory)
+            } else if mac(k.client) || mac(k.server) {
+                Some(VsphereEvidence::VmwareMac)
+            } else {
+                None
+            };
             LocatedConv {
                 series: i,
                 class: k.class,
@@ -74,6 +122,8 @@ pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<Loca
                 provisioning_or_management: pom,
                 unknown: cl.vmk.is_none() && sv.vmk.is_none(),
                 hosts,
+                web: stats.web,
+                vsphere,
             }
         })
         .collect()

@@ -55,7 +55,12 @@ pub struct Timeline {
     pub rarps: Vec<Rarp>,
     /// RARP frames beyond [`MAX_RARPS`].
     pub rarps_not_kept: u64,
+    /// When data-class flows began, with their conversation id (at most [`MAX_STARTS`]).
+    pub starts: Vec<(i64, u32)>,
 }
+
+/// Most flow starts remembered.
+pub const MAX_STARTS: usize = 100_000;
 
 impl Timeline {
     /// The id of a conversation, created on first use.
@@ -97,6 +102,13 @@ impl Timeline {
                 bytes[d] = payload;
                 s.bins.push(Bin { idx, bytes });
             }
+        }
+    }
+
+    /// Records the first packet of a data-class flow of conversation `id`.
+    pub fn flow_start(&mut self, ts: i64, id: u32) {
+        if self.starts.len() < MAX_STARTS {
+            self.starts.push((ts, id));
         }
     }
 

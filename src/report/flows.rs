@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::classify::inventory::{InventorySource, Network, Service, VmkInventory};
 use crate::classify::totals::{Totals, TrafficTotals, VmkCounts};
 use crate::classify::{Classified, KeptFlow, locate};
+use crate::flow::signature::Signature;
 use crate::flow::{DirStats, EndReason};
 use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
@@ -88,6 +89,9 @@ pub struct DirReport {
     pub not_captured_bytes: u64,
     /// The part of `payload_bytes` estimated because the TCP header was cut before its length.
     pub estimated_payload_bytes: u64,
+    /// What the first captured payload bytes looked like (`http_request`, `http_response`,
+    /// `tls`, `vmware_authd`, `other`); `null` when no payload byte was captured.
+    pub first_payload: Option<Signature>,
     /// First packet.
     pub first_ts: Option<String>,
     /// Last packet.
@@ -104,6 +108,7 @@ impl From<&DirStats> for DirReport {
             out_of_order_bytes: d.out_of_order_bytes,
             not_captured_bytes: d.not_captured_bytes,
             estimated_payload_bytes: d.estimated_payload_bytes,
+            first_payload: None,
             first_ts: d.first_ts.map(rfc3339),
             last_ts: d.last_ts.map(rfc3339),
         }
@@ -316,6 +321,7 @@ fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -
     let f = &k.flow;
     let (c2s, s2c) = f.client_server();
     let (cmac, smac) = f.client_server_macs();
+    let (csig, ssig) = f.client_server_signatures();
     let endpoint = |ep: crate::flow::Endpoint, mac: Option<Mac>| {
         let loc = locate(inv, macs, ep.ip, f.key.vlan, k.class);
         let v = loc.vmk.and_then(|i| inv.vmks.get(i));
@@ -355,8 +361,14 @@ fn flow_report(k: &KeptFlow, inv: &VmkInventory, macs: &BTreeMap<IpAddr, Mac>) -
         tunnel: f.key.tunnel.map(|(kind, id)| TunnelReport { kind, id }),
         client: endpoint(f.client(), cmac),
         server: endpoint(f.server(), smac),
-        client_to_server: c2s.into(),
-        server_to_client: s2c.into(),
+        client_to_server: DirReport {
+            first_payload: csig,
+            ..c2s.into()
+        },
+        server_to_client: DirReport {
+            first_payload: ssig,
+            ..s2c.into()
+        },
         tcp,
         ended: end_name(f.end),
     }

@@ -227,6 +227,14 @@ fn endpoint(e: &super::flows::EndpointReport, class: TrafficClass, is_server: bo
 
 fn render_migrations(s: &mut String, r: &Report) {
     let lab = &r.migration_labels;
+    if r.migrations.is_empty() && lab.source == "none" {
+        let _ = writeln!(
+            s,
+            "\n  no vSphere migration traffic found: no bulk vMotion, NFC or storage data between \
+             endpoints shown to be vSphere's (VMware MACs, the inventory, the authd banner)"
+        );
+        return;
+    }
     let _ = writeln!(
         s,
         "\n  migrations: {} ({})",

@@ -352,3 +352,207 @@ fn cut_tcp_headers_in_a_tunnel_are_estimated_and_said() {
         assert!(text.contains("estimated:"), "the summary says so: {text}");
     }
 }
+
+/// A TCP connection's segments, written into a pcap one frame at a time: enough of a real
+/// exchange (handshake, payload both ways, sequence numbers) for the flow stage.
+struct PcapWriter {
+    out: Vec<u8>,
+    ts_us: u64,
+}
+
+impl PcapWriter {
+    fn new() -> PcapWriter {
+        let mut out = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        PcapWriter {
+            out,
+            ts_us: 1_700_000_000_000_000,
+        }
+    }
+
+    /// One Ethernet/IPv4/TCP frame, 50 µs after the one before.
+    #[allow(clippy::too_many_arguments)]
+    fn tcp(
+        &mut self,
+        macs: ([u8; 6], [u8; 6]),
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        flags: u8,
+        payload: &[u8],
+    ) {
+        let ip_len = 40 + payload.len();
+        let mut f = Vec::with_capacity(14 + ip_len);
+        f.extend_from_slice(&macs.1);
+        f.extend_from_slice(&macs.0);
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, (ip_len >> 8) as u8, ip_len as u8]);
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(payload);
+        self.ts_us += 50;
+        self.out
+            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&f);
+    }
+
+    /// A connection: handshake, the server's greeting (if any), the client's request, then
+    /// `bulk` bytes from `bulk_from_server`'s side in 1460-byte segments.
+    #[allow(clippy::too_many_arguments)]
+    fn connection(
+        &mut self,
+        macs: ([u8; 6], [u8; 6]),
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        greeting: &[u8],
+        request: &[u8],
+        bulk: usize,
+        bulk_from_server: bool,
+    ) {
+        const SYN: u8 = 0x02;
+        const ACK: u8 = 0x10;
+        let (mut cs, mut ss) = (1000u32, 5000u32);
+        let rev = (macs.1, macs.0);
+        self.tcp(macs, client, server, cs, SYN, &[]);
+        self.tcp(rev, server, client, ss, SYN | ACK, &[]);
+        cs += 1;
+        ss += 1;
+        if !greeting.is_empty() {
+            self.tcp(rev, server, client, ss, ACK, greeting);
+            ss += greeting.len() as u32;
+        }
+        if !request.is_empty() {
+            self.tcp(macs, client, server, cs, ACK, request);
+            cs += request.len() as u32;
+        }
+        let chunk = [0x5au8; 1460];
+        let mut left = bulk;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            if bulk_from_server {
+                self.tcp(rev, server, client, ss, ACK, &chunk[..n]);
+                ss += n as u32;
+            } else {
+                self.tcp(macs, client, server, cs, ACK, &chunk[..n]);
+                cs += n as u32;
+            }
+            left -= n;
+        }
+    }
+}
+
+/// An HTTP server on port 8000 and a copy to port 902 on loopback are no migration: the 8000
+/// flow begins with HTTP, and nothing shows either is vSphere's (no VMware MAC, no inventory, no
+/// authd banner). They were called `detected-1 xvmotion hot`. The same copy between VMware MACs
+/// after authd's banner is an NFC session, and the web flow still is not vMotion.
+#[test]
+fn ordinary_traffic_is_not_a_migration() {
+    let dir = TempDir::new("answers-http");
+    let lo = [127, 0, 0, 1];
+    let zero = ([0u8; 6], [0u8; 6]);
+    let mut w = PcapWriter::new();
+    w.connection(
+        zero,
+        (lo, 41000),
+        (lo, 8000),
+        b"",
+        b"GET /big.iso HTTP/1.1\r\nHost: x\r\n\r\n",
+        3 << 20,
+        true,
+    );
+    w.connection(zero, (lo, 41001), (lo, 902), b"", b"", 3 << 20, false);
+    let plain = dir.write("loopback.pcap", &w.out);
+    let (r, _) = analyze(&plain, &["--no-sidecars"]);
+    assert_eq!(
+        r["migrations"],
+        Value::Array(Vec::new()),
+        "{}",
+        r["migrations"]
+    );
+    let web = r["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .find(|f| f["server"]["port"] == 8000)
+        .expect("the 8000 flow");
+    assert_eq!(web["client_to_server"]["first_payload"], "http_request");
+    let text = run(&["analyze", plain.to_str().expect("path"), "--no-sidecars"]);
+    let text = String::from_utf8(text.stdout).expect("UTF-8");
+    assert!(
+        text.contains("no vSphere migration traffic found"),
+        "{text}"
+    );
+
+    let macs = (
+        [0x00, 0x50, 0x56, 0x61, 0, 2],
+        [0x00, 0x50, 0x56, 0x62, 0, 2],
+    );
+    let (a, b) = ([10, 0, 30, 11], [10, 0, 30, 12]);
+    let mut w = PcapWriter::new();
+    w.connection(
+        macs,
+        (a, 41000),
+        (b, 8000),
+        b"",
+        b"GET / HTTP/1.1\r\n\r\n",
+        3 << 20,
+        true,
+    );
+    w.connection(
+        macs,
+        (a, 41001),
+        (b, 902),
+        b"220 VMware Authentication Daemon Version 1.10\r\n",
+        b"",
+        3 << 20,
+        false,
+    );
+    let nfc = dir.write("nfc.pcap", &w.out);
+    let (r, _) = analyze(&nfc, &["--no-sidecars"]);
+    let m = r["migrations"].as_array().expect("migrations");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(
+        m[0]["payload_bytes_by_class"]["nfc"].as_u64(),
+        Some((3 << 20) + 47)
+    );
+    assert_eq!(m[0]["state"], "cold");
+    let note = m[0]["notes"][0].as_str().expect("a note");
+    assert!(note.contains("authd banner"), "{note}");
+}
+
+/// Without labels, the six bundled migrations one second apart are six sessions (they merged
+/// into one "vmotion hot"), each inside its labelled window, with the hot ones looking hot.
+#[test]
+fn migrations_a_second_apart_are_separate_sessions() {
+    let capture = bundled("all-vmware.pcapng");
+    let (labelled, _) = analyze(&capture, &[]);
+    let (detected, _) = analyze(&capture, &["--no-sidecars"]);
+    let l = labelled["migrations"].as_array().expect("migrations");
+    let d = detected["migrations"].as_array().expect("migrations");
+    assert_eq!(d.len(), l.len(), "{d:?}");
+    for (m, s) in l.iter().zip(d) {
+        let inside = |t: &Value| {
+            let t = t.as_str().expect("time");
+            m["start"].as_str().expect("start") <= t && t <= m["end"].as_str().expect("end")
+        };
+        assert!(
+            inside(&s["start"]),
+            "{} starts in {}'s window",
+            s["id"],
+            m["id"]
+        );
+        if m["state"] == "hot" && m["kind"] != "storage-vmotion" {
+            assert_eq!(s["state"], "hot", "{}", s["id"]);
+        }
+    }
+}
