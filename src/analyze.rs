@@ -260,6 +260,9 @@ impl<'o> Pipeline<'o> {
             if let (Some(ts), true) = (frame.ts_ns, r.new_flow && r.class.is_data()) {
                 self.timeline.flow_start(ts, tag);
             }
+            if let (Some(ts), true) = (frame.ts_ns, r.not_captured_delta != 0) {
+                self.timeline.not_captured(tag, ts, r.not_captured_delta);
+            }
         }
         let rarp = match (d.arp, frame.ts_ns) {
             (Some(a), Some(ts)) if a.rarp => a.sender_mac.map(|mac| (ts, mac)),
@@ -342,11 +345,28 @@ impl<'o> Pipeline<'o> {
             .map(|(m, v)| (m.id.as_str(), v.as_slice()))
             .collect();
         let verification = verify::verification(sets, &labelled);
-        let warnings = inv
-            .notes
-            .iter()
-            .cloned()
-            .chain(analysed.iter().flat_map(|m| {
+        let capture = self.totals.section(stats, error);
+        let drops = capture.interfaces.iter().filter_map(|i| {
+            let (a, b) = (
+                i.interface.dropped_by_interface.unwrap_or(0),
+                i.interface.dropped_by_os.unwrap_or(0),
+            );
+            (a + b > 0).then(|| {
+                format!(
+                    "interface {}{}: the capture lost {a} packets at the interface and {b} in the \
+                     operating system (pcapng statistics): bytes are missing from this capture",
+                    i.interface.id,
+                    i.interface
+                        .name
+                        .as_ref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                )
+            })
+        });
+        let warnings = drops
+            .chain(inv.notes.iter().cloned())
+            .chain(analysed.iter().filter(|m| m.labelled).flat_map(|m| {
                 m.notes
                     .iter()
                     .map(move |n| format!("migration {}: {n}", m.id))
@@ -357,7 +377,6 @@ impl<'o> Pipeline<'o> {
             .zip(verdicts)
             .map(|(m, v)| MigrationReport::new(m, v, verify::consistent_rows(sets, m)))
             .collect();
-        let capture = self.totals.section(stats, error);
         let report = Report {
             schema_version: SCHEMA_VERSION,
             generator: format!("vmkflow {}", env!("CARGO_PKG_VERSION")),

@@ -69,6 +69,12 @@ pub struct Interface {
     pub ts_resolution: String,
     /// `if_tsoffset` in seconds.
     pub ts_offset_s: i64,
+    /// Packets the interface dropped, from the last Interface Statistics Block (`isb_ifdrop`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_by_interface: Option<u64>,
+    /// Packets the operating system dropped, likewise (`isb_osdrop`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_by_os: Option<u64>,
 }
 
 /// Counts of pcapng blocks that carry no packet, by kind.

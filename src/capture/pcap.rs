@@ -81,6 +81,8 @@ impl PcapState {
                 snaplen: hdr.snaplen,
                 ts_resolution: res.describe(),
                 ts_offset_s: 0,
+                dropped_by_interface: None,
+                dropped_by_os: None,
             }],
             skipped_blocks: SkippedBlocks::default(),
             records_with_unknown_interface: 0,

@@ -39,6 +39,16 @@ mod opt {
     pub const IF_TSOFFSET: u16 = 14;
 }
 
+/// The Interface Statistics Block: where its options start, and the two drop counters.
+mod isb {
+    /// Type, length, interface id, timestamp (high, low).
+    pub const OPTIONS: usize = 20;
+    /// Packets the interface dropped (`isb_ifdrop`, u64).
+    pub const IFDROP: u16 = 5;
+    /// Packets the operating system dropped (`isb_osdrop`, u64).
+    pub const OSDROP: u16 = 7;
+}
+
 pub(crate) fn is_pcapng_magic(m: [u8; 4]) -> bool {
     u32::from_le_bytes(m) == SHB
 }
@@ -61,6 +71,34 @@ pub(crate) struct PcapngState {
 }
 
 impl PcapngState {
+    /// Records an Interface Statistics Block's drop counters on its interface (they count from
+    /// the start of the capture: the last block wins). A block naming no declared interface,
+    /// or without the counters, changes nothing.
+    fn interface_statistics(&self, blk: &[u8], len: usize, order: Order, stats: &mut CaptureStats) {
+        let Some(iface) = u32_at(blk, 8, order).and_then(|i| self.ifaces.get(i as usize)) else {
+            return;
+        };
+        let Some(entry) = stats.interfaces.get_mut(iface.global_id as usize) else {
+            return;
+        };
+        let mut at = isb::OPTIONS;
+        while at + 4 <= len.saturating_sub(4) {
+            let (Some(code), Some(olen)) = (u16_at(blk, at, order), u16_at(blk, at + 2, order))
+            else {
+                return;
+            };
+            let olen = olen as usize;
+            let value = || i64_at(blk, at + 4, order).map(|v| v as u64);
+            match code {
+                opt::END => return,
+                isb::IFDROP if olen == 8 => entry.dropped_by_interface = value(),
+                isb::OSDROP if olen == 8 => entry.dropped_by_os = value(),
+                _ => {}
+            }
+            at += 4 + olen.div_ceil(4) * 4;
+        }
+    }
+
     pub(crate) fn start(win: &mut Window) -> Result<(PcapngState, CaptureStats), StepError> {
         let mut st = PcapngState {
             order: Order::Little,
@@ -241,6 +279,8 @@ impl PcapngState {
                     snaplen: idb.snaplen,
                     ts_resolution: res.describe(),
                     ts_offset_s: offset_s,
+                    dropped_by_interface: None,
+                    dropped_by_os: None,
                 });
                 Ok(Step::Skip(len))
             }
@@ -312,7 +352,10 @@ impl PcapngState {
                 let s = &mut stats.skipped_blocks;
                 match other {
                     NRB => s.name_resolution += 1,
-                    ISB => s.interface_statistics += 1,
+                    ISB => {
+                        s.interface_statistics += 1;
+                        self.interface_statistics(blk, len, order, stats);
+                    }
                     CB | DCB => s.custom += 1,
                     DSB => s.decryption_secrets += 1,
                     SJE => s.systemd_journal += 1,

@@ -249,6 +249,9 @@ pub struct PacketRef {
     pub estimated: bool,
     /// Whether this packet was its flow's first.
     pub new_flow: bool,
+    /// Change in the flow's sequence space never seen: bytes this segment skipped, less those it
+    /// filled in (TCP).
+    pub not_captured_delta: i64,
     /// The flow's tag ([`NO_TAG`] until the caller sets one with [`FlowTable::set_tag`]).
     pub tag: u32,
     /// The flow's client address.
@@ -502,6 +505,7 @@ impl FlowTable {
             st.first_ts = Some(st.first_ts.map_or(t, |v| v.min(t)));
             st.last_ts = Some(st.last_ts.map_or(t, |v| v.max(t)));
         }
+        let mut not_captured_delta = 0;
         if let Transport::Tcp { fields, .. } = d.transport {
             let flags = fields.flags.unwrap_or(0);
             if flags & tcp::SYN != 0 {
@@ -519,6 +523,7 @@ impl FlowTable {
                 let st = &mut flow.dir[di];
                 st.retransmitted_bytes += b.retransmitted;
                 st.out_of_order_bytes += b.out_of_order;
+                not_captured_delta = b.skipped as i64 - b.out_of_order as i64;
             }
         }
         let r = PacketRef {
@@ -527,6 +532,7 @@ impl FlowTable {
             payload,
             estimated,
             new_flow,
+            not_captured_delta,
             tag: flow.tag,
             client: flow.client().ip,
             server: flow.server().ip,

@@ -24,6 +24,8 @@ pub struct SegmentBytes {
     pub retransmitted: u64,
     /// Bytes seen for the first time, below the highest sequence already seen.
     pub out_of_order: u64,
+    /// Bytes of sequence space this segment skipped (a hole opened: not captured, so far).
+    pub skipped: u64,
 }
 
 /// The sequence space one direction of a TCP flow has covered.
@@ -78,6 +80,7 @@ impl SeqTracker {
             let new_from = start.max(high);
             if new_from > high {
                 self.add_hole(high, new_from);
+                out.skipped = new_from - high;
             }
             self.high = Some(top);
         }

@@ -209,6 +209,8 @@ pub struct Evidence {
     pub by_class: BTreeMap<TrafficClass, u64>,
     /// Data bytes between addresses of which neither is a vmk.
     pub unknown_bytes: u64,
+    /// Data bytes the capture lost (TCP sequence space skipped in the window and not filled).
+    pub not_captured_bytes: u64,
     /// Labelled memory size in MiB.
     pub memory_mb: Option<u64>,
     /// Labelled vSphere version.
@@ -346,6 +348,18 @@ impl<'a> Scope<'a> {
     pub(crate) fn evidence(&self) -> (Breakdown, Evidence) {
         let mut br = Breakdown::default();
         let mut ev = Evidence::default();
+        let mut lost: i64 = 0;
+        for c in self.convs.iter().filter(|c| c.class.is_data()) {
+            if let Some(s) = self.tl.series.get(c.series) {
+                lost += s
+                    .not_captured
+                    .iter()
+                    .filter(|(idx, _)| (self.first_bin..=self.last_bin).contains(idx))
+                    .map(|(_, d)| d)
+                    .sum::<i64>();
+            }
+        }
+        ev.not_captured_bytes = lost.max(0) as u64;
         self.for_each(|c, _, bytes| {
             br.add(c, bytes);
             if c.class.is_data() {

@@ -32,6 +32,9 @@ pub struct Series {
     pub key: ConvKey,
     /// Bins with bytes, ascending.
     pub bins: Vec<Bin>,
+    /// Changes of the sequence space never seen (TCP capture loss), by bin: bytes skipped less
+    /// bytes filled in later, in capture order.
+    pub not_captured: Vec<(i64, i64)>,
 }
 
 /// A RARP frame.
@@ -72,6 +75,7 @@ impl Timeline {
         self.series.push(Series {
             key,
             bins: Vec::new(),
+            not_captured: Vec::new(),
         });
         self.ids.insert(key, id);
         id
@@ -109,6 +113,13 @@ impl Timeline {
     pub fn flow_start(&mut self, ts: i64, id: u32) {
         if self.starts.len() < MAX_STARTS {
             self.starts.push((ts, id));
+        }
+    }
+
+    /// Records a change of conversation `id`'s sequence space never seen.
+    pub fn not_captured(&mut self, id: u32, ts: i64, delta: i64) {
+        if let Some(s) = self.series.get_mut(id as usize) {
+            s.not_captured.push((ts.div_euclid(BIN_NS), delta));
         }
     }
 

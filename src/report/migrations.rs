@@ -63,6 +63,8 @@ pub struct MigrationReport {
     pub provisioning_or_management_data_bytes: u64,
     /// Data bytes between addresses of which neither is a vmk.
     pub unknown_network_data_bytes: u64,
+    /// Data bytes the capture lost in the window (TCP sequence space never seen).
+    pub not_captured_data_bytes: u64,
     /// Phases in order.
     pub phases: Vec<PhaseReport>,
     /// Switchover evidence (hot migrations with vMotion data).
@@ -126,6 +128,7 @@ impl MigrationReport {
             breakdown: m.breakdown.clone(),
             provisioning_or_management_data_bytes: m.evidence.provisioning_or_management,
             unknown_network_data_bytes: m.evidence.unknown_bytes,
+            not_captured_data_bytes: m.evidence.not_captured_bytes,
             phases: m.phases.iter().map(PhaseReport::from).collect(),
             switchover: m.switchover.as_ref().map(SwitchoverReport::from),
             verdicts,

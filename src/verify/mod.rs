@@ -358,7 +358,7 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             pct(s),
             pct(t)
         );
-        (ok, b, t, text)
+        (Some(ok), b, t, text)
     };
     // A volume claim: `network` carried `b` bytes, compared with a threshold in bytes.
     let volume_claim = |network: &NetRef,
@@ -372,6 +372,14 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
                 b as f64 >= t
             } else {
                 b as f64 <= t
+            };
+            // Bytes the capture lost could have been on this network: the outcome stands only
+            // when it holds with them too.
+            let with_lost = (b + ev.not_captured_bytes) as f64;
+            let ok = match (ok, at_least) {
+                (true, false) if with_lost > t => None,
+                (false, true) if with_lost >= t => None,
+                (ok, _) => Some(ok),
             };
             let bound = if at_least { "at least" } else { "at most" };
             let needed = human_bytes(t.round() as u64);
@@ -445,16 +453,27 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             true,
         )),
     };
+    // Bytes the capture lost are said with every claim's evidence.
+    let lost = match ev.not_captured_bytes {
+        0 => String::new(),
+        n => format!(
+            "; {} of the migration's data was not captured",
+            human_bytes(n)
+        ),
+    };
     match outcome {
         Some((ok, b, t, text)) => result(
-            if ok {
-                Verdict::Confirmed
-            } else {
-                Verdict::Contradicted
+            match ok {
+                Some(true) => Verdict::Confirmed,
+                Some(false) => Verdict::Contradicted,
+                None => Verdict::Inconclusive,
             },
             b,
             t,
-            text,
+            match ok {
+                Some(_) => format!("{text}{lost}"),
+                None => format!("{text}{lost}, which could change the outcome"),
+            },
         ),
         None => {
             let b = match &claim.kind {

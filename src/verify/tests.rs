@@ -171,3 +171,53 @@ fn bad_claim_sets_are_rejected_with_the_reason() {
     let e = ClaimSet::parse("x.json", r#"{"name":"x","title":"t","rows":[{"row":1,"kind":"vmotion","state":"hot","says":"","claims":[]},{"row":1,"kind":"vmotion","state":"cold","says":"","claims":[]}]}"#).unwrap_err();
     assert!(e.to_string().contains("row 1 appears twice"));
 }
+
+/// Bytes the capture lost could be on the claimed network: a volume claim that they could tip
+/// is inconclusive, and every claim's evidence says how much is missing.
+#[test]
+fn capture_loss_that_could_change_a_volume_claim() {
+    let at_most = Claim {
+        kind: ClaimKind::VolumeAtMost {
+            network: NetRef::Net(Network::Vmotion),
+            fraction_of_memory: None,
+            absolute_bytes: Some(1 << 20),
+            absolute_basis: None,
+        },
+        when: None,
+    };
+    let mut ev = evidence(900 << 10, &[(Network::Vmotion, 900 << 10)], 0);
+    assert_eq!(evaluate_claim(&at_most, &ev).verdict, Verdict::Confirmed);
+    ev.not_captured_bytes = 200 << 10;
+    let r = evaluate_claim(&at_most, &ev);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert!(
+        r.evidence
+            .contains("200.0 KiB of the migration's data was not captured"),
+        "{}",
+        r.evidence
+    );
+    // Loss too small to tip it: the verdict stands, the loss is still said.
+    ev.not_captured_bytes = 10 << 10;
+    let r = evaluate_claim(&at_most, &ev);
+    assert_eq!(r.verdict, Verdict::Confirmed);
+    assert!(r.evidence.contains("not captured"), "{}", r.evidence);
+    let at_least = Claim {
+        kind: ClaimKind::VolumeAtLeast {
+            network: NetRef::Net(Network::Vmotion),
+            fraction_of_memory: None,
+            absolute_bytes: Some(1 << 20),
+            absolute_basis: None,
+        },
+        when: None,
+    };
+    ev.not_captured_bytes = 200 << 10;
+    assert_eq!(
+        evaluate_claim(&at_least, &ev).verdict,
+        Verdict::Inconclusive
+    );
+    ev.not_captured_bytes = 0;
+    assert_eq!(
+        evaluate_claim(&at_least, &ev).verdict,
+        Verdict::Contradicted
+    );
+}

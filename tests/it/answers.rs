@@ -556,3 +556,42 @@ fn migrations_a_second_apart_are_separate_sessions() {
         }
     }
 }
+
+/// An Interface Statistics Block with drop counters (`isb_ifdrop` 5, `isb_osdrop` 7, a comment
+/// 1 and an unknown option between them): the loss is in the report's interface and said as a
+/// warning. It was invisible.
+#[test]
+fn interface_statistics_drops_are_reported() {
+    let (mut bytes, _) = crate::util::synth_pcapng(&[100, 200, 300]);
+    let mut isb = Vec::new();
+    isb.extend_from_slice(&5u32.to_le_bytes());
+    isb.extend_from_slice(&0u32.to_le_bytes()); // length, set below
+    isb.extend_from_slice(&0u32.to_le_bytes()); // interface 0
+    isb.extend_from_slice(&[0; 8]); // timestamp
+    let mut option = |code: u16, value: &[u8]| {
+        isb.extend_from_slice(&code.to_le_bytes());
+        isb.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        isb.extend_from_slice(value);
+        isb.resize(isb.len().div_ceil(4) * 4, 0);
+    };
+    option(1, b"stats");
+    option(5, &7u64.to_le_bytes());
+    option(99, &[1, 2, 3]);
+    option(7, &3u64.to_le_bytes());
+    option(0, &[]);
+    let total = (isb.len() + 4) as u32;
+    isb[4..8].copy_from_slice(&total.to_le_bytes());
+    isb.extend_from_slice(&total.to_le_bytes());
+    bytes.extend_from_slice(&isb);
+    let dir = TempDir::new("answers-isb");
+    let p = dir.write("drops.pcapng", &bytes);
+    let (r, stderr) = analyze(&p, &[]);
+    let i = &r["capture"]["interfaces"][0];
+    assert_eq!(i["dropped_by_interface"], 7, "{i}");
+    assert_eq!(i["dropped_by_os"], 3, "{i}");
+    assert_eq!(r["capture"]["skipped_blocks"]["interface_statistics"], 1);
+    assert!(
+        stderr.contains("lost 7 packets at the interface and 3"),
+        "{stderr}"
+    );
+}

@@ -710,6 +710,30 @@ fn check_sequence_accounting(tshark: &Path, full: &Path, sent: &[u64], tcpdump_s
         return;
     }
     assert_eq!(lost, p.dropped, "not captured = the bytes left out");
+    // A window labelled over the whole capture: the migration's evidence says what is missing.
+    let labels = dir.path().join("labels.json");
+    std::fs::write(
+        &labels,
+        r#"{"migrations":[{"id":"m","kind":"vmotion","state":"hot","start":0,"end":4000000000}]}"#,
+    )
+    .expect("labels");
+    let r = crate::util::run(&[
+        "analyze",
+        out.to_str().expect("path"),
+        "--migrations",
+        labels.to_str().expect("path"),
+        "--port",
+        &format!("{PORT}/tcp=vmotion"),
+        "--json",
+        "-",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = &r.json()["migrations"][0];
+    assert_eq!(
+        m["not_captured_data_bytes"], p.dropped,
+        "the migration's missing bytes"
+    );
     assert_eq!(ooo, p.late, "out of order = the bytes written late");
     assert_eq!(retrans, 0, "nothing was sent twice");
     let (n_ooo, b_ooo) = tshark_flagged_bytes(tshark, &out, "tcp.analysis.out_of_order");
