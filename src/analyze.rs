@@ -11,7 +11,7 @@ use crate::classify::inventory::VmkInventory;
 use crate::classify::{self, Classifier, ClassifyConfig, infer};
 use crate::decode::{self, DecodeStats};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
-use crate::labels::{Migration, Timestamp};
+use crate::labels::{Migration, Scenario, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
 use crate::report::migrations::MigrationReport;
@@ -21,7 +21,6 @@ use crate::report::{
 };
 use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::Mac;
-use crate::vocab::kind::KindState;
 use crate::vocab::time;
 use crate::vocab::wire::LinkType;
 
@@ -54,7 +53,7 @@ pub enum Labels {
         migrations: Vec<Migration>,
     },
     /// `--scenario KIND:STATE`: one migration spanning the whole capture.
-    Scenario(KindState),
+    Scenario(Scenario),
 }
 
 impl Labels {
@@ -69,8 +68,8 @@ impl Labels {
                 source: "file".into(),
                 path: Some(path.clone()),
             },
-            Labels::Scenario(ks) => MigrationLabels {
-                source: format!("scenario {ks}"),
+            Labels::Scenario(sc) => MigrationLabels {
+                source: format!("scenario {sc}"),
                 path: None,
             },
         }
@@ -309,19 +308,19 @@ impl<'o> Pipeline<'o> {
         let labels: Option<Vec<Migration>> = match &self.opts.labels {
             Labels::None => None,
             Labels::File { migrations, .. } => Some(migrations.clone()),
-            Labels::Scenario(ks) => match (self.totals.first_ts, self.totals.last_ts) {
+            Labels::Scenario(sc) => match (self.totals.first_ts, self.totals.last_ts) {
                 (Some(a), Some(b)) => Some(vec![Migration {
                     id: "m1".into(),
                     vm: None,
-                    kind: ks.kind,
-                    state: ks.state,
+                    kind: sc.kind_state.kind,
+                    state: sc.kind_state.state,
                     start: Timestamp(a),
                     end: Timestamp(b),
                     source_host: None,
                     dest_host: None,
-                    memory_mb: None,
-                    disk_mb: None,
-                    vsphere_version: None,
+                    memory_mb: sc.memory_mb,
+                    disk_mb: sc.disk_mb,
+                    vsphere_version: sc.vsphere_version.clone(),
                 }]),
                 _ => Some(Vec::new()),
             },

@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::vocab::kind::{MigrationKind, PowerState};
+use crate::vocab::kind::{BadKindState, KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 
 /// What is wrong in a well-formed migrations file; each variant names the migration.
@@ -316,5 +316,117 @@ mod tests {
                 .starts_with("/nonexistent/x.migrations.json: "),
             "{e}"
         );
+    }
+}
+
+/// `--scenario KIND:STATE[:memory=MIB][:disk=MIB][:vsphere=X.Y]`: one migration over the whole
+/// capture, with the sizes and version a label would give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    /// Kind and state.
+    pub kind_state: KindState,
+    /// The VM's memory in MiB (volume claims compare with it).
+    pub memory_mb: Option<u64>,
+    /// The VM's disks in MiB.
+    pub disk_mb: Option<u64>,
+    /// The vSphere version (claims with version conditions read it).
+    pub vsphere_version: Option<String>,
+}
+
+/// A `--scenario` that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadScenario {
+    /// The `KIND:STATE` part.
+    KindState(BadKindState),
+    /// A `key=value` part with an unknown key or a value that is not a size.
+    Setting(String),
+}
+
+impl fmt::Display for BadScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadScenario::KindState(e) => write!(f, "{e}"),
+            BadScenario::Setting(s) => write!(
+                f,
+                "`{s}` is not memory=MIB, disk=MIB or vsphere=X.Y (e.g. vmotion:hot:memory=4096)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BadScenario {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BadScenario::KindState(e) => Some(e),
+            BadScenario::Setting(_) => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Scenario {
+    type Err = BadScenario;
+
+    fn from_str(s: &str) -> Result<Scenario, BadScenario> {
+        let mut parts = s.splitn(3, ':');
+        let kind_state = match (parts.next(), parts.next()) {
+            (Some(k), Some(st)) => format!("{k}:{st}"),
+            _ => s.to_string(),
+        };
+        let mut sc = Scenario {
+            kind_state: kind_state.parse().map_err(BadScenario::KindState)?,
+            memory_mb: None,
+            disk_mb: None,
+            vsphere_version: None,
+        };
+        for setting in parts.next().into_iter().flat_map(|rest| rest.split(':')) {
+            let bad = || BadScenario::Setting(setting.to_string());
+            let (key, value) = setting.split_once('=').ok_or_else(bad)?;
+            let size = || value.parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(bad);
+            match key {
+                "memory" => sc.memory_mb = Some(size()?),
+                "disk" => sc.disk_mb = Some(size()?),
+                "vsphere" if !value.is_empty() => sc.vsphere_version = Some(value.to_string()),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(sc)
+    }
+}
+
+impl fmt::Display for Scenario {
+    /// The form it parses from.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind_state)?;
+        if let Some(m) = self.memory_mb {
+            write!(f, ":memory={m}")?;
+        }
+        if let Some(d) = self.disk_mb {
+            write!(f, ":disk={d}")?;
+        }
+        if let Some(v) = &self.vsphere_version {
+            write!(f, ":vsphere={v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod scenario_tests {
+    use super::*;
+
+    #[test]
+    fn scenario_with_sizes() {
+        let s: Scenario = "vmotion:hot:memory=4096:vsphere=8.0".parse().unwrap();
+        assert_eq!(s.kind_state.to_string(), "vmotion:hot");
+        assert_eq!(s.memory_mb, Some(4096));
+        assert_eq!(s.vsphere_version.as_deref(), Some("8.0"));
+        assert_eq!(s.to_string(), "vmotion:hot:memory=4096:vsphere=8.0");
+        assert_eq!("xvmotion:cold".parse::<Scenario>().unwrap().memory_mb, None);
+        assert!("vmotion:hot:memory=lots".parse::<Scenario>().is_err());
+        assert!("vmotion:hot:colour=red".parse::<Scenario>().is_err());
+        assert!(matches!(
+            "vmotion".parse::<Scenario>(),
+            Err(BadScenario::KindState(_))
+        ));
     }
 }

@@ -225,8 +225,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
     pub migrations: Option<PathBuf>,
     /// Label the whole capture as one migration: KIND:STATE with KIND vmotion, storage-vmotion
-    /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`.
-    #[arg(long, value_name = "KIND:STATE")]
+    /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`; then, as a label would give them,
+    /// `:memory=MIB`, `:disk=MIB`, `:vsphere=X.Y` (e.g. `vmotion:hot:memory=4096`).
+    #[arg(long, value_name = "KIND:STATE[:memory=MIB][:disk=MIB][:vsphere=X.Y]")]
     pub scenario: Option<String>,
     /// Verify a claim set of your own (same JSON format as claims/article.json), in addition to
     /// the built-in `article` and `vmware-docs` sets (repeatable).

@@ -10,12 +10,11 @@ use vmkflow::capture::Source;
 use vmkflow::classify::ClassifyConfig;
 use vmkflow::classify::inventory::VmkInventory;
 use vmkflow::flow::FlowConfig;
-use vmkflow::labels::{self, Migrations};
+use vmkflow::labels::{self, Migrations, Scenario};
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig};
 use vmkflow::verify::ClaimSet;
 use vmkflow::vocab::ports::{PortCatalogue, PortRule};
 
-use super::args::parse_scenario;
 use super::args::{AnalyzeArgs, EncapArg, FormatArg, ModelArg, ScenarioArg, SynthArgs};
 use super::error::CliError;
 
@@ -186,13 +185,13 @@ impl AnalyzeConfig {
             }
         }
         if let Some(s) = &args.scenario {
-            options.labels = match parse_scenario(s) {
-                Ok(ScenarioArg::One(ks)) => Labels::Scenario(ks),
-                Ok(ScenarioArg::All) => {
-                    return Err(CliError::Usage(
-                        "--scenario all labels no single window: give --migrations instead".into(),
-                    ));
-                }
+            if s == "all" {
+                return Err(CliError::Usage(
+                    "--scenario all labels no single window: give --migrations instead".into(),
+                ));
+            }
+            options.labels = match s.parse::<Scenario>() {
+                Ok(sc) => Labels::Scenario(sc),
                 Err(e) => return Err(CliError::Usage(format!("--scenario {e}"))),
             };
         } else {

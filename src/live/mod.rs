@@ -304,7 +304,10 @@ fn drive(
     let mut events = match &opts.labels {
         Labels::None => Events::detect(),
         Labels::File { migrations, .. } => Events::labelled(migrations),
-        Labels::Scenario(ks) => Events::scenario(ks.to_string(), ks.state == PowerState::Hot),
+        Labels::Scenario(sc) => Events::scenario(
+            sc.kind_state.to_string(),
+            sc.kind_state.state == PowerState::Hot,
+        ),
     };
     let mut evs = Vec::new();
     let mut progress = Progress::default();

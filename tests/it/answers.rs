@@ -595,3 +595,75 @@ fn interface_statistics_drops_are_reported() {
         "{stderr}"
     );
 }
+
+/// `--scenario` carries the sizes a label would: with the VM's memory, the volume claims of a hot
+/// vMotion are decided (they were inconclusive without it), and the source says what was given.
+#[test]
+fn scenario_carries_the_memory_size() {
+    let dir = TempDir::new("answers-scenario");
+    let out = dir.path().join("v.pcap");
+    crate::util::synth_capture(
+        &out,
+        &[
+            "--scenario",
+            "vmotion:hot",
+            "--model",
+            "vmware",
+            "--memory-mb",
+            "24",
+            "--disk-mb",
+            "1",
+        ],
+    );
+    let (bare, _) = analyze(&out, &["--no-sidecars", "--scenario", "vmotion:hot"]);
+    assert_eq!(
+        verdicts(&bare)[&("vmware-docs".to_string(), 1)],
+        "inconclusive"
+    );
+    let (sized, _) = analyze(
+        &out,
+        &["--no-sidecars", "--scenario", "vmotion:hot:memory=24"],
+    );
+    assert_eq!(
+        sized["migration_labels"]["source"],
+        "scenario vmotion:hot:memory=24"
+    );
+    assert_eq!(sized["migrations"][0]["memory_mb"], 24);
+    assert_eq!(
+        verdicts(&sized)[&("vmware-docs".to_string(), 1)],
+        "confirmed"
+    );
+    let r = run(&[
+        "analyze",
+        out.to_str().expect("path"),
+        "--scenario",
+        "vmotion:hot:ram=1",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("memory=MIB"), "{}", r.stderr);
+}
+
+/// No inventory at all and labels naming the hosts: the inferred inventory names no `esx01`, so
+/// each window's traffic counts as its migration's, said in the report; the verdicts are those
+/// of the real inventory where the inferred one names the same networks. They were all
+/// inconclusive with `0 B data`.
+#[test]
+fn labels_without_an_inventory_use_their_windows() {
+    let capture = bundled("all-vmware.pcapng");
+    let labels = bundled("all-vmware.pcapng.migrations.json");
+    let (got, _) = analyze(
+        &capture,
+        &[
+            "--no-sidecars",
+            "--migrations",
+            labels.to_str().expect("path"),
+        ],
+    );
+    for m in got["migrations"].as_array().expect("migrations") {
+        assert_eq!(m["scope"], "window", "{}", m["id"]);
+        assert!(m["data_bytes"].as_u64() > Some(1_000_000), "{}", m["id"]);
+    }
+    let v = verdicts(&got);
+    let decided = v.values().filter(|x| *x != "inconclusive").count();
+    assert!(decided >= 8, "{v:?}");
+}
