@@ -278,34 +278,10 @@ impl<'o> Pipeline<'o> {
         }
     }
 
-    /// Ends every stage and builds the report.
-    pub fn finish(
-        mut self,
-        name: String,
-        stats: CaptureStats,
-        error: Option<&CaptureError>,
-    ) -> (Report, Arc<VmkInventory>) {
-        let classifier = &mut self.classifier;
-        self.table.finish(&mut |f| classifier.flow_ended(f));
-        let mut classified = self.classifier.finish();
-        let inv_owned = Arc::new(match &self.opts.inventory {
-            Some(i) => i.clone(),
-            None => infer::infer(&classified.convs, &classified.macs),
-        });
-        let inv = &inv_owned;
-        let mut kept = std::mem::take(&mut classified.kept);
-        let totals = classify::totals::totals(&classified, inv);
-        let traffic = flows::sections(
-            &classified,
-            totals,
-            &mut kept,
-            inv,
-            self.table.peak_live as u64,
-            self.table.packets_without_ports,
-        );
-        let located = migration::locate_all(&self.timeline, &classified, inv);
-        let sets = &self.opts.claim_sets;
-        let labels: Option<Vec<Migration>> = match &self.opts.labels {
+    /// The migration labels of the run: the labels file's, or one migration over the whole
+    /// capture for `--scenario`; `None` without labels.
+    fn labels(&self) -> Option<Vec<Migration>> {
+        match &self.opts.labels {
             Labels::None => None,
             Labels::File { migrations, .. } => Some(migrations.clone()),
             Labels::Scenario(sc) => match (self.totals.first_ts, self.totals.last_ts) {
@@ -324,7 +300,46 @@ impl<'o> Pipeline<'o> {
                 }]),
                 _ => Some(Vec::new()),
             },
+        }
+    }
+
+    /// Ends every stage and builds the report.
+    pub fn finish(
+        mut self,
+        name: String,
+        stats: CaptureStats,
+        error: Option<&CaptureError>,
+    ) -> (Report, Arc<VmkInventory>) {
+        let labels = self.labels();
+        let classifier = &mut self.classifier;
+        self.table.finish(&mut |f| classifier.flow_ended(f));
+        let mut classified = self.classifier.finish();
+        let mut inventory = match &self.opts.inventory {
+            Some(i) => i.clone(),
+            None => infer::infer(&classified.convs, &classified.macs),
         };
+        if let Some(l) = &labels {
+            if let Some((named, note)) =
+                migration::hosts::name_from_labels(&inventory, l, &self.timeline)
+            {
+                inventory = named;
+                inventory.notes.push(note);
+            }
+        }
+        let inv_owned = Arc::new(inventory);
+        let inv = &inv_owned;
+        let mut kept = std::mem::take(&mut classified.kept);
+        let totals = classify::totals::totals(&classified, inv);
+        let traffic = flows::sections(
+            &classified,
+            totals,
+            &mut kept,
+            inv,
+            self.table.peak_live as u64,
+            self.table.packets_without_ports,
+        );
+        let located = migration::locate_all(&self.timeline, &classified, inv);
+        let sets = &self.opts.claim_sets;
         let analysed = match &labels {
             Some(l) => {
                 let other_inv = inv.with_unknown_services();

@@ -6,11 +6,15 @@
 //! qualified one (either way round), or by an address of one of the host's vmks. A short name
 //! that two inventory hosts share matches neither.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::classify::inventory::VmkInventory;
+use super::timeline::{BIN_NS, Timeline};
+use crate::classify::inventory::{InventorySource, VmkInventory};
+use crate::labels::Migration;
+use crate::vocab::ports::TrafficClass;
 
 /// How a label's host was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,6 +89,82 @@ pub fn find(label: &str, inv: &VmkInventory) -> HostMatch {
         label: label.to_string(),
         matched,
     }
+}
+
+/// Names an inferred inventory's hosts after the labels, from each labelled migration's own
+/// flows: in its window, the clients of vMotion and NFC connections are on its source host and
+/// their servers on its destination host (the source opens the streams and pushes the data); for
+/// a migration that stays on one host (Storage vMotion), the clients of its NFS or iSCSI traffic
+/// are on that host. An address two labels give different hosts stays as it was. Returns the renamed
+/// inventory and a note saying what was named, or `None` when nothing was (a given inventory, no
+/// such flows, or labels whose hosts it already names).
+pub fn name_from_labels(
+    inv: &VmkInventory,
+    labels: &[Migration],
+    tl: &Timeline,
+) -> Option<(VmkInventory, String)> {
+    if inv.source != InventorySource::Inferred {
+        return None;
+    }
+    let mut names: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
+    for m in labels {
+        let (Some(src), Some(dst)) = (&m.source_host, &m.dest_host) else {
+            continue;
+        };
+        if find(src, inv).matched.is_some() || find(dst, inv).matched.is_some() {
+            continue;
+        }
+        let (first, last) = (m.start.0.div_euclid(BIN_NS), m.end.0.div_euclid(BIN_NS));
+        for s in &tl.series {
+            let in_window = s
+                .bins
+                .iter()
+                .any(|b| b.idx >= first && b.idx <= last && b.bytes[0] + b.bytes[1] > 0);
+            if !in_window {
+                continue;
+            }
+            match s.key.class {
+                // Host to host: the source opens the connections.
+                TrafficClass::Vmotion | TrafficClass::Nfc if src != dst => {
+                    names.entry(s.key.client).or_default().insert(src);
+                    names.entry(s.key.server).or_default().insert(dst);
+                }
+                // A Storage vMotion on one host: it is the client of the storage traffic.
+                TrafficClass::Nfs | TrafficClass::Iscsi if src == dst => {
+                    names.entry(s.key.client).or_default().insert(src);
+                }
+                _ => {}
+            }
+        }
+    }
+    let named: BTreeMap<IpAddr, &str> = names
+        .into_iter()
+        .filter_map(|(ip, hosts)| match hosts.len() {
+            1 => hosts.into_iter().next().map(|h| (ip, h)),
+            _ => None,
+        })
+        .collect();
+    let mut vmks = inv.vmks.clone();
+    let mut renamed = 0;
+    for v in &mut vmks {
+        if let Some(h) = v.addrs.first().and_then(|(a, _)| named.get(a)) {
+            v.host = h.to_string();
+            renamed += 1;
+        }
+    }
+    if renamed == 0 {
+        return None;
+    }
+    let mut out = VmkInventory::new(vmks, InventorySource::Inferred);
+    out.notes = inv.notes.clone();
+    let hosts: BTreeSet<&str> = named.values().copied().collect();
+    let note = format!(
+        "the inferred inventory names {renamed} address{} after the labels' hosts ({}), from the \
+         vMotion, NFC and storage connections in their windows",
+        if renamed == 1 { "" } else { "es" },
+        hosts.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    Some((out, note))
 }
 
 #[cfg(test)]
