@@ -596,6 +596,8 @@ fn interface_statistics_drops_are_reported() {
     );
 }
 
+/// One hot vMotion of a 24 MiB VM captured alone, labelled with `--scenario`: without a memory
+/// size the blog's "ownership only" row is still contradicted by what ownership can weigh, and
 /// `--scenario` carries the sizes a label would: with the VM's memory, the volume claims of a hot
 /// vMotion are decided (they were inconclusive without it), and the source says what was given.
 #[test]
@@ -616,6 +618,14 @@ fn scenario_carries_the_memory_size() {
         ],
     );
     let (bare, _) = analyze(&out, &["--no-sidecars", "--scenario", "vmotion:hot"]);
+    // The blog's row 1 ("only ownership moves, no data") is not confirmed by 24 MiB of vMotion
+    // data: it once was, against a 64 MiB ceiling that nothing supported.
+    assert_eq!(bare["migrations"][0]["memory_mb"], Value::Null);
+    assert_eq!(verdicts(&bare)[&("article".to_string(), 1)], "contradicted");
+    let evidence = bare["migrations"][0]["verdicts"][0]["claims"][1]["evidence"]
+        .as_str()
+        .expect("evidence");
+    assert!(evidence.contains("ownership"), "{evidence}");
     assert_eq!(
         verdicts(&bare)[&("vmware-docs".to_string(), 1)],
         "inconclusive"

@@ -343,31 +343,3 @@ fn phases_tile_every_window() {
         }
     }
 }
-
-/// One hot vMotion of a 24 MiB VM captured alone, labelled with `--scenario vmotion:hot` and no
-/// inventory (so no memory size): the blog's row 1 ("only ownership moves, no data") must not be
-/// confirmed by 24 MiB of vMotion data; it once was, against a 64 MiB ceiling.
-#[test]
-fn ownership_only_row_not_confirmed_without_memory_size() {
-    let dir = TempDir::new("verify-ownership");
-    let out = dir.path().join("v.pcap");
-    synth(
-        &out,
-        &[
-            "--scenario",
-            "vmotion:hot",
-            "--model",
-            "vmware",
-            "--memory-mb",
-            "24",
-            "--disk-mb",
-            "1",
-        ],
-    );
-    let r = analyze(&out, &["--no-sidecars", "--scenario", "vmotion:hot"]);
-    assert_eq!(r["migrations"][0]["memory_mb"], Value::Null);
-    assert_eq!(rows(&r, "article")[&1], "contradicted");
-    let claims = &r["migrations"][0]["verdicts"][0]["claims"];
-    let evidence = claims[1]["evidence"].as_str().expect("evidence");
-    assert!(evidence.contains("ownership"), "{evidence}");
-}
