@@ -240,9 +240,11 @@ impl<'o> Pipeline<'o> {
             .decode
             .add(&d, frame.data.len() as u32, frame.orig_len);
         let classifier = &mut self.classifier;
-        let r = self.table.add(&d, frame.ts_ns, frame.orig_len, &mut |f| {
-            classifier.flow_ended(f)
-        });
+        let r = self
+            .table
+            .add(&d, frame.data, frame.ts_ns, frame.orig_len, &mut |f| {
+                classifier.flow_ended(f)
+            });
         if let Some(r) = &r {
             if r.estimated {
                 self.totals.decode.tcp_payload_bytes += r.payload;

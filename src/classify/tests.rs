@@ -24,12 +24,14 @@ fn million_short_flows_bounded_memory() {
         let mut sink = |f: Flow| cls.flow_ended(f);
         t.add(
             &tcp(client, server, 1, tcp_flags::SYN, 0),
+            &[],
             ts,
             60,
             &mut sink,
         );
         t.add(
             &tcp(client, server, 2, tcp_flags::ACK, 100),
+            &[],
             ts,
             154,
             &mut sink,

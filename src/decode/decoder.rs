@@ -11,7 +11,7 @@ use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice};
 
 use super::fast;
 use super::model::{
-    ArpInfo, Decoded, Fragment, IpInfo, PayloadHead, Transport, Tunnel, TunnelKind, Undecodable,
+    ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable,
 };
 use super::views::ipv6::{ext_field, field as ipv6_field};
 use super::views::{self, Arp, Erspan2, Erspan3, Gre, Null, NullFamily, Sll, Sll2, Vxlan};
@@ -61,6 +61,10 @@ pub fn decode(link_type: LinkType, data: &[u8]) -> Decoded {
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
         LinkType::Unknown(_) => out.error = Some(Undecodable::UnknownLinkType),
+    }
+    // The payload's address, turned into its offset in the frame.
+    if out.payload_at != 0 {
+        out.payload_at = out.payload_at.wrapping_sub(data.as_ptr() as usize);
     }
     out
 }
@@ -302,9 +306,9 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
                     None => None,
                 };
                 if let (Some(h), Some(len)) = (f.header_len, payload_len) {
-                    let payload = seg.get(h as usize..).unwrap_or(&[]);
-                    out.payload_head =
-                        PayloadHead::new(payload.get(..len as usize).unwrap_or(payload));
+                    if len > 0 && seg.len() > h as usize {
+                        out.payload_at = seg.as_ptr() as usize + h as usize;
+                    }
                 }
                 out.transport = Transport::Tcp {
                     fields: f,
@@ -322,9 +326,9 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
                     Some(l) if l >= UDP_LEN && (l as u32) <= ip.payload_len => (l - UDP_LEN) as u32,
                     _ => ip.payload_len.saturating_sub(UDP_LEN as u32),
                 };
-                let payload = seg.get(UDP_LEN as usize..).unwrap_or(&[]);
-                out.payload_head =
-                    PayloadHead::new(payload.get(..payload_len as usize).unwrap_or(payload));
+                if payload_len > 0 && seg.len() > UDP_LEN as usize {
+                    out.payload_at = seg.as_ptr() as usize + UDP_LEN as usize;
+                }
                 out.transport = Transport::Udp {
                     src_port: u.src_port,
                     dst_port: u.dst_port,

@@ -19,9 +19,7 @@ pub mod views;
 #[cfg(test)]
 pub(crate) use decoder::decode_lax;
 pub use decoder::{VXLAN_PORT, decode};
-pub use model::{
-    ArpInfo, Decoded, Fragment, IpInfo, PayloadHead, Transport, Tunnel, TunnelKind, Undecodable,
-};
+pub use model::{ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable};
 pub use stats::DecodeStats;
 
 #[cfg(test)]

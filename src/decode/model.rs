@@ -169,37 +169,6 @@ pub struct ArpInfo {
     pub sender_mac: Option<Mac>,
 }
 
-/// The first bytes of a TCP or UDP payload, as far as they were captured: enough to tell an HTTP
-/// request, a TLS record or a VMware authd banner from what a migration sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PayloadHead {
-    bytes: [u8; PayloadHead::MAX],
-    len: u8,
-}
-
-impl PayloadHead {
-    /// Most bytes kept.
-    pub const MAX: usize = 32;
-
-    /// The first bytes of `payload` (at most [`Self::MAX`]).
-    pub fn new(payload: &[u8]) -> PayloadHead {
-        let n = payload.len().min(Self::MAX);
-        let mut bytes = [0; Self::MAX];
-        if let (Some(dst), Some(src)) = (bytes.get_mut(..n), payload.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        PayloadHead {
-            bytes,
-            len: n as u8,
-        }
-    }
-
-    /// The bytes kept (empty when no payload byte was captured).
-    pub fn as_slice(&self) -> &[u8] {
-        self.bytes.get(..self.len as usize).unwrap_or(&[])
-    }
-}
-
 /// Everything the later stages need of one frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Decoded {
@@ -221,8 +190,10 @@ pub struct Decoded {
     pub ip: Option<IpInfo>,
     /// Transport header contents.
     pub transport: Transport,
-    /// The first captured bytes of the TCP or UDP payload.
-    pub payload_head: PayloadHead,
+    /// Where the TCP or UDP payload starts in the frame's captured bytes; 0 when no payload
+    /// byte was captured (while decoding it holds the address, turned into the offset at the
+    /// end of [`crate::decode::decode`]).
+    pub payload_at: usize,
     /// Why decoding stopped early, if it did.
     pub error: Option<Undecodable>,
 }

@@ -11,6 +11,9 @@ pub mod signature;
 pub(crate) mod tcp;
 
 use model::TCP_MIN_HEADER;
+
+/// How many payload bytes a flow direction's signature is read from.
+const SIGNATURE_BYTES: usize = 32;
 pub use model::{DirStats, EndReason, Endpoint, Flow, FlowKey, PacketRef};
 
 use rustc_hash::FxHashMap;
@@ -147,6 +150,7 @@ impl FlowTable {
     pub fn add(
         &mut self,
         d: &Decoded,
+        frame: &[u8],
         ts: Option<i64>,
         wire_len: u32,
         ended: &mut dyn FnMut(Flow),
@@ -230,8 +234,10 @@ impl FlowTable {
         let flow = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
         let di = if from_lo { 0 } else { 1 };
         let new_flow = flow.dir[0].packets + flow.dir[1].packets == 0;
-        if flow.signatures[di].is_none() {
-            flow.signatures[di] = Signature::of(d.payload_head.as_slice());
+        if flow.signatures[di].is_none() && d.payload_at != 0 {
+            let head = frame.get(d.payload_at..).unwrap_or(&[]);
+            let n = head.len().min(payload as usize).min(SIGNATURE_BYTES);
+            flow.signatures[di] = Signature::of(head.get(..n).unwrap_or(&[]));
         }
         if flow.macs[di].is_none() {
             flow.macs[di] = d.src_mac;

@@ -48,16 +48,29 @@ fn both_directions_one_flow_client_by_syn() {
     // The server (high address, port 50000) is unknown to the catalogue; the SYN decides.
     let c = (0x0a00_0002, 40000);
     let s = (0x0a00_0001, 50000);
-    t.add(&tcp(c, s, 10, tcp::SYN, 0), Some(1), 60, &mut none);
+    t.add(&tcp(c, s, 10, tcp::SYN, 0), &[], Some(1), 60, &mut none);
     t.add(
         &tcp(s, c, 99, tcp::SYN | tcp::ACK, 0),
+        &[],
         Some(2),
         60,
         &mut none,
     );
-    t.add(&tcp(c, s, 11, tcp::ACK, 1000), Some(3), 1054, &mut none);
-    t.add(&tcp(c, s, 11, tcp::ACK, 1000), Some(4), 1054, &mut none);
-    t.add(&tcp(s, c, 100, tcp::ACK, 5), Some(5), 59, &mut none);
+    t.add(
+        &tcp(c, s, 11, tcp::ACK, 1000),
+        &[],
+        Some(3),
+        1054,
+        &mut none,
+    );
+    t.add(
+        &tcp(c, s, 11, tcp::ACK, 1000),
+        &[],
+        Some(4),
+        1054,
+        &mut none,
+    );
+    t.add(&tcp(s, c, 100, tcp::ACK, 5), &[], Some(5), 59, &mut none);
     let flows = collect(&mut t);
     assert_eq!(flows.len(), 1);
     let f = &flows[0];
@@ -84,6 +97,7 @@ fn client_by_well_known_port_without_syn() {
     // First packet seen goes from the vMotion server port to an ephemeral port.
     t.add(
         &tcp((1, 8000), (2, 60000), 5, tcp::ACK, 100),
+        &[],
         Some(1),
         154,
         &mut none,
@@ -106,21 +120,24 @@ fn closed_and_idle_flows_leave_the_table() {
     {
         let mut sink = |f: Flow| ended.push((f.client().port, f.end.unwrap()));
         let (a, b) = ((1, 1000), (2, 902));
-        t.add(&tcp(a, b, 1, tcp::SYN, 0), Some(0), 60, &mut sink);
+        t.add(&tcp(a, b, 1, tcp::SYN, 0), &[], Some(0), 60, &mut sink);
         t.add(
             &tcp(a, b, 2, tcp::FIN | tcp::ACK, 0),
+            &[],
             Some(sec),
             60,
             &mut sink,
         );
         t.add(
             &tcp(b, a, 2, tcp::FIN | tcp::ACK, 0),
+            &[],
             Some(sec),
             60,
             &mut sink,
         );
         t.add(
             &tcp((3, 2000), (4, 8000), 1, tcp::ACK, 10),
+            &[],
             Some(sec),
             60,
             &mut sink,
@@ -128,6 +145,7 @@ fn closed_and_idle_flows_leave_the_table() {
         // 5 s later the closed flow is swept; the open one stays.
         t.add(
             &tcp((5, 3000), (6, 443), 1, tcp::ACK, 10),
+            &[],
             Some(6 * sec),
             60,
             &mut sink,
@@ -135,6 +153,7 @@ fn closed_and_idle_flows_leave_the_table() {
         // 20 s later the open flows are idle.
         t.add(
             &tcp((7, 4000), (8, 443), 1, tcp::ACK, 10),
+            &[],
             Some(26 * sec),
             60,
             &mut sink,
