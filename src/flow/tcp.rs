@@ -3,14 +3,7 @@
 //! order), and which sequence ranges were never seen at all (not captured), with 32-bit
 //! wrap-around.
 
-/// FIN flag.
-pub const FIN: u8 = 0x01;
-/// SYN flag.
-pub const SYN: u8 = 0x02;
-/// RST flag.
-pub const RST: u8 = 0x04;
-/// ACK flag.
-pub const ACK: u8 = 0x10;
+pub use crate::decode::views::tcp::flags::{ACK, FIN, RST, SYN};
 
 /// Most holes (sequence ranges skipped and not yet seen) remembered per direction. Beyond it the
 /// lowest hole is given up as not captured: a late copy of its bytes then counts as a
