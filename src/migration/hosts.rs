@@ -37,20 +37,13 @@ pub struct HostMatch {
     pub matched: Option<(String, MatchedBy)>,
 }
 
-/// The host names of an inventory, in inventory order, once each.
-pub fn inventory_hosts(inv: &VmkInventory) -> Vec<&str> {
-    let mut hosts: Vec<&str> = inv.vmks.iter().map(|v| v.host.as_str()).collect();
-    hosts.dedup();
-    hosts
-}
-
 fn short(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
 /// Finds `label` among the inventory's hosts.
 pub fn find(label: &str, inv: &VmkInventory) -> HostMatch {
-    let hosts = inventory_hosts(inv);
+    let hosts = inv.host_names();
     let one = |found: Vec<&str>, by| match found.as_slice() {
         [h] => Some(((*h).to_string(), by)),
         _ => None,

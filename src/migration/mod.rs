@@ -422,7 +422,7 @@ pub fn labelled(
                 .map(|h| h.label.as_str())
                 .collect();
             if !missing.is_empty() {
-                let known = hosts::inventory_hosts(inv);
+                let known = inv.host_names();
                 notes.push(format!(
                     "label host{} {} not in the inventory ({} host{}: {})",
                     if missing.len() == 1 { "" } else { "s" },

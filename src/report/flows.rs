@@ -389,15 +389,10 @@ pub fn sections(
         inventory: Arc::clone(inv),
         macs: Arc::clone(&c.macs),
     };
-    let hosts = {
-        let mut h: Vec<&str> = inv.vmks.iter().map(|v| v.host.as_str()).collect();
-        h.dedup();
-        h.len()
-    };
     FlowSections {
         inventory: InventorySection {
             source: inv.source.clone(),
-            hosts,
+            hosts: inv.host_names().len(),
             vmknics: inv.vmks.len(),
         },
         interfaces: InterfaceList {

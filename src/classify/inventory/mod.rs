@@ -212,6 +212,13 @@ impl VmkInventory {
         }
     }
 
+    /// The host names, in inventory order (vmks are sorted by host), once each.
+    pub fn host_names(&self) -> Vec<&str> {
+        let mut hosts: Vec<&str> = self.vmks.iter().map(|v| v.host.as_str()).collect();
+        hosts.dedup();
+        hosts
+    }
+
     /// The services some vmk's inventory entry could not say, once each.
     pub fn unknown_services(&self) -> Vec<Service> {
         let mut all: Vec<Service> = self
