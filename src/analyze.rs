@@ -22,6 +22,7 @@ use crate::report::{
 use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::Mac;
 use crate::vocab::time;
+use crate::vocab::vantage::Coverage;
 use crate::vocab::wire::LinkType;
 
 /// Settings of one analysis run.
@@ -217,6 +218,8 @@ pub struct Pipeline<'o> {
     table: FlowTable,
     classifier: Classifier,
     timeline: Timeline,
+    /// What the inputs could see (everything, unless their vantages say otherwise).
+    coverage: Coverage,
 }
 
 impl<'o> Pipeline<'o> {
@@ -228,7 +231,13 @@ impl<'o> Pipeline<'o> {
             table: FlowTable::new(opts.flow.clone()),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
+            coverage: Coverage::everything(),
         }
+    }
+
+    /// Sets what the inputs could see, before [`Pipeline::finish`].
+    pub fn set_coverage(&mut self, coverage: Coverage) {
+        self.coverage = coverage;
     }
 
     /// Decodes one frame and feeds every stage. Returns what live views that follow packets need

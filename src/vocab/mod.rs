@@ -9,6 +9,7 @@ pub mod mac;
 pub mod ports;
 pub mod time;
 pub mod units;
+pub mod vantage;
 pub mod wire;
 
 pub use mac::Mac;
