@@ -6,23 +6,34 @@
 
 use std::sync::Arc;
 
-use crate::capture::{CaptureError, CaptureReader, CaptureStats, Frame};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::capture::{CaptureError, CaptureReader, CaptureStats, Format, Frame};
 use crate::classify::inventory::VmkInventory;
+use crate::classify::vantage::{self as vantage_of, PointFacts};
 use crate::classify::{self, Classifier, ClassifyConfig, infer};
-use crate::decode::{self, DecodeStats};
+use crate::decode::{self, DecodeStats, Decoded};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Scenario, Timestamp};
 use crate::migration::{self, timeline::Timeline};
 use crate::report::flows;
 use crate::report::migrations::MigrationReport;
 use crate::report::{
-    CaptureSection, ErrorSection, InputSection, InterfaceSection, LinkTypeCount, MigrationLabels,
-    Report, SCHEMA_VERSION,
+    CaptureSection, ClockSection, DuplicatePair, DuplicatesSection, ErrorSection, InputReport,
+    InputSection, InterfaceSection, LinkTypeCount, MigrationLabels, Report, SCHEMA_VERSION,
 };
+use crate::set::clock::{Offset, Samples};
+use crate::set::dedup::Dedup;
+use crate::set::identity::{Identity, identity};
+use crate::set::local::{LocalTracker, vmk_in_name};
+use crate::set::merge::Merger;
+use crate::set::{self, SetOptions};
 use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::Mac;
 use crate::vocab::time;
-use crate::vocab::vantage::Coverage;
+use crate::vocab::vantage::{Coverage, Vantage};
 use crate::vocab::wire::LinkType;
 
 /// Settings of one analysis run.
@@ -38,6 +49,8 @@ pub struct AnalyzeOptions {
     pub labels: Labels,
     /// Claim sets to verify.
     pub claim_sets: Vec<ClaimSet>,
+    /// How several inputs are read as one: duplicates window, clock offsets, vantages.
+    pub set: SetOptions,
 }
 
 /// Where migration windows come from.
@@ -87,6 +100,44 @@ pub struct Outcome {
     pub inventory: Arc<VmkInventory>,
 }
 
+/// Running totals of one input, on its own clock.
+#[derive(Default, Clone)]
+struct InputTotals {
+    packets: u64,
+    wire_bytes: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    /// per interface id: (packets, wire bytes)
+    per_interface: Vec<(u64, u64)>,
+    /// per interface id: the addresses its traffic showed
+    local: Vec<LocalTracker>,
+}
+
+/// How one input of a run ended: its name, what its reader learnt, and the error that stopped
+/// it, if one did.
+pub struct InputEnd {
+    /// The name, as given.
+    pub name: String,
+    /// The reader's statistics.
+    pub stats: CaptureStats,
+    /// The fatal error that ended it.
+    pub error: Option<ErrorSection>,
+}
+
+impl InputEnd {
+    /// The end of input `name`.
+    pub fn new(name: String, stats: CaptureStats, error: Option<&CaptureError>) -> InputEnd {
+        InputEnd {
+            name,
+            stats,
+            error: error.map(|e| ErrorSection {
+                offset: e.offset(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
 /// Running totals of the capture section.
 #[derive(Default)]
 struct CaptureTotals {
@@ -100,20 +151,25 @@ struct CaptureTotals {
     out_of_order: u64,
     /// (link type, packets)
     link_types: Vec<(LinkType, u64)>,
-    /// per interface id: (packets, wire bytes)
-    per_interface: Vec<(u64, u64)>,
+    inputs: Vec<InputTotals>,
     decode: DecodeStats,
 }
 
+fn widen(first: &mut Option<i64>, last: &mut Option<i64>, ts: i64) {
+    *first = Some(first.map_or(ts, |v| v.min(ts)));
+    *last = Some(last.map_or(ts, |v| v.max(ts)));
+}
+
 impl CaptureTotals {
-    fn add(&mut self, f: &Frame<'_>) {
+    /// Counts a frame of `input`; `raw_ts` is its time on the input's clock, `f.ts_ns` on the
+    /// reference clock.
+    fn add(&mut self, input: u32, f: &Frame<'_>, raw_ts: Option<i64>, d: &Decoded) {
         self.packets += 1;
         self.wire_bytes += f.orig_len as u64;
         self.captured_bytes += f.data.len() as u64;
         match f.ts_ns {
             Some(ts) => {
-                self.first_ts = Some(self.first_ts.map_or(ts, |v| v.min(ts)));
-                self.last_ts = Some(self.last_ts.map_or(ts, |v| v.max(ts)));
+                widen(&mut self.first_ts, &mut self.last_ts, ts);
                 if self.prev_ts.is_some_and(|p| ts < p) {
                     self.out_of_order += 1;
                 }
@@ -129,71 +185,210 @@ impl CaptureTotals {
             Some(e) => e.1 += 1,
             None => self.link_types.push((f.link_type, 1)),
         }
-        let i = f.interface as usize;
-        if self.per_interface.len() <= i {
-            self.per_interface.resize(i + 1, (0, 0));
+        let n = input as usize;
+        if self.inputs.len() <= n {
+            self.inputs.resize(n + 1, InputTotals::default());
         }
-        self.per_interface[i].0 += 1;
-        self.per_interface[i].1 += f.orig_len as u64;
-    }
-
-    fn section(mut self, stats: CaptureStats, error: Option<&CaptureError>) -> CaptureSection {
-        self.link_types.sort();
-        let duration_s = match (self.first_ts, self.last_ts) {
-            (Some(a), Some(b)) => (b - a) as f64 / 1e9,
-            _ => 0.0,
+        let Some(it) = self.inputs.get_mut(n) else {
+            return;
         };
-        let interfaces = stats
-            .interfaces
-            .iter()
-            .map(|i| {
-                let (packets, wire_bytes) = self
-                    .per_interface
-                    .get(i.id as usize)
-                    .copied()
-                    .unwrap_or((0, 0));
-                InterfaceSection {
-                    interface: i.clone(),
-                    link_type_name: i.link_type.name(),
-                    packets,
-                    wire_bytes,
-                }
-            })
-            .collect();
-        CaptureSection {
-            format: stats.format,
-            gzip: stats.gzip,
-            ts_precision: stats.ts_precision,
-            sections: stats.sections,
-            link_types: self
-                .link_types
+        it.packets += 1;
+        it.wire_bytes += f.orig_len as u64;
+        if let Some(ts) = raw_ts {
+            widen(&mut it.first_ts, &mut it.last_ts, ts);
+        }
+        let i = f.interface as usize;
+        if it.per_interface.len() <= i {
+            it.per_interface.resize(i + 1, (0, 0));
+            it.local.resize(i + 1, LocalTracker::default());
+        }
+        if let (Some(c), Some(l)) = (it.per_interface.get_mut(i), it.local.get_mut(i)) {
+            c.0 += 1;
+            c.1 += f.orig_len as u64;
+            l.add(d);
+        }
+    }
+}
+
+/// The vantage of every interface of every input, decided with the inventory: `[input][iface]`.
+fn vantages(
+    ends: &[InputEnd],
+    inputs: &[InputTotals],
+    args: &SetOptions,
+    inv: &VmkInventory,
+) -> Vec<Vec<Vantage>> {
+    ends.iter()
+        .enumerate()
+        .map(|(n, end)| {
+            let file_name = std::path::Path::new(&end.name)
+                .file_name()
+                .and_then(|f| f.to_str());
+            end.stats
+                .interfaces
                 .iter()
-                .map(|&(lt, packets)| LinkTypeCount {
-                    link_type: lt.into(),
-                    name: lt.name(),
-                    packets,
+                .map(|iface| {
+                    let tracker = inputs.get(n).and_then(|t| t.local.get(iface.id as usize));
+                    let facts = PointFacts {
+                        arg: args.vantages.get(n).and_then(Option::as_ref),
+                        interface_names: [iface.name.as_deref(), iface.description.as_deref()],
+                        file_name,
+                        tracker,
+                    };
+                    vantage_of::resolve(&facts, inv)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The capture section of a run over `ends` (one per input).
+fn capture_section(
+    totals: CaptureTotals,
+    ends: &[InputEnd],
+    vantages: &[Vec<Vantage>],
+    dedup: &Dedup,
+    clocks: Vec<ClockSection>,
+) -> CaptureSection {
+    let CaptureTotals {
+        mut link_types,
+        inputs,
+        ..
+    } = totals;
+    link_types.sort();
+    let duration_s = match (totals.first_ts, totals.last_ts) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+        _ => 0.0,
+    };
+    let single = ends.len() == 1;
+    let mut interfaces = Vec::new();
+    let mut input_reports = Vec::new();
+    let removed_from = |n: usize| {
+        dedup
+            .pairs
+            .iter()
+            .filter(|((_, r), _)| *r as usize == n)
+            .map(|(_, c)| c.frames)
+            .sum()
+    };
+    for (n, end) in ends.iter().enumerate() {
+        let it = inputs.get(n).cloned().unwrap_or_default();
+        let mut ids = Vec::new();
+        for (k, i) in end.stats.interfaces.iter().enumerate() {
+            let (packets, wire_bytes) = it
+                .per_interface
+                .get(i.id as usize)
+                .copied()
+                .unwrap_or((0, 0));
+            let mut interface = i.clone();
+            if !single {
+                interface.id = interfaces.len() as u32;
+            }
+            ids.push(interface.id);
+            interfaces.push(InterfaceSection {
+                interface,
+                link_type_name: i.link_type.name(),
+                packets,
+                wire_bytes,
+                input: n as u32,
+                vantage: vantages
+                    .get(n)
+                    .and_then(|v| v.get(k))
+                    .cloned()
+                    .unwrap_or_else(Vantage::unknown),
+            });
+        }
+        let own = vantages.get(n).map(Vec::as_slice).unwrap_or(&[]);
+        let vantage = match own.split_first() {
+            Some((first, rest)) if rest.iter().all(|v| v == first) => Some(first.clone()),
+            _ => None,
+        };
+        input_reports.push(InputReport {
+            name: end.name.clone(),
+            format: end.stats.format,
+            gzip: end.stats.gzip,
+            interfaces: ids,
+            packets: it.packets,
+            wire_bytes: it.wire_bytes,
+            duplicates_removed: removed_from(n),
+            first_ts: it.first_ts.map(time::rfc3339),
+            last_ts: it.last_ts.map(time::rfc3339),
+            vantage,
+            truncated_at: end.stats.truncated_at,
+            error: end.error.clone(),
+        });
+    }
+    let first = ends.first();
+    let all_same = |f: &dyn Fn(&InputEnd) -> bool| ends.iter().all(f);
+    let format = match first {
+        Some(e) if all_same(&|x| x.stats.format == e.stats.format) => e.stats.format,
+        Some(_) => Format::Mixed,
+        None => Format::Pcap,
+    };
+    let ts_precision = match first {
+        Some(e) if all_same(&|x| x.stats.ts_precision == e.stats.ts_precision) => {
+            e.stats.ts_precision
+        }
+        Some(_) => "mixed",
+        None => "",
+    };
+    let mut skipped = crate::capture::SkippedBlocks::default();
+    for e in ends {
+        skipped.add(&e.stats.skipped_blocks);
+    }
+    let name_of = |n: u32| {
+        ends.get(n as usize)
+            .map_or_else(String::new, |e| e.name.clone())
+    };
+    let total = dedup.total();
+    CaptureSection {
+        format,
+        gzip: ends.iter().any(|e| e.stats.gzip),
+        ts_precision,
+        sections: ends.iter().map(|e| e.stats.sections).sum(),
+        link_types: link_types
+            .iter()
+            .map(|&(lt, packets)| LinkTypeCount {
+                link_type: lt.into(),
+                name: lt.name(),
+                packets,
+            })
+            .collect(),
+        interfaces,
+        packets: totals.packets,
+        wire_bytes: totals.wire_bytes,
+        captured_bytes: totals.captured_bytes,
+        first_ts: totals.first_ts.map(time::rfc3339),
+        last_ts: totals.last_ts.map(time::rfc3339),
+        duration_s,
+        packets_without_timestamp: totals.no_ts,
+        out_of_order_timestamps: totals.out_of_order,
+        decode: totals.decode,
+        skipped_blocks: skipped,
+        records_with_unknown_interface: ends
+            .iter()
+            .map(|e| e.stats.records_with_unknown_interface)
+            .sum(),
+        bytes_read: ends.iter().map(|e| e.stats.bytes_read).sum(),
+        truncated: ends.iter().any(|e| e.stats.truncated),
+        truncated_at: ends.iter().find_map(|e| e.stats.truncated_at),
+        error: ends.iter().find_map(|e| e.error.clone()),
+        inputs: input_reports,
+        duplicates: DuplicatesSection {
+            window_ms: dedup.window_ns() as f64 / 1e6,
+            frames: total.frames,
+            wire_bytes: total.wire_bytes,
+            pairs: dedup
+                .pairs
+                .iter()
+                .map(|(&(k, r), c)| DuplicatePair {
+                    kept: name_of(k),
+                    removed: name_of(r),
+                    frames: c.frames,
+                    wire_bytes: c.wire_bytes,
                 })
                 .collect(),
-            interfaces,
-            packets: self.packets,
-            wire_bytes: self.wire_bytes,
-            captured_bytes: self.captured_bytes,
-            first_ts: self.first_ts.map(time::rfc3339),
-            last_ts: self.last_ts.map(time::rfc3339),
-            duration_s,
-            packets_without_timestamp: self.no_ts,
-            out_of_order_timestamps: self.out_of_order,
-            decode: self.decode,
-            skipped_blocks: stats.skipped_blocks,
-            records_with_unknown_interface: stats.records_with_unknown_interface,
-            bytes_read: stats.bytes_read,
-            truncated: stats.truncated,
-            truncated_at: stats.truncated_at,
-            error: error.map(|e| ErrorSection {
-                offset: e.offset(),
-                message: e.to_string(),
-            }),
-        }
+        },
+        clocks,
     }
 }
 
@@ -220,6 +415,10 @@ pub struct Pipeline<'o> {
     timeline: Timeline,
     /// What the inputs could see (everything, unless their vantages say otherwise).
     coverage: Coverage,
+    /// Whether the caller set `coverage` (else it comes from the inputs' vantages).
+    coverage_given: bool,
+    /// Frames already seen, to count a frame seen at two places once.
+    dedup: Dedup,
 }
 
 impl<'o> Pipeline<'o> {
@@ -232,26 +431,53 @@ impl<'o> Pipeline<'o> {
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
             coverage: Coverage::everything(),
+            coverage_given: false,
+            dedup: Dedup::new(opts.set.dedup_window_ns),
         }
     }
 
-    /// Sets what the inputs could see, before [`Pipeline::finish`].
+    /// Sets what the inputs could see, before [`Pipeline::finish`] (which otherwise takes it
+    /// from the inputs' vantages).
     pub fn set_coverage(&mut self, coverage: Coverage) {
         self.coverage = coverage;
+        self.coverage_given = true;
     }
 
-    /// Decodes one frame and feeds every stage. Returns what live views that follow packets need
-    /// of it.
+    /// Decodes one frame of a single input and feeds every stage. Returns what live views that
+    /// follow packets need of it.
     pub fn packet(&mut self, frame: &Frame<'_>) -> Seen {
-        self.totals.add(frame);
         let d = decode::decode(frame.link_type, frame.data);
+        self.packet_decoded(0, frame, frame.ts_ns, &d)
+    }
+
+    /// Feeds one decoded frame of input `input` to every stage; `frame.ts_ns` is its time on
+    /// the reference clock, `raw_ts` on its input's. A copy of a frame already seen (at another
+    /// vantage point, or twice in one file) is counted in the capture totals and nowhere else.
+    pub fn packet_decoded(
+        &mut self,
+        input: u32,
+        frame: &Frame<'_>,
+        raw_ts: Option<i64>,
+        d: &Decoded,
+    ) -> Seen {
+        self.totals.add(input, frame, raw_ts, d);
         self.totals
             .decode
-            .add(&d, frame.data.len() as u32, frame.orig_len);
+            .add(d, frame.data.len() as u32, frame.orig_len);
+        if let Some(id) = identity(d, frame.data) {
+            if self.dedup.is_copy(&id, frame.ts_ns, input, frame.orig_len) {
+                return Seen {
+                    src_mac: d.src_mac,
+                    dst_mac: d.dst_mac,
+                    flow: None,
+                    rarp: None,
+                };
+            }
+        }
         let classifier = &mut self.classifier;
         let r = self
             .table
-            .add(&d, frame.data, frame.ts_ns, frame.orig_len, &mut |f| {
+            .add(d, frame.data, frame.ts_ns, frame.orig_len, &mut |f| {
                 classifier.flow_ended(f)
             });
         if let Some(r) = &r {
@@ -314,12 +540,22 @@ impl<'o> Pipeline<'o> {
         }
     }
 
-    /// Ends every stage and builds the report.
+    /// Ends every stage and builds the report of a single input.
     pub fn finish(
-        mut self,
+        self,
         name: String,
         stats: CaptureStats,
         error: Option<&CaptureError>,
+    ) -> (Report, Arc<VmkInventory>) {
+        self.finish_set(&[InputEnd::new(name, stats, error)], Vec::new())
+    }
+
+    /// Ends every stage and builds the report of the inputs `ends` (in input order), with the
+    /// clocks of a capture set.
+    pub fn finish_set(
+        mut self,
+        ends: &[InputEnd],
+        clocks: Vec<ClockSection>,
     ) -> (Report, Arc<VmkInventory>) {
         let labels = self.labels();
         let classifier = &mut self.classifier;
@@ -336,6 +572,12 @@ impl<'o> Pipeline<'o> {
                 inventory = named;
                 inventory.notes.push(note);
             }
+        }
+        let vantages = vantages(ends, &self.totals.inputs, &self.opts.set, &inventory);
+        if !self.coverage_given {
+            self.coverage = Coverage {
+                vantages: vantages.iter().flatten().cloned().collect(),
+            };
         }
         let inv_owned = Arc::new(inventory);
         let inv = &inv_owned;
@@ -370,7 +612,7 @@ impl<'o> Pipeline<'o> {
             .map(|(m, v)| (m.id.as_str(), v.as_slice()))
             .collect();
         let verification = verify::verification(sets, &labelled);
-        let capture = self.totals.section(stats, error);
+        let capture = capture_section(self.totals, ends, &vantages, &self.dedup, clocks);
         let drops = capture.interfaces.iter().filter_map(|i| {
             let (a, b) = (
                 i.interface.dropped_by_interface.unwrap_or(0),
@@ -405,7 +647,13 @@ impl<'o> Pipeline<'o> {
         let report = Report {
             schema_version: SCHEMA_VERSION,
             generator: format!("vmkflow {}", env!("CARGO_PKG_VERSION")),
-            input: InputSection { name },
+            input: InputSection {
+                name: ends
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
             capture,
             traffic,
             migration_labels: self.opts.labels.describe(),
@@ -451,6 +699,235 @@ pub fn run(
     Outcome {
         report,
         error,
+        inventory,
+    }
+}
+
+/// The clocks of a capture set: one per host named (by `--vantage`, an interface name or a
+/// file name), else one per input. The first input's is the reference.
+struct Clocks {
+    names: Vec<String>,
+    by_name: BTreeMap<String, usize>,
+    of_point: FxHashMap<(u32, u32), usize>,
+    offsets: Vec<Offset>,
+    fixed: BTreeMap<String, i64>,
+}
+
+impl Clocks {
+    fn new(set: &SetOptions) -> Clocks {
+        Clocks {
+            names: Vec::new(),
+            by_name: BTreeMap::new(),
+            of_point: FxHashMap::default(),
+            offsets: Vec::new(),
+            fixed: set.clock_offsets.iter().cloned().collect(),
+        }
+    }
+
+    /// The clock of input `input`'s interface `iface`.
+    fn of(&mut self, set: &SetOptions, r: &CaptureReader, input: u32, iface: u32) -> usize {
+        if let Some(&c) = self.of_point.get(&(input, iface)) {
+            return c;
+        }
+        let named = |s: &str| vmk_in_name(s).and_then(|(h, _)| h);
+        let iface_info = r.stats().interfaces.iter().find(|i| i.id == iface);
+        let host = set
+            .vantages
+            .get(input as usize)
+            .and_then(Option::as_ref)
+            .map(|v| v.host.clone())
+            .or_else(|| iface_info.and_then(|i| i.name.as_deref()).and_then(named))
+            .or_else(|| {
+                iface_info
+                    .and_then(|i| i.description.as_deref())
+                    .and_then(named)
+            })
+            .or_else(|| {
+                std::path::Path::new(r.name())
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .and_then(named)
+            });
+        let name = host.unwrap_or_else(|| r.name().to_string());
+        let next = self.names.len();
+        let c = *self.by_name.entry(name.clone()).or_insert(next);
+        if c == next {
+            self.names.push(name);
+        }
+        self.of_point.insert((input, iface), c);
+        c
+    }
+
+    /// Nanoseconds clock `c` runs ahead of the reference.
+    fn offset(&mut self, c: usize) -> i64 {
+        while self.offsets.len() <= c {
+            let name = self
+                .names
+                .get(self.offsets.len())
+                .cloned()
+                .unwrap_or_default();
+            self.offsets.push(match self.fixed.get(&name) {
+                Some(&v) => Offset {
+                    offset_ns: v,
+                    spread_ns: 0,
+                    samples: 0,
+                    source: set::clock::OffsetSource::Option,
+                },
+                None => Offset {
+                    offset_ns: 0,
+                    spread_ns: 0,
+                    samples: 0,
+                    source: set::clock::OffsetSource::Unknown,
+                },
+            });
+        }
+        self.offsets.get(c).map_or(0, |o| o.offset_ns)
+    }
+
+    fn report(&mut self) -> Vec<ClockSection> {
+        for c in 0..self.names.len() {
+            self.offset(c);
+        }
+        self.names
+            .iter()
+            .zip(&self.offsets)
+            .map(|(name, o)| ClockSection {
+                clock: name.clone(),
+                offset_ms: o.offset_ns as f64 / 1e6,
+                spread_ms: o.spread_ns as f64 / 1e6,
+                samples: o.samples,
+                source: o.source.name(),
+            })
+            .collect()
+    }
+}
+
+/// Reads several captures as one: merged in time order as they stream, each host's clock put
+/// on the reference clock (the first input's), and a frame seen at two places counted once.
+///
+/// Before any frame is analysed, up to [`set::CALIBRATION_FRAMES`] frames (or
+/// [`set::CALIBRATION_BYTES`]) are read ahead to estimate the clock offsets from the frames two
+/// clocks both saw; `--clock-offset` values win over estimates. One input is read as [`run`]
+/// reads it.
+pub fn run_set(
+    readers: Vec<CaptureReader>,
+    opts: &AnalyzeOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Outcome {
+    let mut readers = readers;
+    if readers.len() == 1 {
+        if let Some(r) = readers.pop() {
+            return run(r, opts, progress);
+        }
+    }
+    let set = &opts.set;
+    let mut pipeline = Pipeline::new(opts);
+    let mut merger = Merger::new(readers);
+    let mut clocks = Clocks::new(set);
+
+    // Read ahead, in each input's own time order, and pair the frames two clocks both saw.
+    let mut ahead = Vec::new();
+    let mut ahead_bytes = 0usize;
+    let mut first_seen: FxHashMap<u64, (usize, i64, Identity)> = FxHashMap::default();
+    let mut samples = Samples::default();
+    while ahead.len() < set::CALIBRATION_FRAMES && ahead_bytes < set::CALIBRATION_BYTES {
+        let Some(f) = merger.next_raw() else { break };
+        if ahead.is_empty() {
+            // The reference clock is the first input's.
+            if let Some(r) = merger.readers().first() {
+                clocks.of(set, r, 0, 0);
+            }
+        }
+        let Some(r) = merger.readers().get(f.input as usize) else {
+            continue;
+        };
+        let c = clocks.of(set, r, f.input, f.interface);
+        let d = decode::decode(f.link_type, &f.data);
+        if let (Some(id), Some(ts)) = (identity(&d, &f.data), f.raw_ts) {
+            match first_seen.get(&id.key) {
+                Some(&(c0, t0, id0))
+                    if c0 != c
+                        && (ts - t0).abs() <= set::CALIBRATION_WINDOW_NS
+                        && id0.same_payload(&id) =>
+                {
+                    samples.add(c0, t0, c, ts);
+                }
+                Some(_) => {}
+                None => {
+                    first_seen.insert(id.key, (c, ts, id));
+                }
+            }
+        }
+        ahead_bytes += f.data.len();
+        ahead.push(f);
+    }
+    drop(first_seen);
+    let fixed: BTreeMap<usize, i64> = clocks
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| clocks.fixed.get(n).map(|&v| (i, v)))
+        .collect();
+    clocks.offsets = samples.solve(clocks.names.len(), &fixed);
+    let max_offset = clocks
+        .offsets
+        .iter()
+        .map(|o| o.offset_ns)
+        .chain(clocks.fixed.values().copied())
+        .max()
+        .unwrap_or(0);
+    merger.set_max_offset(max_offset);
+    for mut f in ahead {
+        let c = clocks
+            .of_point
+            .get(&(f.input, f.interface))
+            .copied()
+            .unwrap_or(0);
+        let off = clocks.offset(c);
+        f.ts = f.raw_ts.map(|t| t - off);
+        merger.push(f);
+    }
+
+    let mut since_progress = 0u32;
+    loop {
+        let mut correct = |r: &CaptureReader, input: u32, iface: u32, raw: Option<i64>| {
+            let c = clocks.of(set, r, input, iface);
+            let off = clocks.offset(c);
+            raw.map(|t| t - off)
+        };
+        let Some(f) = merger.next(&mut correct) else {
+            break;
+        };
+        let d = decode::decode(f.link_type, &f.data);
+        pipeline.packet_decoded(f.input, &f.frame(), f.raw_ts, &d);
+        merger.recycle(f);
+        since_progress += 1;
+        if since_progress >= 65_536 {
+            since_progress = 0;
+            progress(merger.position());
+        }
+    }
+    progress(merger.position());
+    let mut errors: BTreeMap<u32, CaptureError> = BTreeMap::new();
+    for (i, e) in std::mem::take(&mut merger.errors) {
+        errors.entry(i).or_insert(e);
+    }
+    let ends: Vec<InputEnd> = merger
+        .into_readers()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            InputEnd::new(
+                r.name().to_string(),
+                r.partial_stats(),
+                errors.get(&(i as u32)),
+            )
+        })
+        .collect();
+    let (report, inventory) = pipeline.finish_set(&ends, clocks.report());
+    Outcome {
+        report,
+        error: errors.into_values().next(),
         inventory,
     }
 }

@@ -22,6 +22,7 @@ pub mod labels;
 pub mod live;
 pub mod migration;
 pub mod report;
+pub mod set;
 pub mod synth;
 pub mod verify;
 pub mod vocab;

@@ -48,6 +48,8 @@ pub enum Format {
     Pcap,
     /// pcapng: sections, interfaces, blocks.
     Pcapng,
+    /// A capture set whose inputs are of both formats.
+    Mixed,
 }
 
 /// An interface declared by the capture (pcap has exactly one).
@@ -61,6 +63,9 @@ pub struct Interface {
     pub index_in_section: u32,
     /// `if_name`, when given.
     pub name: Option<String>,
+    /// The interface's description (pcapng `if_description`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// LINKTYPE_ value (serialized as its number).
     pub link_type: LinkType,
     /// Snap length (0 means unlimited in pcapng).
@@ -78,7 +83,7 @@ pub struct Interface {
 }
 
 /// Counts of pcapng blocks that carry no packet, by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SkippedBlocks {
     /// Name Resolution Blocks.
     pub name_resolution: u64,
@@ -94,6 +99,19 @@ pub struct SkippedBlocks {
     pub process_information: u64,
     /// Blocks of a type this reader does not know.
     pub unknown: u64,
+}
+
+impl SkippedBlocks {
+    /// Adds another input's counts.
+    pub fn add(&mut self, o: &SkippedBlocks) {
+        self.name_resolution += o.name_resolution;
+        self.interface_statistics += o.interface_statistics;
+        self.custom += o.custom;
+        self.decryption_secrets += o.decryption_secrets;
+        self.systemd_journal += o.systemd_journal;
+        self.process_information += o.process_information;
+        self.unknown += o.unknown;
+    }
 }
 
 /// What the reader learned about the file itself.
@@ -140,7 +158,7 @@ impl CaptureStats {
 }
 
 /// Position and nature of an early end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TruncatedAt {
     /// Byte offset of the incomplete record.
     pub offset: u64,

@@ -77,6 +77,7 @@ impl PcapState {
                 section: 0,
                 index_in_section: 0,
                 name: None,
+                description: None,
                 link_type,
                 snaplen: hdr.snaplen,
                 ts_resolution: res.describe(),

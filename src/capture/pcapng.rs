@@ -35,6 +35,7 @@ const DCB: u32 = 0x4000_0BAD;
 mod opt {
     pub const END: u16 = 0;
     pub const IF_NAME: u16 = 2;
+    pub const IF_DESCRIPTION: u16 = 3;
     pub const IF_TSRESOL: u16 = 9;
     pub const IF_TSOFFSET: u16 = 14;
 }
@@ -239,6 +240,7 @@ impl PcapngState {
                 let mut res = TsResolution::MICROS;
                 let mut offset_s = 0i64;
                 let mut name = None;
+                let mut description = None;
                 for o in &idb.options {
                     let v = o.value();
                     match o.code.0 {
@@ -251,6 +253,13 @@ impl PcapngState {
                         // `value()` includes the padding to 4 bytes; `as_bytes()` honours the length.
                         opt::IF_NAME => {
                             name = o.as_bytes().ok().map(|b| {
+                                String::from_utf8_lossy(b)
+                                    .trim_end_matches('\0')
+                                    .to_string()
+                            })
+                        }
+                        opt::IF_DESCRIPTION => {
+                            description = o.as_bytes().ok().map(|b| {
                                 String::from_utf8_lossy(b)
                                     .trim_end_matches('\0')
                                     .to_string()
@@ -275,6 +284,7 @@ impl PcapngState {
                     section: self.section,
                     index_in_section: self.ifaces.len() as u32 - 1,
                     name,
+                    description,
                     link_type,
                     snaplen: idb.snaplen,
                     ts_resolution: res.describe(),

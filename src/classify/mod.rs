@@ -10,6 +10,7 @@
 pub mod infer;
 pub mod inventory;
 pub mod totals;
+pub mod vantage;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -35,8 +35,14 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
     if let Some(live) = &cfg.live {
         return run_live(&cfg, live);
     }
-    let reader = CaptureReader::open(&cfg.source).map_err(CliError::Capture)?;
-    let bar = match (cfg.quiet, reader.size_hint(), stderr_is_terminal()) {
+    let readers = cfg
+        .sources
+        .iter()
+        .map(CaptureReader::open)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::Capture)?;
+    let size: Option<u64> = readers.iter().map(CaptureReader::size_hint).sum();
+    let bar = match (cfg.quiet, size, stderr_is_terminal()) {
         (false, Some(size), true) => {
             let pb = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
             pb.set_style(
@@ -54,7 +60,7 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
             pb.set_position(pos);
         }
     };
-    let outcome = analyze::run(reader, &cfg.options, &mut on_progress);
+    let outcome = analyze::run_set(readers, &cfg.options, &mut on_progress);
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
@@ -128,11 +134,13 @@ fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliE
     for w in &report.warnings {
         eprintln!("vmkflow: warning: {w}");
     }
-    if let Some(t) = &report.capture.truncated_at {
-        eprintln!(
-            "vmkflow: warning: {}: capture truncated at byte offset {} (record needs {} bytes, {} present); the report covers what was read",
-            report.input.name, t.offset, t.needed, t.available
-        );
+    for input in &report.capture.inputs {
+        if let Some(t) = &input.truncated_at {
+            eprintln!(
+                "vmkflow: warning: {}: capture truncated at byte offset {} (record needs {} bytes, {} present); the report covers what was read",
+                input.name, t.offset, t.needed, t.available
+            );
+        }
     }
     match outcome.error {
         Some(e) => Err(CliError::Capture(e)),

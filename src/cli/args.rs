@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse a pcap or pcapng capture (file, FIFO, `-` for stdin; gzip read transparently).
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Write a synthetic capture of vSphere migrations, with its inventory and migration labels.
     ///
     /// Beside the capture FILE it writes FILE.inventory.json (hosts, vmknics, addresses, services)
@@ -168,9 +168,15 @@ pub struct SynthArgs {
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// The capture: a path, or `-` for standard input (standard input and FIFOs are read live:
-    /// Ctrl-C, SIGTERM or SIGHUP stops reading and still writes the report).
-    #[arg(required_unless_present = "follow", conflicts_with = "follow")]
-    pub capture: Option<String>,
+    /// Ctrl-C, SIGTERM or SIGHUP stops reading and still writes the report). Several captures,
+    /// or a directory of them, are read as one capture set: merged in time order, each host's
+    /// clock aligned, frames seen at two places counted once.
+    #[arg(
+        value_name = "CAPTURE",
+        required_unless_present = "follow",
+        conflicts_with = "follow"
+    )]
+    pub capture: Vec<String>,
     /// Analyse FILE while another program writes it: at its end wait for more bytes (polling
     /// every 200 ms) until SIGINT/SIGTERM/SIGHUP, or --follow-idle.
     #[arg(long, value_name = "FILE")]
@@ -233,6 +239,25 @@ pub struct AnalyzeArgs {
     /// the built-in `article` and `vmware-docs` sets (repeatable).
     #[arg(long = "claims", value_name = "FILE")]
     pub claims: Vec<PathBuf>,
+    /// Where an input was captured: FILE (as given, or its file name) was taken on HOST's VMK,
+    /// holding the frames it sent (tx, pktcap-uw's default), received (rx) or both (repeatable).
+    /// Default: the pcapng interface or file name (`esx01-vmk1`), else the one address in every
+    /// frame.
+    #[arg(long = "vantage", value_name = "FILE=HOST/VMK[:tx|rx|both]")]
+    pub vantages: Vec<String>,
+    /// HOST's clock runs MS milliseconds ahead of the first input's (negative: behind);
+    /// overrides the estimate from frames both clocks saw (repeatable).
+    #[arg(
+        long = "clock-offset",
+        value_name = "HOST=±MS",
+        allow_hyphen_values = true
+    )]
+    pub clock_offsets: Vec<String>,
+    /// Two frames of one identity (addresses, IP id, ports, TCP sequence and acknowledgement,
+    /// lengths, first payload bytes) this close in time, after clock alignment, are one frame
+    /// seen twice and counted once; 0 keeps every frame.
+    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    pub dedup_window: f64,
     /// Do not pick up CAPTURE.inventory.json and CAPTURE.migrations.json beside the capture.
     #[arg(long)]
     pub no_sidecars: bool,

@@ -2,7 +2,9 @@
 //! typed values (durations, paths, where each output goes), the files the command line names
 //! already loaded. The runners read these and nothing else.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use vmkflow::analyze::{AnalyzeOptions, Labels};
@@ -11,6 +13,7 @@ use vmkflow::classify::ClassifyConfig;
 use vmkflow::classify::inventory::VmkInventory;
 use vmkflow::flow::FlowConfig;
 use vmkflow::labels::{self, Migrations, Scenario};
+use vmkflow::set::{self, SetOptions};
 use vmkflow::synth::{self, Encap, Format, Model, SynthConfig};
 use vmkflow::verify::ClaimSet;
 use vmkflow::vocab::ports::{PortCatalogue, PortRule};
@@ -48,8 +51,10 @@ impl Dest {
 
 /// The settings of `analyze`.
 pub struct AnalyzeConfig {
-    /// The capture.
+    /// The capture (the first of a capture set).
     pub source: Source,
+    /// Every input: the captures given, directories expanded (one for a single capture).
+    pub sources: Vec<Source>,
     /// What the pipeline needs: limits, port catalogue, inventory, labels, claim sets.
     pub options: AnalyzeOptions,
     /// What was picked up without being asked for, said on standard error unless `quiet`.
@@ -96,10 +101,128 @@ fn seconds(flag: &str, v: f64) -> Result<Duration, CliError> {
         .map_err(|_| CliError::Usage(format!("{flag} {v} is too many seconds")))
 }
 
-/// `CAPTURE` + suffix, when the capture is a file and that file exists.
+/// `CAPTURE` + suffix, when the capture is a file and that file exists; for a directory,
+/// `DIR/inventory.json` or `DIR/migrations.json` inside it.
 fn sidecar(source: &Source, suffix: &str) -> Option<PathBuf> {
-    let side = labels::sidecar(source.path()?, suffix);
+    let path = source.path()?;
+    let side = if path.is_dir() {
+        path.join(suffix.trim_start_matches('.'))
+    } else {
+        labels::sidecar(path, suffix)
+    };
     side.is_file().then_some(side)
+}
+
+/// The first sidecar found beside the given captures; a note when several differ.
+fn sidecar_of(given: &[Source], suffix: &str, notes: &mut Vec<String>) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = given.iter().filter_map(|s| sidecar(s, suffix)).collect();
+    found.dedup();
+    if found.len() > 1 {
+        notes.push(format!(
+            "several captures have a {} sidecar; using the first ({}); give {} to choose",
+            suffix.trim_start_matches('.'),
+            found[0].display(),
+            if suffix.contains("inventory") {
+                "--inventory"
+            } else {
+                "--migrations"
+            }
+        ));
+    }
+    found.into_iter().next()
+}
+
+/// Whether the file starts like a capture: pcap (either byte order, µs or ns), pcapng, or gzip.
+fn looks_like_capture(p: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    let read = File::open(p).and_then(|mut f| f.read_exact(&mut magic));
+    read.is_ok()
+        && (matches!(
+            u32::from_le_bytes(magic),
+            0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0x0a0d_0d0a
+        ) || magic[..2] == [0x1f, 0x8b])
+}
+
+/// The inputs: each capture given, a directory replaced by the captures in it (by name).
+fn expand(given: &[Source]) -> Result<Vec<Source>, CliError> {
+    let mut out = Vec::new();
+    for s in given {
+        match s.path() {
+            Some(dir) if dir.is_dir() => {
+                let entries = std::fs::read_dir(dir).map_err(|e| {
+                    CliError::Usage(format!("cannot list the directory {}: {e}", dir.display()))
+                })?;
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && looks_like_capture(p))
+                    .collect();
+                if files.is_empty() {
+                    return Err(CliError::Usage(format!(
+                        "{} holds no pcap, pcapng or gzip capture",
+                        dir.display()
+                    )));
+                }
+                files.sort();
+                out.extend(files.into_iter().map(Source::Path));
+            }
+            _ => out.push(s.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// `--vantage FILE=HOST/VMK[:DIR]` per input: FILE matches an input as given or by file name.
+fn vantage_args(
+    specs: &[String],
+    inputs: &[Source],
+) -> Result<Vec<Option<set::VantageArg>>, CliError> {
+    let mut out = vec![None; inputs.len()];
+    for spec in specs {
+        let (file, v) = spec.rsplit_once('=').ok_or_else(|| {
+            CliError::Usage(format!(
+                "--vantage {spec}: expected FILE=HOST/VMK[:tx|rx|both], e.g. esx01-vmk1.pcapng=esx01/vmk1:tx"
+            ))
+        })?;
+        let v: set::VantageArg = v
+            .parse()
+            .map_err(|e| CliError::Usage(format!("--vantage {spec}: {e}")))?;
+        let mut matched = false;
+        for (slot, src) in out.iter_mut().zip(inputs) {
+            let hit = src
+                .path()
+                .is_some_and(|p| p == Path::new(file) || p.file_name().is_some_and(|n| n == file));
+            if hit {
+                *slot = Some(v.clone());
+                matched = true;
+            }
+        }
+        if !matched {
+            return Err(CliError::Usage(format!(
+                "--vantage {spec}: no input is named {file}"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// `--clock-offset HOST=±MS` → (host, nanoseconds ahead).
+fn clock_offsets(specs: &[String]) -> Result<Vec<(String, i64)>, CliError> {
+    specs
+        .iter()
+        .map(|spec| {
+            let bad = || {
+                CliError::Usage(format!(
+                    "--clock-offset {spec}: expected HOST=±MS, e.g. esx02=+2.5"
+                ))
+            };
+            let (host, ms) = spec.split_once('=').ok_or_else(bad)?;
+            let ms: f64 = ms.trim_start_matches('+').parse().map_err(|_| bad())?;
+            if host.is_empty() || !ms.is_finite() || ms.abs() > 1e9 {
+                return Err(bad());
+            }
+            Ok((host.to_string(), (ms * 1e6).round() as i64))
+        })
+        .collect()
 }
 
 /// Whether `source` is read live: standard input or a FIFO (a stream that may never end).
@@ -144,13 +267,32 @@ impl AnalyzeConfig {
             inventory: None,
             labels: Labels::None,
             claim_sets: ClaimSet::builtin(),
+            set: SetOptions::default(),
         };
-        let source = match (&args.follow, &args.capture) {
-            (Some(p), _) => Source::Path(p.clone()),
-            (None, Some(c)) => Source::from_arg(c),
-            (None, None) => {
-                return Err(CliError::Usage("give a capture or --follow FILE".into()));
-            }
+        let given: Vec<Source> = match &args.follow {
+            Some(p) => vec![Source::Path(p.clone())],
+            None => args.capture.iter().map(|c| Source::from_arg(c)).collect(),
+        };
+        let sources = expand(&given)?;
+        let Some(source) = sources.first().cloned() else {
+            return Err(CliError::Usage("give a capture or --follow FILE".into()));
+        };
+        if sources.len() > 1 && sources.iter().any(is_stream) {
+            return Err(CliError::Usage(
+                "standard input and FIFOs are read live, alone: give them as the only capture"
+                    .into(),
+            ));
+        }
+        if !(args.dedup_window.is_finite() && args.dedup_window >= 0.0) {
+            return Err(CliError::Usage(format!(
+                "--dedup-window must be 0 or a positive number of milliseconds, not {}",
+                args.dedup_window
+            )));
+        }
+        options.set = SetOptions {
+            dedup_window_ns: (args.dedup_window * 1e6) as i64,
+            clock_offsets: clock_offsets(&args.clock_offsets)?,
+            vantages: vantage_args(&args.vantages, &sources)?,
         };
         let report = args.json.as_deref().map(Dest::from_arg);
         let interval = args
@@ -172,7 +314,7 @@ impl AnalyzeConfig {
         let mut notes = Vec::new();
         let inv_path = match (&args.inventory, args.no_sidecars) {
             (Some(p), _) => Some(p.clone()),
-            (None, false) => sidecar(&source, ".inventory.json"),
+            (None, false) => sidecar_of(&given, ".inventory.json", &mut notes),
             (None, true) => None,
         };
         if let Some(p) = inv_path {
@@ -197,7 +339,7 @@ impl AnalyzeConfig {
         } else {
             let mig_path = match (&args.migrations, args.no_sidecars) {
                 (Some(p), _) => Some(p.clone()),
-                (None, false) => sidecar(&source, ".migrations.json"),
+                (None, false) => sidecar_of(&given, ".migrations.json", &mut notes),
                 (None, true) => None,
             };
             if let Some(p) = mig_path {
@@ -241,6 +383,7 @@ impl AnalyzeConfig {
         };
         Ok(AnalyzeConfig {
             source,
+            sources,
             options,
             notes,
             quiet: args.quiet,

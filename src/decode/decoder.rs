@@ -170,6 +170,7 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
                 dst: IpAddr::V4(Ipv4Addr::from(h.destination())),
                 protocol: IpProtocol::from(ipp.ip_number.0),
                 fragment,
+                ident: h.identification(),
                 payload_len,
             };
             out.ip = Some(ip);
@@ -200,6 +201,7 @@ fn sliced(p: &LaxSlicedPacket<'_>, out: &mut Decoded, depth: u8) {
                 dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
                 protocol: IpProtocol::from(ipp.ip_number.0),
                 fragment,
+                ident: 0,
                 payload_len,
             };
             out.ip = Some(ip);

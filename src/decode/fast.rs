@@ -77,6 +77,7 @@ pub(super) fn ethernet_ipv4<'a>(data: &'a [u8], out: &mut Decoded) -> Option<Ipv
         dst: IpAddr::V4(Ipv4Addr::from(dst)),
         protocol,
         fragment: Fragment::None,
+        ident: be16(ip, ip4::IDENT)?,
         payload_len: (total - hdr_len) as u32,
     };
     out.ip = Some(ip);

@@ -125,6 +125,9 @@ pub struct IpInfo {
     pub protocol: IpProtocol,
     /// Fragment position.
     pub fragment: Fragment,
+    /// IPv4 identification (0 for IPv6): with the transport fields it tells one datagram from
+    /// another when the same frame is seen at two vantage points.
+    pub ident: u16,
     /// Length of the IP payload from the header's length fields (IPv4 total length minus header,
     /// IPv6 payload length minus extension headers); the captured length when the field is 0.
     pub payload_len: u32,

@@ -183,6 +183,7 @@ fn ethernet_ipv4_tcp_with_options() {
             dst: ip4(V4_B),
             protocol: IpProtocol::Tcp,
             fragment: Fragment::None,
+            ident: 0x1234,
             payload_len: 136,
         })
     );

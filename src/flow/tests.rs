@@ -17,6 +17,7 @@ pub(crate) fn tcp(src: (u32, u16), dst: (u32, u16), seq: u32, flags: u8, len: u3
             dst: ip(dst.0),
             protocol: IpProtocol::Tcp,
             fragment: Fragment::None,
+            ident: 0,
             payload_len: len + 20,
         }),
         transport: Transport::Tcp {

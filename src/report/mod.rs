@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::capture::{Format, Interface, SkippedBlocks, TruncatedAt};
 use crate::decode::DecodeStats;
+use crate::vocab::vantage::Vantage;
 
 /// The report's schema version; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -101,6 +102,84 @@ pub struct CaptureSection {
     pub truncated_at: Option<TruncatedAt>,
     /// A fatal error that stopped reading early, when one did.
     pub error: Option<ErrorSection>,
+    /// Each input of the capture set (one for a single capture), in the order given.
+    pub inputs: Vec<InputReport>,
+    /// Frames seen at two vantage points (or twice in one file) and counted once.
+    pub duplicates: DuplicatesSection,
+    /// Each clock of a capture set and its offset from the reference (the first input's); empty
+    /// for a single input.
+    pub clocks: Vec<ClockSection>,
+}
+
+/// One input of a capture set.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// Path as given, or `<stdin>`.
+    pub name: String,
+    /// File format.
+    pub format: Format,
+    /// Whether it was gzip-compressed.
+    pub gzip: bool,
+    /// Ids (in `capture.interfaces`) of its interfaces.
+    pub interfaces: Vec<u32>,
+    /// Frames read.
+    pub packets: u64,
+    /// Original lengths of the frames read.
+    pub wire_bytes: u64,
+    /// Frames of this input removed as copies of frames another input (or this one) held.
+    pub duplicates_removed: u64,
+    /// First timestamp, on the input's own clock.
+    pub first_ts: Option<String>,
+    /// Last timestamp, on the input's own clock.
+    pub last_ts: Option<String>,
+    /// Where it was captured, when all its interfaces agree.
+    pub vantage: Option<Vantage>,
+    /// Where the input ends early, if it does.
+    pub truncated_at: Option<TruncatedAt>,
+    /// The fatal error that stopped reading this input, if any.
+    pub error: Option<ErrorSection>,
+}
+
+/// Copies removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicatesSection {
+    /// Two frames of one identity this close in time are one frame seen twice.
+    pub window_ms: f64,
+    /// Frames removed.
+    pub frames: u64,
+    /// Their original lengths.
+    pub wire_bytes: u64,
+    /// Per pair of inputs: which kept the frame, which held the copy.
+    pub pairs: Vec<DuplicatePair>,
+}
+
+/// Copies removed between two inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicatePair {
+    /// The input whose frame was kept (the earlier on the reference clock).
+    pub kept: String,
+    /// The input whose copy was removed (the same input for a file holding both copies).
+    pub removed: String,
+    /// Frames removed.
+    pub frames: u64,
+    /// Their original lengths.
+    pub wire_bytes: u64,
+}
+
+/// One clock of a capture set.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockSection {
+    /// The host it belongs to, or the input for an input no host name is known of.
+    pub clock: String,
+    /// Milliseconds it runs ahead of the reference clock (subtracted from its timestamps).
+    pub offset_ms: f64,
+    /// Median absolute deviation of the differences behind the estimate, in milliseconds.
+    pub spread_ms: f64,
+    /// Frames both clocks saw that the estimate rests on.
+    pub samples: u64,
+    /// `reference`, `option` (--clock-offset), `estimated`, or `unknown` (no common frames:
+    /// taken as 0).
+    pub source: &'static str,
 }
 
 /// One link type and how many packets used it.
@@ -126,6 +205,10 @@ pub struct InterfaceSection {
     pub packets: u64,
     /// Sum of original lengths of its packets.
     pub wire_bytes: u64,
+    /// Index of the input (in `capture.inputs`) that declared it.
+    pub input: u32,
+    /// Where it was captured.
+    pub vantage: Vantage,
 }
 
 /// A fatal error, recorded in a partial report.

@@ -13,6 +13,7 @@ pub fn render(r: &Report) -> String {
     let fmt = match c.format {
         crate::capture::Format::Pcap => "pcap",
         crate::capture::Format::Pcapng => "pcapng",
+        crate::capture::Format::Mixed => "pcap and pcapng",
     };
     let _ = writeln!(
         s,

@@ -64,6 +64,8 @@ pub enum VantageSource {
     Option,
     /// The pcapng interface's name or description names the vmk.
     InterfaceName,
+    /// The file name names the vmk (`esx01-vmk1.pcapng`).
+    FileName,
     /// Inferred from the traffic: one local address in every frame.
     Traffic,
     /// Nothing says: the input is taken to see everything it holds (a mirror, a switch port, a
@@ -163,7 +165,10 @@ mod tests {
         all.vantages.push(Vantage::unknown());
         assert!(all.is_everything());
         assert_eq!(all.sees("esx02", "vmk1"), Some(Direction::Both));
-        assert_eq!(Coverage::everything().sees("a", "vmk9"), Some(Direction::Both));
+        assert_eq!(
+            Coverage::everything().sees("a", "vmk9"),
+            Some(Direction::Both)
+        );
         assert_eq!("rx".parse::<Direction>(), Ok(Direction::Rx));
         assert!("in".parse::<Direction>().is_err());
     }

@@ -15,11 +15,8 @@ use crate::util::{TempDir, bundled, read_report, synth_pcap, vmkflow};
 const ALL_VMWARE: &str = "all-vmware.pcapng";
 
 /// A report without its `input` section (the name differs between stdin and a file).
-fn without_input(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.remove("input");
-    }
-    v
+fn without_input(v: Value) -> Value {
+    crate::util::without_input_names(v)
 }
 
 /// Writes `data` in chunks of 100..3000 bytes with short sleeps, as a slow pipe would.

@@ -372,3 +372,19 @@ pub fn skip_or_fail(why: &str) {
     }
     eprintln!("skipping: {why}");
 }
+
+/// A report without the names its input was given (`input`, `capture.inputs[].name`), to
+/// compare the reports of one capture read from different places.
+pub fn without_input_names(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("input");
+    }
+    if let Some(inputs) = v["capture"]["inputs"].as_array_mut() {
+        for i in inputs {
+            if let Some(o) = i.as_object_mut() {
+                o.remove("name");
+            }
+        }
+    }
+    v
+}
