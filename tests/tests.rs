@@ -22,6 +22,8 @@ mod golden;
 mod live;
 #[path = "it/netns.rs"]
 mod netns;
+#[path = "it/sets.rs"]
+mod sets;
 #[path = "it/synth.rs"]
 mod synth;
 #[path = "it/verify.rs"]

@@ -178,10 +178,7 @@ impl Merger {
 
     /// The next frame on the reference clock: `correct` maps a raw frame's (input, interface,
     /// raw time) to its corrected time.
-    pub fn next(
-        &mut self,
-        correct: &mut Correct<'_>,
-    ) -> Option<OwnedFrame> {
+    pub fn next(&mut self, correct: &mut Correct<'_>) -> Option<OwnedFrame> {
         self.prime();
         loop {
             let frontier = self.by_head.peek().map(|Reverse((t, _))| *t);

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::util::{TempDir, analyze_json, bundled, find_tool, is_root, skip_or_fail};
 
-const PORT: &str = "5001";
+pub const PORT: &str = "5001";
 const CLIENT_V4: &str = "192.0.2.1";
 const CLIENT_V6: &str = "fd00::1";
 
@@ -121,9 +121,9 @@ pub fn tshark_totals(tshark: &Path, capture: &Path) -> TsharkTotals {
 }
 
 /// Two namespaces joined by a veth pair; deleted on drop.
-struct Namespaces {
-    a: String,
-    b: String,
+pub struct Namespaces {
+    pub a: String,
+    pub b: String,
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
@@ -143,7 +143,7 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 impl Namespaces {
-    fn create() -> Result<Namespaces, String> {
+    pub fn create() -> Result<Namespaces, String> {
         let pid = std::process::id();
         let a = format!("vmkA{pid}");
         let b = format!("vmkB{pid}");
@@ -175,13 +175,13 @@ impl Drop for Namespaces {
 }
 
 /// A tcpdump running in a namespace, started and listening.
-struct Tcpdump {
+pub struct Tcpdump {
     child: Child,
     stderr: Option<JoinHandle<String>>,
 }
 
 impl Tcpdump {
-    fn start(ns: &str, iface: &str, snaplen: Option<u32>, file: PathBuf) -> Tcpdump {
+    pub fn start(ns: &str, iface: &str, snaplen: Option<u32>, file: PathBuf) -> Tcpdump {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, "tcpdump", "-i", iface, "-n", "-U"])
             .args(["--immediate-mode", "-B", "16384", "-Z", "root", "-w"])
@@ -221,7 +221,7 @@ impl Tcpdump {
     }
 
     /// Interrupts tcpdump and returns its stderr (with the "dropped by kernel" line).
-    fn stop(mut self) -> String {
+    pub fn stop(mut self) -> String {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
@@ -243,7 +243,7 @@ impl Drop for Tcpdump {
 }
 
 /// Packets tcpdump says the kernel dropped.
-fn dropped_by_kernel(stderr: &str) -> u64 {
+pub fn dropped_by_kernel(stderr: &str) -> u64 {
     stderr
         .lines()
         .find(|l| l.contains("dropped by kernel"))
@@ -256,7 +256,7 @@ fn dropped_by_kernel(stderr: &str) -> u64 {
 const END_MARKER: &[u8] = b"vmkflow-end-of-traffic";
 
 /// Waits until tcpdump has written the end marker to `file` (it writes each packet at once, -U).
-fn wait_for_marker(file: &Path) {
+pub fn wait_for_marker(file: &Path) {
     for _ in 0..600 {
         let bytes = std::fs::read(file).unwrap_or_default();
         if bytes.windows(END_MARKER.len()).any(|w| w == END_MARKER) {
@@ -267,11 +267,11 @@ fn wait_for_marker(file: &Path) {
     panic!("{}: tcpdump did not write the end marker", file.display());
 }
 
-fn traffic_script() -> PathBuf {
+pub fn traffic_script() -> PathBuf {
     bundled("namespace-traffic.py")
 }
 
-fn missing_prerequisite() -> Option<String> {
+pub fn missing_prerequisite() -> Option<String> {
     if !is_root() {
         return Some("not root".into());
     }
@@ -283,7 +283,7 @@ fn missing_prerequisite() -> Option<String> {
     None
 }
 
-fn json_line(bytes: &[u8], who: &str) -> Value {
+pub fn json_line(bytes: &[u8], who: &str) -> Value {
     let text = String::from_utf8_lossy(bytes);
     let line = text
         .lines()
@@ -293,7 +293,7 @@ fn json_line(bytes: &[u8], who: &str) -> Value {
     serde_json::from_str(line).expect("result JSON")
 }
 
-fn u64s(v: &Value) -> Vec<u64> {
+pub fn u64s(v: &Value) -> Vec<u64> {
     v.as_array()
         .expect("array")
         .iter()
