@@ -33,7 +33,7 @@ use crate::labels::{Migration, Migrations, Timestamp, sidecar};
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 use crate::vocab::wire::IpProtocol;
-use emit::{Emitter, EmitterConfig};
+use emit::{Emitter, EmitterConfig, FrameSink};
 pub use error::{BadSetting, SynthError};
 pub use frame::Encap;
 pub use plan::Model;
@@ -273,8 +273,7 @@ fn vsphere_major(v: &str) -> Option<u32> {
 }
 
 /// What one pass of the generator produced.
-struct Pass<W> {
-    writer: W,
+struct Pass {
     packets: u64,
     wire_bytes: u64,
     captured_bytes: u64,
@@ -284,13 +283,27 @@ struct Pass<W> {
     hosts: Vec<(usize, usize)>,
 }
 
-fn run_pass<W: Write>(
+/// The writer of one capture file: pcapng interfaces per vmk, or the mirror collector's.
+fn single_writer<W: Write>(
     cfg: &SynthConfig,
     topo: &Topology,
     w: W,
+) -> io::Result<CaptureWriter<W>> {
+    let interfaces = if cfg.encap == Encap::None {
+        topo.interfaces()
+    } else {
+        vec!["mirror-collector".to_string()]
+    };
+    CaptureWriter::new(w, cfg.format, cfg.snaplen, &interfaces)
+}
+
+fn run_pass<S: FrameSink>(
+    cfg: &SynthConfig,
+    topo: &Topology,
+    out: S,
     memory_bytes: u64,
     disk_bytes: u64,
-) -> io::Result<Pass<W>> {
+) -> io::Result<(S::Done, Pass)> {
     let epoch_ns = parse_rfc3339(EPOCH).unwrap_or(0);
     let ecfg = EmitterConfig {
         epoch_ns,
@@ -301,12 +314,6 @@ fn run_pass<W: Write>(
         seed: cfg.seed,
         noise: cfg.noise,
     };
-    let interfaces = if cfg.encap == Encap::None {
-        topo.interfaces()
-    } else {
-        vec!["mirror-collector".to_string()]
-    };
-    let out = CaptureWriter::new(w, cfg.format, cfg.snaplen, &interfaces)?;
     let mut em = Emitter::new(topo, out, &ecfg);
     let params = cfg.params(memory_bytes, disk_bytes);
     let mut hosts = Vec::new();
@@ -321,12 +328,10 @@ fn run_pass<W: Write>(
     }
     em.idle(10_000_000)?;
     let (packets, wire_bytes, captured_bytes) = (em.packets, em.wire_bytes, em.captured_bytes);
-    let file_bytes = em.file_bytes();
     let counts = em.counts().clone();
     let windows = em.windows().to_vec();
-    let writer = em.finish()?;
-    Ok(Pass {
-        writer,
+    let (writer, file_bytes) = em.finish()?;
+    let pass = Pass {
         packets,
         wire_bytes,
         captured_bytes,
@@ -334,7 +339,8 @@ fn run_pass<W: Write>(
         counts,
         windows,
         hosts,
-    })
+    };
+    Ok((writer, pass))
 }
 
 /// Finds memory and disk sizes (scaled together) that make the capture about `target` bytes, from
@@ -342,7 +348,8 @@ fn run_pass<W: Write>(
 fn scale_for_size(cfg: &SynthConfig, topo: &Topology, target: u64) -> io::Result<(u64, u64)> {
     let (m, d) = (cfg.memory_mb.max(1) * MIB, cfg.disk_mb.max(1) * MIB);
     let probe = |k: u64| -> io::Result<u64> {
-        Ok(run_pass(cfg, topo, io::sink(), m * k / 64, d * k / 64)?.file_bytes)
+        let w = single_writer(cfg, topo, io::sink())?;
+        Ok(run_pass(cfg, topo, w, m * k / 64, d * k / 64)?.1.file_bytes)
     };
     let (s1, s2) = (probe(1)?, probe(2)?);
     let slope = s2.saturating_sub(s1).max(1) as f64; // bytes per 1/64 of the base sizes
@@ -374,8 +381,8 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
     };
     let file = File::create(&cfg.out).map_err(io_err)?;
     let w = BufWriter::with_capacity(1 << 20, file);
-    let pass = run_pass(cfg, &topo, w, memory_bytes, disk_bytes).map_err(io_err)?;
-    drop(pass.writer);
+    let w = single_writer(cfg, &topo, w).map_err(io_err)?;
+    let (_, pass) = run_pass(cfg, &topo, w, memory_bytes, disk_bytes).map_err(io_err)?;
 
     let migrations = Migrations {
         migrations: cfg
