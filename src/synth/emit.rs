@@ -2,8 +2,9 @@
 //! delayed ACKs, FIN close), UDP datagrams and RARP, written straight to the capture writer.
 //!
 //! In: high-level operations from the scenario plans ("open a connection", "send N bytes over
-//! these streams"). Out: packets in timestamp order through one reused buffer to a [`FrameSink`],
-//! plus the exact account of payload bytes per (migration, protocol, port, sender, receiver).
+//! these streams"). Out: packets in timestamp order through one reused buffer to a [`FrameSink`]
+//! (one capture file, or a capture set: [`super::split`]), plus the exact account of payload bytes
+//! per (migration, protocol, port, sender, receiver).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -115,8 +116,8 @@ pub struct Sent<'a> {
     pub data: &'a [u8],
 }
 
-/// Where the emitter's frames go: one capture file ([`CaptureWriter`]), or anything that wants
-/// each frame with its sender and receiver.
+/// Where the emitter's frames go: one capture file ([`CaptureWriter`]) or a capture set
+/// ([`super::split::SplitSink`]).
 pub trait FrameSink {
     /// What [`FrameSink::finish`] hands back.
     type Done;
