@@ -28,6 +28,10 @@ pub enum Command {
     /// (10.0.20.x, VLAN 20), vmk2 provisioning (10.0.30.x, VLAN 30) and vmk3 storage (10.0.40.x,
     /// VLAN 40); vCenter at 10.0.10.5, an NFS array at 10.0.40.100.
     ///
+    /// With --split it writes a capture set instead, as administrators collect one with
+    /// `pktcap-uw --vmk`: a directory of one file per vmk (or per host), with inventory.json and
+    /// migrations.json inside.
+    ///
     /// Synthetic captures show that vmkflow works, not what vSphere does.
     #[command(after_help = SYNTH_EXAMPLES)]
     Synth(SynthArgs),
@@ -38,7 +42,11 @@ Examples:
   vmkflow synth --scenario xvmotion:hot --model vmware --out x.pcap
   vmkflow synth --scenario all --model article --format pcapng --snaplen 96 --out all.pcapng
   vmkflow synth --scenario vmotion:hot --encap erspan3 --vlan --out mirror.pcap
-  vmkflow synth --scenario all --size 1000000000 --out big.pcap      (benchmark input)";
+  vmkflow synth --scenario all --size 1000000000 --out big.pcap      (benchmark input)
+  vmkflow synth --scenario all --split vmk --direction tx --clock-skew 2 --out set/
+      (a capture set as pktcap-uw --vmk leaves it: set/esx01-vmk0.pcap ... set/esx02-vmk3.pcap,
+       set/inventory.json, set/migrations.json)
+  vmkflow synth --scenario vmotion:hot --split host --format pcapng --also-mirror erspan3 --out set/";
 
 /// `--scenario`: one migration or all six.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +99,34 @@ pub enum EncapArg {
     Erspan3,
 }
 
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum SplitArg {
+    /// One file per host and vmk: esx01-vmk0.pcapng ... esx02-vmk3.pcapng.
+    Vmk,
+    /// One file per host: esx01.pcapng, esx02.pcapng (pcapng: one interface per vmk).
+    Host,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum DirectionArg {
+    /// Only the frames the vmk sent (pktcap-uw's default for a vmk).
+    Tx,
+    /// Only the frames the vmk received.
+    Rx,
+    /// Both (pktcap-uw --dir 2).
+    Both,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum MirrorArg {
+    /// GRE transparent Ethernet (0x6558).
+    Gre,
+    /// ERSPAN type II (GRE 0x88BE).
+    Erspan2,
+    /// ERSPAN type III (GRE 0x22EB).
+    Erspan3,
+}
+
 #[derive(Args, Debug)]
 pub struct SynthArgs {
     /// Migration to generate: KIND:STATE with KIND vmotion, storage-vmotion or xvmotion and
@@ -101,8 +137,9 @@ pub struct SynthArgs {
     /// Behaviour model: what goes over which vmk.
     #[arg(long, value_enum, default_value = "vmware")]
     pub model: ModelArg,
-    /// The capture file to write (labels are written beside it).
-    #[arg(long, value_name = "FILE")]
+    /// The capture file to write (labels are written beside it); with --split, the directory
+    /// of the capture set (created when missing; labels inside it).
+    #[arg(long, value_name = "FILE|DIR")]
     pub out: PathBuf,
     /// VM memory moved by a hot vMotion (first pre-copy pass), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
@@ -136,7 +173,7 @@ pub struct SynthArgs {
     #[arg(long, value_name = "N")]
     pub snaplen: Option<u32>,
     /// A mirror session's "mirrored packet length": mirror only the first N bytes of each
-    /// frame (60..=9000; needs --encap). Unlike --snaplen it cuts the inner frame, so the
+    /// frame (60..=9000; needs --encap or --also-mirror). Unlike --snaplen it cuts the inner frame, so the
     /// mirrored frame's own lengths say it is short.
     #[arg(long, value_name = "N")]
     pub mirror_length: Option<u32>,
@@ -156,6 +193,24 @@ pub struct SynthArgs {
     /// Scale memory and disk sizes until the capture is about BYTES long (for benchmarks).
     #[arg(long, value_name = "BYTES")]
     pub size: Option<u64>,
+    /// Write a capture set as administrators collect one, into the directory --out: one file
+    /// per host and vmk (`vmk`: esx01-vmk1.pcapng, as `pktcap-uw --vmk vmk1 --ng` on each host)
+    /// or one per host (`host`). Each frame is in the file of the vmk that sent it and of the vmk
+    /// that received it (20 µs later); frames of no vmk (RARP) are in none. Needs --encap none.
+    #[arg(long, value_enum, value_name = "vmk|host")]
+    pub split: Option<SplitArg>,
+    /// With --split: which of its vmk's frames each file holds [default: both].
+    #[arg(long, value_enum)]
+    pub direction: Option<DirectionArg>,
+    /// With --split: esx02's clock runs MS milliseconds ahead (negative: behind) of esx01's and
+    /// of the labels' true time; every timestamp in esx02's files is shifted [default: 0].
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub clock_skew: Option<f64>,
+    /// With --split: also write mirror-ENCAP.pcap(ng), every vmk frame once as a vDS
+    /// port-mirror session delivers it (as --encap does; --mirror-length applies), on the
+    /// collector's clock (50 µs after the send).
+    #[arg(long, value_enum, value_name = "ENCAP")]
+    pub also_mirror: Option<MirrorArg>,
     /// Also write the generator's account (payload bytes per migration, port, sender,
     /// receiver) as JSON to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]

@@ -14,11 +14,17 @@ use vmkflow::classify::inventory::VmkInventory;
 use vmkflow::flow::FlowConfig;
 use vmkflow::labels::{self, Migrations, Scenario};
 use vmkflow::set::{self, SetOptions};
-use vmkflow::synth::{self, Encap, Format, Model, SynthConfig};
+use vmkflow::synth::{
+    self, BadSetting, Encap, Format, Model, SplitBy, SplitConfig, SynthConfig, SynthError,
+};
 use vmkflow::verify::ClaimSet;
 use vmkflow::vocab::ports::{PortCatalogue, PortRule};
+use vmkflow::vocab::vantage::Direction;
 
-use super::args::{AnalyzeArgs, EncapArg, FormatArg, ModelArg, ScenarioArg, SynthArgs};
+use super::args::{
+    AnalyzeArgs, DirectionArg, EncapArg, FormatArg, MirrorArg, ModelArg, ScenarioArg, SplitArg,
+    SynthArgs,
+};
 use super::error::CliError;
 
 /// A standard stream for messages and the summary.
@@ -444,6 +450,7 @@ impl SynthRunConfig {
             size: args.size,
             vsphere: args.vsphere.clone(),
             nfc_asymmetric: args.nfc_asymmetric,
+            split: split_config(args)?,
         };
         synth.validate().map_err(CliError::Synth)?;
         let account = args.summary_json.as_deref().map(Dest::from_arg);
@@ -458,6 +465,41 @@ impl SynthRunConfig {
             summary,
         })
     }
+}
+
+/// The capture-set settings: `--split` and the options that need it.
+fn split_config(args: &SynthArgs) -> Result<Option<SplitConfig>, CliError> {
+    let Some(by) = args.split else {
+        let given = [
+            ("--direction", args.direction.is_some()),
+            ("--clock-skew", args.clock_skew.is_some()),
+            ("--also-mirror", args.also_mirror.is_some()),
+        ];
+        return match given.into_iter().find(|(_, g)| *g) {
+            Some((option, _)) => Err(CliError::Synth(SynthError::Config(BadSetting::Needs {
+                option,
+                needs: "--split vmk or --split host (a capture set)",
+            }))),
+            None => Ok(None),
+        };
+    };
+    Ok(Some(SplitConfig {
+        by: match by {
+            SplitArg::Vmk => SplitBy::Vmk,
+            SplitArg::Host => SplitBy::Host,
+        },
+        direction: match args.direction {
+            Some(DirectionArg::Tx) => Direction::Tx,
+            Some(DirectionArg::Rx) => Direction::Rx,
+            Some(DirectionArg::Both) | None => Direction::Both,
+        },
+        clock_skew_ms: args.clock_skew.unwrap_or(0.0),
+        mirror: args.also_mirror.map(|m| match m {
+            MirrorArg::Gre => Encap::Gre,
+            MirrorArg::Erspan2 => Encap::Erspan2,
+            MirrorArg::Erspan3 => Encap::Erspan3,
+        }),
+    }))
 }
 
 #[cfg(test)]
@@ -510,6 +552,51 @@ mod tests {
             "-",
         ]);
         assert_eq!(c.unwrap().summary, Some(Stream::Stderr));
+    }
+
+    fn synth_config(args: &[&str]) -> Result<SynthRunConfig, CliError> {
+        let mut all = vec!["vmkflow", "synth", "--scenario", "all", "--out", "set"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).map(|c| c.command) {
+            Ok(Command::Synth(a)) => SynthRunConfig::from_args(&a),
+            other => panic!("not synth: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn capture_set_options_need_split() {
+        let c = synth_config(&[
+            "--split",
+            "host",
+            "--direction",
+            "rx",
+            "--clock-skew",
+            "-1.5",
+        ]);
+        let split = c.unwrap().synth.split.unwrap();
+        assert_eq!(split.by, SplitBy::Host);
+        assert_eq!(split.direction, Direction::Rx);
+        assert_eq!(split.skew_ns(), -1_500_000);
+        assert_eq!(split.mirror, None);
+        let c = synth_config(&["--split", "vmk", "--also-mirror", "erspan2"]).unwrap();
+        let split = c.synth.split.unwrap();
+        assert_eq!(
+            (split.direction, split.mirror),
+            (Direction::Both, Some(Encap::Erspan2))
+        );
+        assert!(synth_config(&[]).unwrap().synth.split.is_none());
+        for opt in [
+            &["--direction", "tx"][..],
+            &["--clock-skew", "1"],
+            &["--also-mirror", "gre"],
+        ] {
+            let e = synth_config(opt).err().unwrap();
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().contains(&format!("{} needs --split", opt[0])),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -16,13 +16,21 @@ pub fn run(cfg: SynthRunConfig) -> Result<ExitCode, CliError> {
         write_json(dest, &s)?;
     }
     if let Some(stream) = cfg.summary {
+        // A capture set counts the records of its files (a frame may be in two).
+        let (what, packets) = match s.files.len() {
+            0 => (s.capture.display().to_string(), s.packets),
+            n => (
+                format!("{n} capture files in {}", s.capture.display()),
+                s.files.iter().map(|f| f.packets).sum(),
+            ),
+        };
         let line = format!(
             "wrote {} ({}, {} model, {} migration(s), {} packets, {} bytes) + {} + {}\n",
-            s.capture.display(),
+            what,
             s.format,
             s.model,
             s.migrations.migrations.len(),
-            s.packets,
+            packets,
             s.file_bytes,
             s.inventory.display(),
             s.migrations_file.display()

@@ -2,8 +2,9 @@
 //! delayed ACKs, FIN close), UDP datagrams and RARP, written straight to the capture writer.
 //!
 //! In: high-level operations from the scenario plans ("open a connection", "send N bytes over
-//! these streams"). Out: packets in timestamp order through one reused buffer, plus the exact
-//! account of payload bytes per (migration, protocol, port, sender, receiver).
+//! these streams"). Out: packets in timestamp order through one reused buffer to a [`FrameSink`]
+//! (one capture file, or a capture set: [`super::split`]), plus the exact account of payload bytes
+//! per (migration, protocol, port, sender, receiver).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -99,10 +100,53 @@ pub struct EmitterConfig {
     pub noise: u32,
 }
 
+/// One generated frame as it leaves its sender.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    /// When it was sent (true time), ns since the epoch.
+    pub ts_ns: i64,
+    /// Its interface in the single-file pcapng layout ([`Topology::interfaces`]; 0 when
+    /// encapsulated).
+    pub iface: u32,
+    /// Sending and receiving node; `None` for frames of no node (RARP on the VM network).
+    pub ends: Option<(NodeId, NodeId)>,
+    /// VLAN of the sender's network (the VM network for RARP).
+    pub vlan: u16,
+    /// The frame as written (encapsulated when the emitter encapsulates).
+    pub data: &'a [u8],
+}
+
+/// Where the emitter's frames go: one capture file ([`CaptureWriter`]) or a capture set
+/// ([`super::split::SplitSink`]).
+pub trait FrameSink {
+    /// What [`FrameSink::finish`] hands back.
+    type Done;
+
+    /// Takes one frame; returns its captured length as one capture file with the run's snap length
+    /// would record it.
+    fn frame(&mut self, f: &Sent<'_>) -> io::Result<usize>;
+
+    /// Writes what is still held, flushes; returns the output and the bytes written in all.
+    fn finish(self) -> io::Result<(Self::Done, u64)>;
+}
+
+impl<W: Write> FrameSink for CaptureWriter<W> {
+    type Done = W;
+
+    fn frame(&mut self, f: &Sent<'_>) -> io::Result<usize> {
+        self.record(f.ts_ns, f.iface, f.data)
+    }
+
+    fn finish(self) -> io::Result<(W, u64)> {
+        let bytes = self.bytes;
+        Ok((CaptureWriter::finish(self)?, bytes))
+    }
+}
+
 /// Writes packets for the plans.
-pub struct Emitter<'t, W: Write> {
+pub struct Emitter<'t, S: FrameSink> {
     topo: &'t Topology,
-    out: CaptureWriter<W>,
+    out: S,
     buf: Vec<u8>,
     pattern: Vec<u8>,
     /// The PRNG (ISNs, ports, jitter).
@@ -129,9 +173,9 @@ pub struct Emitter<'t, W: Write> {
     pub captured_bytes: u64,
 }
 
-impl<'t, W: Write> Emitter<'t, W> {
+impl<'t, S: FrameSink> Emitter<'t, S> {
     /// An emitter writing to `out`.
-    pub fn new(topo: &'t Topology, out: CaptureWriter<W>, cfg: &EmitterConfig) -> Emitter<'t, W> {
+    pub fn new(topo: &'t Topology, out: S, cfg: &EmitterConfig) -> Emitter<'t, S> {
         let mut rng = SplitMix64::new(cfg.seed);
         let mut pattern = vec![0u8; 1 << 16];
         rng.fill(&mut pattern);
@@ -194,13 +238,8 @@ impl<'t, W: Write> Emitter<'t, W> {
         &self.counts
     }
 
-    /// Bytes written to the capture so far.
-    pub fn file_bytes(&self) -> u64 {
-        self.out.bytes
-    }
-
-    /// Flushes the capture and returns the writer.
-    pub fn finish(self) -> io::Result<W> {
+    /// Writes what the sink still holds, flushes; returns its output and the bytes written.
+    pub fn finish(self) -> io::Result<(S::Done, u64)> {
         self.out.finish()
     }
 
@@ -288,7 +327,13 @@ impl<'t, W: Write> Emitter<'t, W> {
         };
         let iface = if self.encap == Encap::None { iface } else { 0 };
         let data = self.buf.get(start..).unwrap_or(&[]);
-        let cap = self.out.record(ts, iface, data)?;
+        let cap = self.out.frame(&Sent {
+            ts_ns: ts,
+            iface,
+            ends: key.map(|(k, _)| (k.src, k.dst)),
+            vlan,
+            data,
+        })?;
         self.packets += 1;
         self.wire_bytes += data.len() as u64;
         self.captured_bytes += cap as u64;

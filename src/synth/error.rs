@@ -28,6 +28,8 @@ pub enum BadSetting {
         /// What it needs.
         needs: &'static str,
     },
+    /// `--split` writes a directory, but `--out` names an existing file.
+    NotADirectory(PathBuf),
 }
 
 impl fmt::Display for BadSetting {
@@ -40,6 +42,11 @@ impl fmt::Display for BadSetting {
                 accepted,
             } => write!(f, "{option} {value} is not {accepted}"),
             BadSetting::Needs { option, needs } => write!(f, "{option} needs {needs}"),
+            BadSetting::NotADirectory(p) => write!(
+                f,
+                "--split writes a directory of captures, but --out {} is an existing file",
+                p.display()
+            ),
         }
     }
 }

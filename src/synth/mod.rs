@@ -3,11 +3,13 @@
 //! In: a [`SynthConfig`] (scenarios, behaviour model, sizes, capture format and delivery). Out: a
 //! capture file streamed to disk in constant memory, `CAPTURE.inventory.json` and
 //! `CAPTURE.migrations.json` beside it ([`crate::labels`]), and a [`SynthSummary`] with the exact
-//! count of payload bytes generated per migration, protocol, port, sender and receiver.
+//! count of payload bytes generated per migration, protocol, port, sender and receiver. With
+//! [`SynthConfig::split`], a directory instead: a capture set of one file per vmk or host
+//! ([`split`]) with `inventory.json` and `migrations.json` inside.
 //!
 //! ```text
 //!  plan (model x kind x state)  ->  emit (TCP/UDP state, clock)  ->  frame (bytes)  ->  writer
-//!                                    noise (background)
+//!                                    noise (background)                 split (set) ->  writers
 //! ```
 //!
 //! Synthetic captures show that vmkflow works; they do not show what vSphere does.
@@ -18,6 +20,7 @@ pub mod frame;
 pub mod noise;
 pub mod plan;
 pub mod rng;
+pub mod split;
 pub mod topology;
 pub mod writer;
 
@@ -33,11 +36,12 @@ use crate::labels::{Migration, Migrations, Timestamp, sidecar};
 use crate::vocab::kind::{KindState, MigrationKind, PowerState};
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 use crate::vocab::wire::IpProtocol;
-use emit::{Emitter, EmitterConfig};
+use emit::{Emitter, EmitterConfig, FrameSink};
 pub use error::{BadSetting, SynthError};
 pub use frame::Encap;
 pub use plan::Model;
 use plan::PlanParams;
+pub use split::{SetFile, SplitBy, SplitConfig};
 use topology::Topology;
 use writer::CaptureWriter;
 pub use writer::Format;
@@ -101,6 +105,8 @@ pub struct SynthConfig {
     pub vsphere: String,
     /// KB 340170 routed case for NFC.
     pub nfc_asymmetric: bool,
+    /// Write a capture set into the directory `out` instead of one file.
+    pub split: Option<SplitConfig>,
 }
 
 impl Default for SynthConfig {
@@ -125,6 +131,7 @@ impl Default for SynthConfig {
             size: None,
             vsphere: "7.0".into(),
             nfc_asymmetric: false,
+            split: None,
         }
     }
 }
@@ -179,6 +186,11 @@ pub struct SynthSummary {
     pub payload: Vec<PayloadCount>,
     /// The migration labels written.
     pub migrations: Migrations,
+    /// With [`SynthConfig::split`]: the files of the capture set (`capture` is then their
+    /// directory and `file_bytes` their sum; `packets`, `wire_bytes`, `captured_bytes` and
+    /// `payload` count the frames generated, as for one file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SetFile>,
 }
 
 impl SynthSummary {
@@ -217,10 +229,11 @@ impl SynthConfig {
             }
         }
         if let Some(m) = self.mirror_length {
-            if self.encap == Encap::None {
+            if self.encap == Encap::None && self.split.and_then(|s| s.mirror).is_none() {
                 return Err(SynthError::Config(BadSetting::Needs {
                     option: "--mirror-length",
-                    needs: "a mirror encapsulation (--encap gre, erspan2 or erspan3)",
+                    needs: "a mirror encapsulation (--encap or --also-mirror gre, erspan2 or \
+                            erspan3)",
                 }));
             }
             if !(60..=9_000).contains(&m) {
@@ -242,6 +255,7 @@ impl SynthConfig {
                 needs: "a provisioning vmk (drop --no-provisioning)",
             }));
         }
+        split::validate(self)?;
         if vsphere_major(&self.vsphere).is_none() {
             return range(
                 "--vsphere",
@@ -273,8 +287,7 @@ fn vsphere_major(v: &str) -> Option<u32> {
 }
 
 /// What one pass of the generator produced.
-struct Pass<W> {
-    writer: W,
+struct Pass {
     packets: u64,
     wire_bytes: u64,
     captured_bytes: u64,
@@ -284,13 +297,27 @@ struct Pass<W> {
     hosts: Vec<(usize, usize)>,
 }
 
-fn run_pass<W: Write>(
+/// The writer of one capture file: pcapng interfaces per vmk, or the mirror collector's.
+fn single_writer<W: Write>(
     cfg: &SynthConfig,
     topo: &Topology,
     w: W,
+) -> io::Result<CaptureWriter<W>> {
+    let interfaces = if cfg.encap == Encap::None {
+        topo.interfaces()
+    } else {
+        vec!["mirror-collector".to_string()]
+    };
+    CaptureWriter::new(w, cfg.format, cfg.snaplen, &interfaces)
+}
+
+fn run_pass<S: FrameSink>(
+    cfg: &SynthConfig,
+    topo: &Topology,
+    out: S,
     memory_bytes: u64,
     disk_bytes: u64,
-) -> io::Result<Pass<W>> {
+) -> io::Result<(S::Done, Pass)> {
     let epoch_ns = parse_rfc3339(EPOCH).unwrap_or(0);
     let ecfg = EmitterConfig {
         epoch_ns,
@@ -301,12 +328,6 @@ fn run_pass<W: Write>(
         seed: cfg.seed,
         noise: cfg.noise,
     };
-    let interfaces = if cfg.encap == Encap::None {
-        topo.interfaces()
-    } else {
-        vec!["mirror-collector".to_string()]
-    };
-    let out = CaptureWriter::new(w, cfg.format, cfg.snaplen, &interfaces)?;
     let mut em = Emitter::new(topo, out, &ecfg);
     let params = cfg.params(memory_bytes, disk_bytes);
     let mut hosts = Vec::new();
@@ -321,12 +342,10 @@ fn run_pass<W: Write>(
     }
     em.idle(10_000_000)?;
     let (packets, wire_bytes, captured_bytes) = (em.packets, em.wire_bytes, em.captured_bytes);
-    let file_bytes = em.file_bytes();
     let counts = em.counts().clone();
     let windows = em.windows().to_vec();
-    let writer = em.finish()?;
-    Ok(Pass {
-        writer,
+    let (writer, file_bytes) = em.finish()?;
+    let pass = Pass {
         packets,
         wire_bytes,
         captured_bytes,
@@ -334,15 +353,18 @@ fn run_pass<W: Write>(
         counts,
         windows,
         hosts,
-    })
+    };
+    Ok((writer, pass))
 }
 
 /// Finds memory and disk sizes (scaled together) that make the capture about `target` bytes, from
-/// two cheap dry runs (the file size is linear in the scale).
+/// two cheap dry runs (the file size is linear in the scale). A capture set is sized as the one
+/// file of the same run would be.
 fn scale_for_size(cfg: &SynthConfig, topo: &Topology, target: u64) -> io::Result<(u64, u64)> {
     let (m, d) = (cfg.memory_mb.max(1) * MIB, cfg.disk_mb.max(1) * MIB);
     let probe = |k: u64| -> io::Result<u64> {
-        Ok(run_pass(cfg, topo, io::sink(), m * k / 64, d * k / 64)?.file_bytes)
+        let w = single_writer(cfg, topo, io::sink())?;
+        Ok(run_pass(cfg, topo, w, m * k / 64, d * k / 64)?.1.file_bytes)
     };
     let (s1, s2) = (probe(1)?, probe(2)?);
     let slope = s2.saturating_sub(s1).max(1) as f64; // bytes per 1/64 of the base sizes
@@ -372,10 +394,21 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
         Some(target) => scale_for_size(cfg, &topo, target).map_err(io_err)?,
         None => (cfg.memory_mb * MIB, cfg.disk_mb * MIB),
     };
-    let file = File::create(&cfg.out).map_err(io_err)?;
-    let w = BufWriter::with_capacity(1 << 20, file);
-    let pass = run_pass(cfg, &topo, w, memory_bytes, disk_bytes).map_err(io_err)?;
-    drop(pass.writer);
+    let (pass, files) = match &cfg.split {
+        None => {
+            let file = File::create(&cfg.out).map_err(io_err)?;
+            let w = BufWriter::with_capacity(1 << 20, file);
+            let w = single_writer(cfg, &topo, w).map_err(io_err)?;
+            let (_, pass) = run_pass(cfg, &topo, w, memory_bytes, disk_bytes).map_err(io_err)?;
+            (pass, Vec::new())
+        }
+        Some(s) => {
+            let sink = split::SplitSink::create(&cfg.out, &topo, cfg, s)?;
+            let (files, pass) =
+                run_pass(cfg, &topo, sink, memory_bytes, disk_bytes).map_err(io_err)?;
+            (pass, files)
+        }
+    };
 
     let migrations = Migrations {
         migrations: cfg
@@ -402,8 +435,16 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
             .collect(),
     };
     let inventory: Inventory = topo.inventory();
-    let inventory_path = sidecar(&cfg.out, ".inventory.json");
-    let migrations_path = sidecar(&cfg.out, ".migrations.json");
+    let (inventory_path, migrations_path) = match cfg.split {
+        None => (
+            sidecar(&cfg.out, ".inventory.json"),
+            sidecar(&cfg.out, ".migrations.json"),
+        ),
+        Some(_) => (
+            cfg.out.join(split::INVENTORY_FILE),
+            cfg.out.join(split::MIGRATIONS_FILE),
+        ),
+    };
     inventory
         .save(&inventory_path)
         .map_err(SynthError::Inventory)?;
@@ -464,6 +505,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
         disk_bytes,
         payload,
         migrations,
+        files,
     })
 }
 

@@ -4,10 +4,10 @@
 //! In: a noise level (about 20 events per second per level) and the emitter. Out: one small,
 //! well-formed exchange per event, attributed to no migration.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::IpAddr;
 
-use super::emit::{Conn, Dir, Emitter, Style};
+use super::emit::{Conn, Dir, Emitter, FrameSink, Style};
 use super::topology::Role;
 
 /// Seconds between 1900 (NTP era) and 1970.
@@ -37,7 +37,7 @@ impl Noise {
     }
 
     /// Emits the next event of the cycle.
-    pub fn event<W: Write>(&mut self, em: &mut Emitter<'_, W>) -> io::Result<()> {
+    pub fn event<S: FrameSink>(&mut self, em: &mut Emitter<'_, S>) -> io::Result<()> {
         let topo = em.topo();
         let host = (self.counter % 2) as usize;
         let vmk0 = topo.host_vmk(host, 0);

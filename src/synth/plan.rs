@@ -6,9 +6,9 @@
 //! `vmware` follows VMware's documentation (KB 340170, UDT, multi-stream vMotion); `article` takes
 //! the blog's table literally. See the crate README for the rows.
 
-use std::io::{self, Write};
+use std::io;
 
-use super::emit::{Dir, Emitter, Style};
+use super::emit::{Dir, Emitter, FrameSink, Style};
 use super::topology::{NodeId, Role, VM_VLAN};
 use crate::vocab::Mac;
 use crate::vocab::kind::{MigrationKind, PowerState};
@@ -79,8 +79,8 @@ pub fn precopy_passes(memory: u64) -> [u64; 4] {
 }
 
 /// Emits one migration; returns (source host, destination host).
-pub fn migration<W: Write>(
-    em: &mut Emitter<'_, W>,
+pub fn migration<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
     index: usize,
     kind: MigrationKind,
     state: PowerState,
@@ -143,8 +143,8 @@ pub fn migration<W: Write>(
 }
 
 /// vCenter drives the hosts (vpxa/hostd) over HTTPS on their management vmk.
-fn vcenter_calls<W: Write>(
-    em: &mut Emitter<'_, W>,
+fn vcenter_calls<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
     hosts: &[usize],
     req: u64,
     resp: u64,
@@ -162,8 +162,8 @@ fn vcenter_calls<W: Write>(
 
 /// Hot vMotion: `streams` TCP 8000 connections between the vMotion vmks; disk data (xvMotion)
 /// first, then memory pre-copy passes and the switchover burst.
-fn vmotion<W: Write>(
-    em: &mut Emitter<'_, W>,
+fn vmotion<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
     p: &PlanParams,
     src: usize,
     dst: usize,
@@ -196,8 +196,8 @@ fn vmotion<W: Write>(
 }
 
 /// One TCP 8000 connection from `src`'s vMotion vmk (vmk1) to `dst`'s.
-fn open_vmotion<W: Write>(
-    em: &mut Emitter<'_, W>,
+fn open_vmotion<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
     src: usize,
     dst: usize,
 ) -> io::Result<super::emit::Conn> {
@@ -211,7 +211,7 @@ fn open_vmotion<W: Write>(
 }
 
 /// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s.
-fn rarp<W: Write>(em: &mut Emitter<'_, W>, host: usize, mac: Mac) -> io::Result<()> {
+fn rarp<S: FrameSink>(em: &mut Emitter<'_, S>, host: usize, mac: Mac) -> io::Result<()> {
     for gap in [1_000_000u64, 150_000_000, 300_000_000] {
         em.idle(gap)?;
         em.rarp(host, mac, VM_VLAN)?;
@@ -220,8 +220,8 @@ fn rarp<W: Write>(em: &mut Emitter<'_, W>, host: usize, mac: Mac) -> io::Result<
 }
 
 /// The NFC endpoints per KB 340170.
-fn nfc_nodes<W: Write>(
-    em: &Emitter<'_, W>,
+fn nfc_nodes<S: FrameSink>(
+    em: &Emitter<'_, S>,
     p: &PlanParams,
     src: usize,
     dst: usize,
@@ -236,8 +236,8 @@ fn nfc_nodes<W: Write>(
 
 /// NFC copy of `bytes` from the source host to the destination on TCP 902; with UDT the data
 /// goes over TCP 8000 between the same vmks and NFC carries only control.
-fn nfc_copy<W: Write>(
-    em: &mut Emitter<'_, W>,
+fn nfc_copy<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
     p: &PlanParams,
     src: usize,
     dst: usize,
@@ -260,7 +260,7 @@ fn nfc_copy<W: Write>(
 
 /// Hot Storage vMotion on one host: NFS READs from one datastore and WRITEs to another, both on
 /// the array, from the host's storage vmk.
-fn nfs_copy<W: Write>(em: &mut Emitter<'_, W>, host: usize, bytes: u64) -> io::Result<()> {
+fn nfs_copy<S: FrameSink>(em: &mut Emitter<'_, S>, host: usize, bytes: u64) -> io::Result<()> {
     let t = em.topo();
     let (vmk, array) = (t.host_vmk(host, 3), t.find(Role::Array));
     let mut read = em.open(vmk, array, PORT_NFS, Style::Pattern)?;

@@ -607,3 +607,455 @@ fn summary_json_to_a_file_equals_standard_output() {
     let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written, printed);
 }
+
+// Capture sets: `--split`, `--direction`, `--clock-skew`, `--also-mirror`.
+
+/// Small migrations, header-only records (frames stay distinct: IP ids and sequence numbers).
+const SET_BASE: [&str; 10] = [
+    "--scenario",
+    "all",
+    "--memory-mb",
+    "1",
+    "--disk-mb",
+    "1",
+    "--noise",
+    "2",
+    "--snaplen",
+    "96",
+];
+
+/// One record: its timestamp, interface and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Record {
+    ts_ns: i64,
+    interface: u32,
+    data: Vec<u8>,
+}
+
+/// Every record of a capture, checked to be in non-decreasing time order.
+fn records(path: &Path) -> Vec<Record> {
+    let mut r = CaptureReader::open(&Source::Path(path.to_path_buf())).unwrap();
+    let mut v: Vec<Record> = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        let ts_ns = f.ts_ns.unwrap();
+        if let Some(last) = v.last() {
+            assert!(last.ts_ns <= ts_ns, "{}: time goes back", path.display());
+        }
+        v.push(Record {
+            ts_ns,
+            interface: f.interface,
+            data: f.data.to_vec(),
+        });
+    }
+    v
+}
+
+/// The interface names a capture declares.
+fn interface_names(path: &Path) -> Vec<String> {
+    let mut r = CaptureReader::open(&Source::Path(path.to_path_buf())).unwrap();
+    while r.next_frame().unwrap().is_some() {}
+    let names = r.stats().interfaces.iter();
+    names.map(|i| i.name.clone().unwrap_or_default()).collect()
+}
+
+/// Host vmk addresses of a capture set's `inventory.json`: address -> `esx01-vmk1`.
+fn vmk_addresses(inventory: &Path) -> BTreeMap<std::net::IpAddr, String> {
+    let inv = Inventory::load(inventory).unwrap();
+    let mut m = BTreeMap::new();
+    for h in &inv.hosts {
+        for v in &h.vmknics {
+            for ip in &v.ip {
+                let addr = ip.split('/').next().unwrap().parse().unwrap();
+                m.insert(addr, format!("{}-{}", h.name, v.name));
+            }
+        }
+    }
+    m
+}
+
+/// The sending and receiving vmk of a frame (`None` for an end that is no host vmk, or a frame
+/// without IP).
+fn vmk_ends(
+    vmks: &BTreeMap<std::net::IpAddr, String>,
+    data: &[u8],
+) -> (Option<String>, Option<String>) {
+    let d = vmkflow::decode::decode(vmkflow::vocab::wire::LinkType::Ethernet, data);
+    match d.ip {
+        Some(ip) => (vmks.get(&ip.src).cloned(), vmks.get(&ip.dst).cloned()),
+        None => (None, None),
+    }
+}
+
+/// The capture files of a set directory, by name (labels left out).
+fn set_files(dir: &Path) -> BTreeMap<String, Vec<Record>> {
+    let mut m = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".json") {
+            m.insert(name, records(&p));
+        }
+    }
+    m
+}
+
+/// How often each frame (its bytes) occurs.
+fn multiset<'a>(frames: impl Iterator<Item = &'a [u8]>) -> BTreeMap<Vec<u8>, usize> {
+    let mut m = BTreeMap::new();
+    for f in frames {
+        *m.entry(f.to_vec()).or_default() += 1;
+    }
+    m
+}
+
+/// Runs synth for one file and for a set with the same options; returns (single file's records,
+/// set directory's files, vmk addresses).
+fn single_and_set(
+    dir: &TempDir,
+    common: &[&str],
+    set_args: &[&str],
+) -> (Vec<Record>, BTreeMap<String, Vec<Record>>) {
+    let single = dir.path().join("one.pcap");
+    synth(&single, common);
+    let set = dir.path().join("set");
+    let mut a = common.to_vec();
+    a.extend_from_slice(set_args);
+    synth(&set, &a);
+    (records(&single), set_files(&set))
+}
+
+#[test]
+fn split_vmk_both_holds_host_to_host_frames_twice_and_the_others_once() {
+    let dir = TempDir::new("synth-set-both");
+    let (single, files) =
+        single_and_set(&dir, &SET_BASE, &["--split", "vmk", "--direction", "both"]);
+    let set = dir.path().join("set");
+    let mut names: Vec<String> = std::fs::read_dir(&set)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = ["esx01", "esx02"]
+        .iter()
+        .flat_map(|h| (0..4).map(move |v| format!("{h}-vmk{v}.pcap")))
+        .collect();
+    want.extend(["inventory.json".into(), "migrations.json".into()]);
+    want.sort();
+    assert_eq!(names, want);
+
+    let vmks = vmk_addresses(&set.join("inventory.json"));
+    let (mut twice, mut once, mut none) = (0, 0, 0);
+    let mut expected = BTreeMap::new();
+    for r in &single {
+        let (s, d) = vmk_ends(&vmks, &r.data);
+        let n = usize::from(s.is_some()) + usize::from(d.is_some());
+        match n {
+            2 => twice += 1,
+            1 => once += 1,
+            _ => none += 1,
+        }
+        if n > 0 {
+            *expected.entry(r.data.clone()).or_default() += n;
+        }
+    }
+    assert!(
+        twice > 1000 && once > 100 && none > 0,
+        "{twice} {once} {none}"
+    );
+    let all = files.values().flatten().map(|r| r.data.as_slice());
+    assert_eq!(multiset(all), expected, "each frame once per vmk end");
+    let total: usize = files.values().map(Vec::len).sum();
+    assert_eq!(total, 2 * twice + once);
+    // Each file holds only frames its vmk sent or received.
+    for (name, recs) in &files {
+        let vmk = name.trim_end_matches(".pcap");
+        for r in recs {
+            let (s, d) = vmk_ends(&vmks, &r.data);
+            assert!(
+                s.as_deref() == Some(vmk) || d.as_deref() == Some(vmk),
+                "{name}: a frame of {s:?} -> {d:?}"
+            );
+        }
+    }
+    // Storage vMotion is esx01's alone: esx02's storage vmk sees only the noise's NFS.
+    assert!(files["esx01-vmk3.pcap"].len() > files["esx02-vmk3.pcap"].len());
+}
+
+#[test]
+fn split_tx_holds_what_each_vmk_sent_once_and_nothing_vcenter_sent() {
+    let dir = TempDir::new("synth-set-tx");
+    let (single, files) = single_and_set(&dir, &SET_BASE, &["--split", "vmk", "--direction", "tx"]);
+    let vmks = vmk_addresses(&dir.path().join("set/inventory.json"));
+    let vcenter: std::net::IpAddr = "10.0.10.5".parse().unwrap();
+    let mut expected = BTreeMap::new();
+    let mut from_vcenter = 0;
+    for r in &single {
+        let (s, d) = vmk_ends(&vmks, &r.data);
+        let ip = vmkflow::decode::decode(vmkflow::vocab::wire::LinkType::Ethernet, &r.data).ip;
+        if ip.is_some_and(|ip| ip.src == vcenter) && d.is_some() {
+            from_vcenter += 1;
+        }
+        if s.is_some() {
+            *expected.entry(r.data.clone()).or_default() += 1;
+        }
+    }
+    assert!(from_vcenter > 10, "vCenter sends to the hosts");
+    let all = files.values().flatten().map(|r| r.data.as_slice());
+    let got = multiset(all);
+    assert_eq!(got, expected, "frames sent by a vmk, once each");
+    for (name, recs) in &files {
+        let vmk = name.trim_end_matches(".pcap");
+        for r in recs {
+            assert_eq!(vmk_ends(&vmks, &r.data).0.as_deref(), Some(vmk), "{name}");
+        }
+    }
+}
+
+#[test]
+fn clock_skew_shifts_the_second_hosts_files_and_receivers_see_frames_20us_later() {
+    let dir = TempDir::new("synth-set-skew");
+    let common = [
+        "--scenario",
+        "vmotion:hot",
+        "--memory-mb",
+        "1",
+        "--format",
+        "pcap-ns",
+    ];
+    let single = dir.path().join("one.pcap");
+    synth(&single, &common);
+    let single = records(&single);
+    let files_with = |name: &str, skew: &[&str]| {
+        let mut a = common.to_vec();
+        a.extend_from_slice(&["--split", "vmk"]);
+        a.extend_from_slice(skew);
+        let d = dir.path().join(name);
+        synth(&d, &a);
+        set_files(&d)
+    };
+    let plain = files_with("plain", &[]);
+    let ahead = files_with("ahead", &["--clock-skew", "2"]);
+    let behind = files_with("behind", &["--clock-skew", "-0.5"]);
+    for (name, recs) in &plain {
+        let shift = if name.starts_with("esx02") { 1 } else { 0 };
+        let moved = |other: &BTreeMap<String, Vec<Record>>, ns: i64| -> Vec<Record> {
+            let mut v = recs.clone();
+            for r in &mut v {
+                r.ts_ns += shift * ns;
+            }
+            assert_eq!(other[name], v, "{name}");
+            v
+        };
+        moved(&ahead, 2_000_000);
+        moved(&behind, -500_000);
+    }
+    // The first vMotion SYN: sent by esx01 vmk1 at true time, received by esx02 vmk1 20 µs later
+    // on esx02's clock.
+    let syn = &ahead["esx01-vmk1.pcap"][0];
+    let rx = ahead["esx02-vmk1.pcap"]
+        .iter()
+        .find(|r| r.data == syn.data)
+        .unwrap();
+    let truth = single.iter().find(|r| r.data == syn.data).unwrap();
+    assert_eq!(syn.ts_ns, truth.ts_ns);
+    assert_eq!(rx.ts_ns, truth.ts_ns + 20_000 + 2_000_000);
+}
+
+#[test]
+fn also_mirror_writes_each_vmk_frame_once_encapsulated() {
+    let dir = TempDir::new("synth-set-mirror");
+    let common = [
+        "--scenario",
+        "vmotion:hot",
+        "--memory-mb",
+        "1",
+        "--vlan",
+        "--noise",
+        "2",
+    ];
+    let set_args = [
+        "--split",
+        "host",
+        "--direction",
+        "tx",
+        "--also-mirror",
+        "erspan3",
+    ];
+    let (single, files) = single_and_set(&dir, &common, &set_args);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["esx01.pcap", "esx02.pcap", "mirror-erspan3.pcap"]
+    );
+    let vmks = vmk_addresses(&dir.path().join("set/inventory.json"));
+    let mirror = &files["mirror-erspan3.pcap"];
+    let mut expected = BTreeMap::new();
+    let mut at = BTreeMap::new();
+    for r in &single {
+        if vmk_ends(&vmks, &r.data) != (None, None) {
+            *expected.entry(r.data.clone()).or_default() += 1;
+            at.insert(r.data.clone(), r.ts_ns);
+        }
+    }
+    assert!(
+        expected.len() < single.len(),
+        "the RARP frames are on no vmk"
+    );
+    // Outer Ethernet, IPv4, GRE with sequence number, ERSPAN III: 54 bytes.
+    let inner = mirror.iter().map(|r| &r.data[54..]);
+    assert_eq!(multiset(inner), expected);
+    for r in mirror {
+        let d = vmkflow::decode::decode(vmkflow::vocab::wire::LinkType::Ethernet, &r.data);
+        let t = d.tunnel.expect("a tunnel");
+        assert_eq!(t.kind, vmkflow::decode::TunnelKind::Erspan3);
+        assert!(d.vlan().is_some(), "--vlan: the inner frame keeps its tag");
+        assert_eq!(r.ts_ns, at[&r.data[54..]] + 50_000, "collector's clock");
+    }
+}
+
+#[test]
+fn capture_sets_are_deterministic_and_name_their_interfaces() {
+    let dir = TempDir::new("synth-set-det");
+    let mut a = SET_BASE.to_vec();
+    a.extend_from_slice(&[
+        "--split",
+        "host",
+        "--format",
+        "pcapng",
+        "--direction",
+        "rx",
+        "--clock-skew",
+        "1.25",
+        "--also-mirror",
+        "gre",
+        "--seed",
+        "5",
+    ]);
+    let bytes = |name: &str| {
+        let d = dir.path().join(name);
+        synth(&d, &a);
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                let n = p.file_name().unwrap().to_str().unwrap().to_string();
+                (n, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (x, y) = (bytes("x"), bytes("y"));
+    assert_eq!(x.len(), 5, "two hosts, the mirror, two label files");
+    assert!(x == y, "same options, different bytes");
+    let names = interface_names(&dir.path().join("x/esx02.pcapng"));
+    let want: Vec<String> = (0..4).map(|v| format!("esx02-vmk{v}")).collect();
+    assert_eq!(names, want);
+    let one = dir.path().join("one");
+    let mut b = a.clone();
+    let host = b.iter().position(|s| *s == "host").unwrap();
+    b[host] = "vmk";
+    synth(&one, &b);
+    assert_eq!(
+        interface_names(&one.join("esx01-vmk2.pcapng")),
+        ["esx01-vmk2"]
+    );
+    assert_eq!(
+        interface_names(&one.join("mirror-gre.pcapng")),
+        ["mirror-collector"]
+    );
+}
+
+#[test]
+fn the_account_of_a_capture_set_is_the_one_files_account() {
+    let dir = TempDir::new("synth-set-account");
+    let single = dir.path().join("one.pcap");
+    let mut one = synth(&single, &SET_BASE);
+    let set = dir.path().join("set");
+    let mut a = SET_BASE.to_vec();
+    a.extend_from_slice(&["--split", "vmk", "--direction", "tx", "--clock-skew", "3"]);
+    let mut split = synth(&set, &a);
+    let files = split["files"].as_array().unwrap().clone();
+    assert_eq!(files.len(), 8);
+    for f in &files {
+        let p = Path::new(f["path"].as_str().unwrap());
+        assert_eq!(
+            std::fs::metadata(p).unwrap().len(),
+            f["file_bytes"].as_u64().unwrap()
+        );
+        let skewed = f["host"] == "esx02";
+        assert_eq!(f["clock_offset_ns"], if skewed { 3_000_000 } else { 0 });
+        assert_eq!(f["direction"], "tx");
+        assert_eq!(records(p).len() as u64, f["packets"].as_u64().unwrap());
+    }
+    assert!(one.get("files").is_none(), "one file lists no set");
+    assert_eq!(split["capture"].as_str(), set.to_str());
+    for key in [
+        "capture",
+        "inventory",
+        "migrations_file",
+        "file_bytes",
+        "files",
+    ] {
+        one.as_object_mut().unwrap().remove(key);
+        split.as_object_mut().unwrap().remove(key);
+    }
+    assert_eq!(split, one, "the ground truth does not depend on --split");
+    for (inside, beside) in [
+        ("inventory.json", "one.pcap.inventory.json"),
+        ("migrations.json", "one.pcap.migrations.json"),
+    ] {
+        assert_eq!(
+            std::fs::read(set.join(inside)).unwrap(),
+            std::fs::read(dir.path().join(beside)).unwrap(),
+            "{inside}"
+        );
+    }
+}
+
+#[test]
+fn capture_set_options_are_refused_with_a_reason() {
+    let dir = TempDir::new("synth-set-bad");
+    let file = dir.write("taken.pcap", b"not a directory");
+    let out = dir.path().join("set");
+    let out = out.to_str().unwrap();
+    let base = ["synth", "--scenario", "vmotion:hot", "--memory-mb", "1"];
+    for (args, needle) in [
+        (
+            vec!["--out", out, "--direction", "tx"],
+            "--direction needs --split",
+        ),
+        (
+            vec!["--out", out, "--clock-skew", "2"],
+            "--clock-skew needs --split",
+        ),
+        (
+            vec!["--out", out, "--also-mirror", "gre"],
+            "--also-mirror needs --split",
+        ),
+        (
+            vec!["--out", out, "--split", "vmk", "--encap", "erspan3"],
+            "--also-mirror",
+        ),
+        (
+            vec!["--out", out, "--split", "vmk", "--clock-skew", "1e12"],
+            "--clock-skew",
+        ),
+        (
+            vec!["--out", out, "--split", "vmk", "--mirror-length", "100"],
+            "--mirror-length",
+        ),
+        (
+            vec!["--out", file.to_str().unwrap(), "--split", "vmk"],
+            "existing file",
+        ),
+        (vec!["--out", out, "--split", "vlan"], "vlan"),
+    ] {
+        let mut a = base.to_vec();
+        a.extend(args);
+        let r = run(&a);
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{a:?}: {}", r.stderr);
+    }
+    assert!(!Path::new(out).exists(), "nothing written on a refusal");
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
+}
