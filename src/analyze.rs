@@ -599,9 +599,10 @@ impl<'o> Pipeline<'o> {
                 let other = other_inv
                     .as_ref()
                     .map(|o| migration::locate_all(&self.timeline, &classified, o));
-                migration::labelled(l, &self.timeline, &located, inv, other.as_deref())
+                let cov = &self.coverage;
+                migration::labelled(l, &self.timeline, &located, inv, other.as_deref(), cov)
             }
-            None => migration::detect::detect(&self.timeline, &located),
+            None => migration::detect::detect(&self.timeline, &located, inv, &self.coverage),
         };
         let verdicts: Vec<Vec<RowVerdict>> =
             analysed.iter().map(|m| verify::verdicts(sets, m)).collect();

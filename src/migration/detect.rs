@@ -21,10 +21,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::timeline::{BIN_NS, Timeline};
-use super::{Analysed, KindState, LocatedConv, Scope, VsphereEvidence, phases};
-use crate::classify::inventory::Network;
+use super::{Analysed, KindState, LocatedConv, Scope, VsphereEvidence, coverage, phases};
+use crate::classify::inventory::{Network, VmkInventory};
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
+use crate::vocab::vantage::Coverage;
 
 /// A pause without bulk data this long ends a session.
 pub const SESSION_GAP_NS: i64 = 2_000_000_000;
@@ -43,8 +44,15 @@ fn eligible(c: &LocatedConv) -> bool {
     c.class.is_data() && !c.unknown && !c.web && c.vsphere.is_some()
 }
 
-/// Finds and describes sessions.
-pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
+/// Finds and describes sessions. `coverage` is what the inputs could see: each session's evidence
+/// records what they saw of the vmks of the hosts its data touched (every inventory host when
+/// none is known; see [`coverage::view`]).
+pub fn detect(
+    tl: &Timeline,
+    located: &[LocatedConv],
+    inv: &VmkInventory,
+    coverage: &Coverage,
+) -> Vec<Analysed> {
     let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
     let mut series_ok = vec![false; tl.series.len()];
     for c in located.iter().filter(|c| eligible(c)) {
@@ -87,7 +95,13 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
         .map(|(n, (a, b, _))| {
             let (start, end) = (a * BIN_NS, (b + 1) * BIN_NS - 1);
             let scope = Scope::new(tl, located, &BTreeSet::new(), start, end);
-            let (breakdown, evidence) = scope.evidence();
+            let (breakdown, mut evidence) = scope.evidence();
+            let data_hosts = scope.hosts();
+            evidence.view = coverage::view(
+                inv,
+                &coverage::hosts_of(&BTreeSet::new(), &data_hosts, inv),
+                coverage,
+            );
             let looks = looks_like(&breakdown);
             let guess = looks
                 .first()
@@ -100,7 +114,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                     shown.extend(c.vsphere);
                 }
             });
-            let notes = vec![format!(
+            let mut notes = vec![format!(
                 "detected without a label from data between vmks; vSphere's by {}",
                 shown
                     .iter()
@@ -108,6 +122,9 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                     .collect::<Vec<_>>()
                     .join(", ")
             )];
+            if evidence.view.unknown() {
+                notes.push(super::VIEW_UNKNOWN.into());
+            }
             Analysed {
                 id: format!("detected-{}", n + 1),
                 vm: None,
@@ -118,7 +135,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                 end,
                 source_host: None,
                 dest_host: None,
-                hosts: scope.hosts(),
+                hosts: data_hosts,
                 memory_mb: None,
                 disk_mb: None,
                 vsphere_version: None,

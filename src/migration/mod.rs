@@ -8,6 +8,7 @@
 //! [`Evidence`] (data bytes by network and class) that [`crate::verify`] reads. This stage knows
 //! nothing of claim sets.
 
+pub mod coverage;
 pub mod detect;
 pub mod hosts;
 pub mod phases;
@@ -23,6 +24,8 @@ use crate::labels::Migration;
 use crate::vocab::Mac;
 use crate::vocab::kind::KindState;
 use crate::vocab::ports::TrafficClass;
+use crate::vocab::vantage::Coverage;
+use coverage::View;
 use hosts::HostMatch;
 use timeline::{BIN_NS, Timeline};
 
@@ -215,6 +218,9 @@ pub struct Evidence {
     pub memory_mb: Option<u64>,
     /// Labelled vSphere version.
     pub vsphere_version: Option<String>,
+    /// What the inputs saw of the migration's hosts' vmks (everything, for a capture of unknown
+    /// vantage): a claim about a network no input saw is `unobservable`.
+    pub view: View,
 }
 
 impl Evidence {
@@ -286,6 +292,12 @@ pub struct Uncertain {
     /// The evidence if the vmks without a known service had the unknown ones.
     pub evidence: Evidence,
 }
+
+/// The note of a migration whose hosts' vmks the inventory does not know while the inputs saw
+/// only some vmks.
+pub(crate) const VIEW_UNKNOWN: &str = "the inputs saw only some vmks, and the inventory names no \
+     vmk of this migration's hosts: which of its networks they saw is unknown, so no claim about \
+     a network can be decided";
 
 /// Which flows a migration's bytes were taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -393,12 +405,15 @@ impl<'a> Scope<'a> {
 /// Analyses the labelled migrations. A label's hosts are looked up in the inventory (see
 /// [`hosts`]); when it names hosts of which none is there, the window's whole traffic counts as
 /// the migration's, and its claims are inconclusive when another labelled window overlaps it.
+/// `coverage` is what the inputs could see: each migration's evidence records what they saw of
+/// its hosts' vmks (see [`coverage::view`]).
 pub fn labelled(
     labels: &[Migration],
     tl: &Timeline,
     located: &[LocatedConv],
     inv: &VmkInventory,
     other: Option<&[LocatedConv]>,
+    coverage: &Coverage,
 ) -> Vec<Analysed> {
     let unknown = inv.unknown_services();
     labels
@@ -466,12 +481,19 @@ pub fn labelled(
             }
             let scope = Scope::new(tl, located, &hosts, start, end);
             let (breakdown, mut evidence) = scope.evidence();
+            let data_hosts = scope.hosts();
+            let view = coverage::view(inv, &coverage::hosts_of(&hosts, &data_hosts, inv), coverage);
+            if view.unknown() {
+                notes.push(VIEW_UNKNOWN.into());
+            }
             evidence.memory_mb = m.memory_mb;
             evidence.vsphere_version = m.vsphere_version.clone();
+            evidence.view = view.clone();
             let uncertain = other.map(|other| {
                 let (_, mut alt) = Scope::new(tl, other, &hosts, start, end).evidence();
                 alt.memory_mb = m.memory_mb;
                 alt.vsphere_version = m.vsphere_version.clone();
+                alt.view = view;
                 let names: Vec<&str> = unknown.iter().map(|s| s.name()).collect();
                 Uncertain {
                     what: format!(
@@ -492,7 +514,7 @@ pub fn labelled(
                 end,
                 source_host: m.source_host.clone(),
                 dest_host: m.dest_host.clone(),
-                hosts: scope.hosts(),
+                hosts: data_hosts,
                 memory_mb: m.memory_mb,
                 disk_mb: m.disk_mb,
                 vsphere_version: m.vsphere_version.clone(),

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::classify::inventory::Network;
+use crate::migration::coverage::VmkSeen;
 use crate::migration::hosts::MatchedBy;
 use crate::migration::{Analysed, Breakdown, Phase, Switchover, WindowScope};
 use crate::verify::RowVerdict;
@@ -50,6 +52,10 @@ pub struct MigrationReport {
     pub scope: WindowScope,
     /// Hosts whose vmks carried the migration's bytes.
     pub hosts: Vec<String>,
+    /// When the inputs saw only some vmks (one file per vmk): every vmk of the migration's hosts
+    /// and what the inputs captured of it. Absent for a capture that sees everything it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<VmkCoverageReport>,
     /// Labelled memory size.
     pub memory_mb: Option<u64>,
     /// Labelled disk size.
@@ -78,6 +84,31 @@ pub struct MigrationReport {
     /// What a reader of the verdicts should know (hosts not found, how the bytes were taken).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// One vmk of a migration's hosts and what the inputs captured of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VmkCoverageReport {
+    /// Host.
+    pub host: String,
+    /// vmk.
+    pub vmk: String,
+    /// The networks its services name (`storage` for a vmk without one); NFS or iSCSI over any
+    /// vmk counts as `storage` besides.
+    pub networks: Vec<Network>,
+    /// The directions an input captured: `tx`, `rx`, `both`, or `none` when no input saw it.
+    pub directions: &'static str,
+}
+
+impl From<&VmkSeen> for VmkCoverageReport {
+    fn from(v: &VmkSeen) -> VmkCoverageReport {
+        VmkCoverageReport {
+            host: v.host.clone(),
+            vmk: v.vmk.clone(),
+            networks: v.networks.clone(),
+            directions: v.seen.map_or("none", |d| d.name()),
+        }
+    }
 }
 
 /// A label's host and the inventory host it matched.
@@ -122,6 +153,13 @@ impl MigrationReport {
                 .collect(),
             scope: m.scope,
             hosts: m.hosts.clone(),
+            coverage: m
+                .evidence
+                .view
+                .vmks
+                .iter()
+                .map(VmkCoverageReport::from)
+                .collect(),
             memory_mb: m.memory_mb,
             disk_mb: m.disk_mb,
             vsphere_version: m.vsphere_version.clone(),

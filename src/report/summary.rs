@@ -276,6 +276,18 @@ fn render_migrations(s: &mut String, r: &Report) {
                 "", rarp.mac, rarp.ts
             );
         }
+        let unseen: Vec<String> = m
+            .coverage
+            .iter()
+            .filter(|v| v.directions == "none")
+            .map(|v| {
+                let nets: Vec<&str> = v.networks.iter().map(|n| n.name()).collect();
+                format!("{} {} ({})", v.host, v.vmk, nets.join(", "))
+            })
+            .collect();
+        if !unseen.is_empty() {
+            let _ = writeln!(s, "  {:<12} not captured: {}", "", unseen.join(", "));
+        }
         for n in &m.notes {
             let _ = writeln!(s, "  {:<12} note: {n}", "");
         }

@@ -4,7 +4,23 @@
 //! format) and the analysed migrations, each with its [`Evidence`]: data bytes by network and
 //! class.
 //! Out: per migration and row, `confirmed`, `contradicted` or `inconclusive` with the numbers and
-//! thresholds behind each claim; per row over all migrations, the same or `not_observed`.
+//! thresholds behind each claim (a claim may also be `not_applicable` or `unobservable`); per row
+//! over all migrations, the same or `not_observed`.
+//!
+//! What the inputs saw (the evidence's [`View`]) bounds what the bytes can say: a claim about a
+//! network no input captured on the migration's hosts is `unobservable`, never `contradicted`.
+//! Per claim kind, when the view is partial:
+//! - `carries`, `carries_any`: the named networks and every network that could carry the
+//!   migration's data (the share's denominator) must have been captured; else unobservable.
+//! - `class_share`: a class can run over any vmk: every vmk must have been captured.
+//! - `not_used`: the named network must have been captured. Its share of the captured data is
+//!   then an upper bound of its share of all the data: at or below the ceiling it is confirmed;
+//!   above it, only a complete view decides, else unobservable.
+//! - `volume_at_most`, `volume_at_least`: no denominator; the named network must have been
+//!   captured.
+//!
+//! A direction alone never makes a network unobservable: a vmk's flows cross its capture point
+//! either way (their data, or the acknowledgements that count it).
 
 use std::fmt;
 
@@ -12,6 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::classify::inventory::Network;
 use crate::migration::Evidence;
+use crate::migration::coverage::{View, VmkSeen};
 use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::units::human_bytes;
@@ -206,6 +223,9 @@ pub enum Verdict {
     Contradicted,
     /// The numbers cannot decide.
     Inconclusive,
+    /// No input captured a network the claim needs on the migration's hosts (a claim's verdict
+    /// only; its row is then inconclusive).
+    Unobservable,
     /// The claim's condition does not hold for this migration.
     NotApplicable,
     /// No migration of the row's kind was in the capture.
@@ -219,6 +239,7 @@ impl Verdict {
             Verdict::Confirmed => "confirmed",
             Verdict::Contradicted => "contradicted",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Unobservable => "unobservable",
             Verdict::NotApplicable => "not_applicable",
             Verdict::NotObserved => "not_observed",
         }
@@ -453,6 +474,21 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             true,
         )),
     };
+    // What the inputs saw comes before the bytes: a network no input captured decides nothing.
+    let ok = outcome.as_ref().and_then(|o| o.0);
+    if let Some(why) = unobservable(&claim.kind, &ev.view, ok) {
+        let (b, t) = outcome.as_ref().map_or((0, 0.0), |o| (o.1, o.2));
+        return result(Verdict::Unobservable, b, t, why);
+    }
+    // A ceiling confirmed on part of the data: say so.
+    let partial = match (&claim.kind, ev.view.complete()) {
+        (ClaimKind::NotUsed { .. }, false) => format!(
+            "; a share of the captured data, at least its share of all the data (no input \
+             captured {})",
+            describe_vmks(ev.view.unseen())
+        ),
+        _ => String::new(),
+    };
     // Bytes the capture lost are said with every claim's evidence.
     let lost = match ev.not_captured_bytes {
         0 => String::new(),
@@ -471,8 +507,8 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             b,
             t,
             match ok {
-                Some(_) => format!("{text}{lost}"),
-                None => format!("{text}{lost}, which could change the outcome"),
+                Some(_) => format!("{text}{partial}{lost}"),
+                None => format!("{text}{partial}{lost}, which could change the outcome"),
             },
         ),
         None => {
@@ -489,6 +525,82 @@ pub fn evaluate_claim(claim: &Claim, ev: &Evidence) -> ClaimResult {
             )
         }
     }
+}
+
+/// `esx01 vmk1 (vmotion), esx02 vmk1 (vmotion)`.
+fn describe_vmks<'a>(vmks: impl Iterator<Item = &'a VmkSeen>) -> String {
+    vmks.map(VmkSeen::describe).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether a vmk's traffic can count under the network a claim names. Any vmk's flows can reach
+/// a VM or an external address.
+fn can_carry(v: &VmkSeen, n: NetRef) -> bool {
+    match n {
+        NetRef::Net(n) if n.is_vmk() => v.can_carry(n),
+        NetRef::Net(_) => true,
+        NetRef::ProvisioningOrManagement => v.provisioning_or_management,
+    }
+}
+
+/// Why what the inputs saw cannot decide a claim whose bytes say `ok`, when it cannot (see the
+/// module's rules per claim kind); `None` when the bytes decide it.
+fn unobservable(kind: &ClaimKind, view: &View, ok: Option<bool>) -> Option<String> {
+    if !view.partial {
+        return None;
+    }
+    if view.unknown() {
+        return Some(
+            "the inputs saw only some vmks, and the inventory names no vmk of the migration's \
+             hosts: which networks they saw is unknown"
+                .into(),
+        );
+    }
+    let named: &[NetRef] = match kind {
+        ClaimKind::Carries { network, .. }
+        | ClaimKind::NotUsed { network, .. }
+        | ClaimKind::VolumeAtMost { network, .. }
+        | ClaimKind::VolumeAtLeast { network, .. } => std::slice::from_ref(network),
+        ClaimKind::CarriesAny { networks, .. } => networks,
+        ClaimKind::ClassShare { .. } => &[],
+    };
+    for n in named {
+        let mut missing = view.unseen().filter(|v| can_carry(v, *n)).peekable();
+        if missing.peek().is_some() {
+            let storage = if *n == NetRef::Net(Network::Storage) {
+                " (NFS or iSCSI over any vmk counts as storage)"
+            } else {
+                ""
+            };
+            return Some(format!(
+                "no input captured the {n} network of the migration's hosts: {}{storage}",
+                describe_vmks(missing)
+            ));
+        }
+    }
+    // A share's denominator is all the migration's data; a ceiling met on part of it holds for
+    // all of it.
+    let needs_all = match kind {
+        ClaimKind::Carries { .. } | ClaimKind::CarriesAny { .. } | ClaimKind::ClassShare { .. } => {
+            true
+        }
+        ClaimKind::NotUsed { .. } => ok != Some(true),
+        ClaimKind::VolumeAtMost { .. } | ClaimKind::VolumeAtLeast { .. } => false,
+    };
+    if !needs_all || view.complete() {
+        return None;
+    }
+    let what = match kind {
+        ClaimKind::ClassShare { class, .. } => {
+            format!(
+                "class {class} can run over any vmk, and its share is of all the migration's data"
+            )
+        }
+        _ => "the share is of all the migration's data".to_string(),
+    };
+    Some(format!(
+        "{what}, and no input captured {}, which could carry some of it",
+        describe_vmks(view.unseen())
+    ))
 }
 
 /// Evaluates a row for one migration.
@@ -514,7 +626,9 @@ pub fn evaluate_row_unless(
             let mut r = evaluate_claim(c, ev);
             if let Some((alt, what)) = other {
                 let a = evaluate_claim(c, alt);
-                if a.verdict != r.verdict && r.verdict != Verdict::NotApplicable {
+                if a.verdict != r.verdict
+                    && !matches!(r.verdict, Verdict::NotApplicable | Verdict::Unobservable)
+                {
                     r.evidence = format!(
                         "{}; but {what}, and with it: {} ({})",
                         r.evidence,
@@ -546,7 +660,7 @@ pub fn evaluate_row_unless(
     };
     if because.is_some() {
         for c in &mut claims {
-            if c.verdict != Verdict::NotApplicable {
+            if !matches!(c.verdict, Verdict::NotApplicable | Verdict::Unobservable) {
                 c.verdict = Verdict::Inconclusive;
             }
         }
@@ -572,7 +686,8 @@ pub fn evaluate_row_unless(
     }
 }
 
-/// Combines one row's verdicts over several migrations.
+/// Combines one row's verdicts over several migrations. Anything but contradicted or confirmed
+/// (an `unobservable`, should one come) counts as inconclusive.
 pub fn combine(verdicts: &[Verdict]) -> Verdict {
     if verdicts.is_empty() {
         Verdict::NotObserved

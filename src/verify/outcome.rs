@@ -91,7 +91,8 @@ pub struct RowVerification {
 }
 
 /// One line saying why a migration's row verdict is what it is: the evidence of the claims that
-/// decided it.
+/// decided it. An inconclusive row names first a claim no input could observe (which network of
+/// which host was not captured).
 pub fn row_reason(v: &RowVerdict) -> String {
     let claims = || {
         v.claims
@@ -102,11 +103,21 @@ pub fn row_reason(v: &RowVerdict) -> String {
         Verdict::Contradicted => claims()
             .find(|c| c.verdict == Verdict::Contradicted)
             .map(|c| c.evidence.clone()),
-        Verdict::Inconclusive => v.inconclusive_because.clone().or_else(|| {
-            claims()
-                .find(|c| c.verdict == Verdict::Inconclusive)
-                .map(|c| c.evidence.clone())
-        }),
+        // An unobservable claim before an inconclusive one: capturing its network is what
+        // would decide the row.
+        Verdict::Inconclusive => v
+            .inconclusive_because
+            .clone()
+            .or_else(|| {
+                claims()
+                    .find(|c| c.verdict == Verdict::Unobservable)
+                    .map(|c| format!("unobservable: {}", c.evidence))
+            })
+            .or_else(|| {
+                claims()
+                    .find(|c| c.verdict == Verdict::Inconclusive)
+                    .map(|c| c.evidence.clone())
+            }),
         _ => {
             let all: Vec<&str> = claims().map(|c| c.evidence.as_str()).collect();
             (!all.is_empty()).then(|| all.join("; "))

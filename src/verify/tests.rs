@@ -221,3 +221,392 @@ fn capture_loss_that_could_change_a_volume_claim() {
         Verdict::Contradicted
     );
 }
+
+mod coverage {
+    //! Verdicts under a capture set that saw only some vmks.
+
+    use super::*;
+    use crate::classify::inventory::{InventorySource, Service, Vmk, VmkInventory};
+    use crate::migration::coverage::{View, view};
+    use crate::verify::outcome::row_reason;
+    use crate::vocab::vantage::{Coverage, Direction, Vantage, VantageSource};
+
+    const HOSTS: [&str; 2] = ["esx01", "esx02"];
+
+    /// Two hosts: vmk0 management, vmk1 vMotion, vmk3 storage, and vmk2 provisioning when asked.
+    fn inventory(provisioning: bool) -> VmkInventory {
+        let vmk = |host: &str, name: &str, services: &[Service]| Vmk {
+            host: host.into(),
+            name: name.into(),
+            addrs: Vec::new(),
+            vlan: None,
+            mac: None,
+            services: services.to_vec(),
+            unknown_services: Vec::new(),
+        };
+        let mut vmks = Vec::new();
+        for h in HOSTS {
+            vmks.push(vmk(h, "vmk0", &[Service::Management]));
+            vmks.push(vmk(h, "vmk1", &[Service::Vmotion]));
+            if provisioning {
+                vmks.push(vmk(h, "vmk2", &[Service::Provisioning]));
+            }
+            vmks.push(vmk(h, "vmk3", &[]));
+        }
+        VmkInventory::new(vmks, InventorySource::None)
+    }
+
+    fn coverage(inv: &VmkInventory, vmks: &[&str], direction: Direction) -> Coverage {
+        Coverage {
+            vantages: inv
+                .vmks
+                .iter()
+                .filter(|v| vmks.contains(&v.name.as_str()))
+                .map(|v| Vantage {
+                    host: Some(v.host.clone()),
+                    vmk: Some(v.name.clone()),
+                    direction,
+                    source: VantageSource::Option,
+                })
+                .collect(),
+        }
+    }
+
+    fn view_of(inv: &VmkInventory, c: &Coverage) -> View {
+        let hosts: Vec<String> = HOSTS.iter().map(|h| h.to_string()).collect();
+        view(inv, &hosts, c)
+    }
+
+    /// Evidence of a few shapes of migration: all data on one network, or split, with a memory
+    /// size and either vSphere version; `pom` is what the provisioning-or-management network
+    /// means on these hosts.
+    fn shapes(pom: Network) -> Vec<Evidence> {
+        let mib = 1u64 << 20;
+        let class_of = |n: Network| match n {
+            Network::Vmotion => TrafficClass::Vmotion,
+            Network::Storage => TrafficClass::Nfs,
+            _ => TrafficClass::Nfc,
+        };
+        let mut splits: Vec<Vec<(Network, u64)>> = [
+            Network::Vmotion,
+            Network::Provisioning,
+            Network::Management,
+            Network::Storage,
+        ]
+        .iter()
+        .map(|n| vec![(*n, 64 * mib)])
+        .collect();
+        splits.push(vec![(Network::Vmotion, 40 * mib), (pom, 24 * mib)]);
+        splits.push(vec![
+            (Network::Vmotion, mib / 2),
+            (Network::Storage, 63 * mib),
+        ]);
+        let mut out = Vec::new();
+        for split in splits {
+            for version in ["7.0", "8.0"] {
+                let data: u64 = split.iter().map(|(_, b)| b).sum();
+                let mut ev = evidence(
+                    data,
+                    &split,
+                    split
+                        .iter()
+                        .filter(|(n, _)| *n == pom)
+                        .map(|(_, b)| b)
+                        .sum(),
+                );
+                for (n, b) in &split {
+                    *ev.by_class.entry(class_of(*n)).or_default() += b;
+                }
+                ev.memory_mb = Some(64);
+                ev.vsphere_version = Some(version.into());
+                out.push(ev);
+            }
+        }
+        out
+    }
+
+    fn names(kind: &ClaimKind) -> Vec<NetRef> {
+        match kind {
+            ClaimKind::Carries { network, .. }
+            | ClaimKind::NotUsed { network, .. }
+            | ClaimKind::VolumeAtMost { network, .. }
+            | ClaimKind::VolumeAtLeast { network, .. } => vec![*network],
+            ClaimKind::CarriesAny { networks, .. } => networks.clone(),
+            ClaimKind::ClassShare { .. } => Vec::new(),
+        }
+    }
+
+    /// Every claim of both built-in sets, on every shape of evidence, seen from vmk0 of both
+    /// hosts only: nothing is contradicted, and each claim naming the vMotion or provisioning
+    /// network (provisioning and provisioning-or-management where the hosts have a provisioning
+    /// vmk) is unobservable, its row inconclusive with a reason naming what was not captured.
+    #[test]
+    fn vmk0_only_never_contradicts() {
+        let sets = ClaimSet::builtin();
+        for provisioning in [true, false] {
+            let inv = inventory(provisioning);
+            let pom = if provisioning {
+                Network::Provisioning
+            } else {
+                Network::Management
+            };
+            let seen = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Both));
+            let mut unobservable = 0;
+            for base in shapes(pom) {
+                let ev = Evidence {
+                    view: seen.clone(),
+                    ..base
+                };
+                for set in &sets {
+                    for row in &set.rows {
+                        let v = evaluate_row(set, row, &ev);
+                        assert_ne!(v.verdict, Verdict::Contradicted, "{} {v:?}", set.name);
+                        let mut any = false;
+                        for c in &v.claims {
+                            assert_ne!(c.verdict, Verdict::Contradicted, "{} {c:?}", set.name);
+                            let unseen_net = names(&c.claim.kind).iter().any(|n| match n {
+                                // Hosts without a provisioning vmk have no provisioning
+                                // network to miss: nothing can run there.
+                                NetRef::Net(n) => {
+                                    *n == Network::Vmotion
+                                        || (*n == Network::Provisioning && provisioning)
+                                }
+                                NetRef::ProvisioningOrManagement => provisioning,
+                            });
+                            if unseen_net && c.verdict != Verdict::NotApplicable {
+                                assert_eq!(c.verdict, Verdict::Unobservable, "{c:?}");
+                                assert!(
+                                    c.evidence.contains("esx01 vmk1 (vmotion)")
+                                        || c.evidence.contains("esx01 vmk2 (provisioning)"),
+                                    "{}",
+                                    c.evidence
+                                );
+                            }
+                            any |= c.verdict == Verdict::Unobservable;
+                        }
+                        if any {
+                            unobservable += 1;
+                            assert_eq!(v.verdict, Verdict::Inconclusive);
+                            let reason = row_reason(&v);
+                            assert!(reason.starts_with("unobservable: "), "{reason}");
+                            assert!(reason.contains("no input captured"), "{reason}");
+                        }
+                    }
+                }
+            }
+            assert!(unobservable > 0);
+        }
+    }
+
+    /// The rows the tests above are about, one by one: hot vMotion's "over the vMotion network"
+    /// names the vMotion network of both hosts.
+    #[test]
+    fn vmk0_only_names_the_network_not_captured() {
+        let set = ClaimSet::parse("vmware-docs", VMWARE_DOCS).unwrap();
+        let inv = inventory(true);
+        let mut ev = evidence(64 << 20, &[(Network::Vmotion, 64 << 20)], 0);
+        ev.memory_mb = Some(64);
+        ev.view = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Tx));
+        let v = evaluate_row(&set, row(&set, 1), &ev);
+        assert_eq!(v.verdict, Verdict::Inconclusive);
+        assert_eq!(v.claims[0].verdict, Verdict::Unobservable);
+        assert_eq!(
+            v.claims[0].evidence,
+            "no input captured the vmotion network of the migration's hosts: esx01 vmk1 \
+             (vmotion), esx02 vmk1 (vmotion)"
+        );
+        // The bytes measured are still reported with the claim.
+        assert_eq!(v.claims[0].bytes, 64 << 20);
+        // Not used on provisioning: that network was not captured either.
+        assert_eq!(v.claims[1].verdict, Verdict::Unobservable);
+        assert!(v.claims[1].evidence.contains("esx02 vmk2 (provisioning)"));
+        assert_eq!(v.claims[2].verdict, Verdict::Unobservable);
+        assert!(
+            row_reason(&v).contains("vmotion network"),
+            "{}",
+            row_reason(&v)
+        );
+        // Cold vMotion on provisioning: same.
+        let v = evaluate_row(&set, row(&set, 2), &ev);
+        assert_eq!(v.verdict, Verdict::Inconclusive);
+        assert!(v.claims.iter().all(|c| c.verdict == Verdict::Unobservable));
+    }
+
+    /// One direction of every vmk is a complete view: the same verdicts and words as a capture
+    /// that saw everything.
+    #[test]
+    fn tx_of_every_vmk_decides_as_everything() {
+        let sets = ClaimSet::builtin();
+        for provisioning in [true, false] {
+            let inv = inventory(provisioning);
+            let pom = if provisioning {
+                Network::Provisioning
+            } else {
+                Network::Management
+            };
+            for direction in [Direction::Tx, Direction::Rx] {
+                let all = coverage(&inv, &["vmk0", "vmk1", "vmk2", "vmk3"], direction);
+                let seen = view_of(&inv, &all);
+                assert!(seen.partial && seen.complete());
+                for base in shapes(pom) {
+                    let ev = Evidence {
+                        view: seen.clone(),
+                        ..base.clone()
+                    };
+                    for set in &sets {
+                        for r in &set.rows {
+                            let got = serde_json::to_value(evaluate_row(set, r, &ev)).unwrap();
+                            let want = serde_json::to_value(evaluate_row(set, r, &base)).unwrap();
+                            assert_eq!(got, want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `not_used` is confirmed only on a network that was captured: with no byte seen on an
+    /// uncaptured network it is unobservable; on a captured network with little data it is
+    /// confirmed whatever else was missed (its share of what was seen bounds its share of all);
+    /// above the ceiling with a network missed, unobservable.
+    #[test]
+    fn not_used_needs_its_network_captured() {
+        let inv = inventory(true);
+        let claim = |n: Network| Claim {
+            kind: ClaimKind::NotUsed {
+                network: NetRef::Net(n),
+                max_share: None,
+            },
+            when: None,
+        };
+        let mut ev = evidence(64 << 20, &[(Network::Management, 64 << 20)], 0);
+        ev.view = view_of(&inv, &coverage(&inv, &["vmk0", "vmk3"], Direction::Both));
+        let r = evaluate_claim(&claim(Network::Vmotion), &ev);
+        assert_eq!(r.verdict, Verdict::Unobservable);
+        assert!(
+            r.evidence.contains("esx01 vmk1 (vmotion)"),
+            "{}",
+            r.evidence
+        );
+        let r = evaluate_claim(&claim(Network::Storage), &ev);
+        assert_eq!(r.verdict, Verdict::Unobservable, "{}", r.evidence);
+        assert!(r.evidence.contains("counts as storage"), "{}", r.evidence);
+        // Management was captured: little of the seen data is there → confirmed, and said how.
+        let mut quiet = evidence(64 << 20, &[(Network::Vmotion, 64 << 20)], 0);
+        quiet.view = ev.view.clone();
+        let r = evaluate_claim(&claim(Network::Management), &quiet);
+        assert_eq!(r.verdict, Verdict::Confirmed);
+        assert!(
+            r.evidence.contains("at least its share of all the data"),
+            "{}",
+            r.evidence
+        );
+        // Most of the seen data there: unseen vmks could hold more, so nothing is decided.
+        let r = evaluate_claim(&claim(Network::Management), &ev);
+        assert_eq!(r.verdict, Verdict::Unobservable);
+        assert!(
+            r.evidence
+                .contains("the share is of all the migration's data")
+        );
+        // A complete view decides it as ever.
+        ev.view = view_of(
+            &inv,
+            &coverage(&inv, &["vmk0", "vmk1", "vmk2", "vmk3"], Direction::Tx),
+        );
+        assert_eq!(
+            evaluate_claim(&claim(Network::Management), &ev).verdict,
+            Verdict::Contradicted
+        );
+    }
+
+    /// A volume claim has no denominator: its network captured is enough.
+    #[test]
+    fn volume_claims_need_only_their_network() {
+        let inv = inventory(true);
+        let at_least = Claim {
+            kind: ClaimKind::VolumeAtLeast {
+                network: NetRef::Net(Network::Vmotion),
+                fraction_of_memory: Some(0.5),
+                absolute_bytes: None,
+                absolute_basis: None,
+            },
+            when: None,
+        };
+        let mut ev = evidence(10 << 20, &[(Network::Vmotion, 10 << 20)], 0);
+        ev.memory_mb = Some(64);
+        ev.view = view_of(&inv, &coverage(&inv, &["vmk1"], Direction::Both));
+        assert_eq!(
+            evaluate_claim(&at_least, &ev).verdict,
+            Verdict::Contradicted
+        );
+        ev.view = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Both));
+        assert_eq!(
+            evaluate_claim(&at_least, &ev).verdict,
+            Verdict::Unobservable
+        );
+    }
+
+    /// A capture that sees everything decides exactly as before coverage existed; a view the
+    /// inventory cannot place decides nothing.
+    #[test]
+    fn everything_is_as_before_and_unknown_is_nothing() {
+        let sets = ClaimSet::builtin();
+        let inv = inventory(true);
+        let everything = view_of(&inv, &Coverage::everything());
+        assert_eq!(everything, View::everything());
+        for base in shapes(Network::Provisioning) {
+            let ev = Evidence {
+                view: everything.clone(),
+                ..base.clone()
+            };
+            assert_eq!(ev, base);
+            for set in &sets {
+                for r in &set.rows {
+                    let got = serde_json::to_value(evaluate_row(set, r, &ev)).unwrap();
+                    let want = serde_json::to_value(evaluate_row(set, r, &base)).unwrap();
+                    assert_eq!(got, want);
+                    assert!(!got.to_string().contains("unobservable"), "{got}");
+                }
+            }
+            let unknown = Evidence {
+                view: view(
+                    &inv,
+                    &["esx09".into()],
+                    &coverage(&inv, &["vmk0"], Direction::Both),
+                ),
+                ..base
+            };
+            for set in &sets {
+                for r in &set.rows {
+                    let v = evaluate_row(set, r, &unknown);
+                    assert_eq!(v.verdict, Verdict::Inconclusive);
+                    assert!(v.claims.iter().all(|c| matches!(
+                        c.verdict,
+                        Verdict::Unobservable | Verdict::NotApplicable
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Rows made inconclusive by a migration-level reason keep their unobservable claims, and
+    /// the verification section counts an unobservable row as inconclusive.
+    #[test]
+    fn unobservable_rows_combine_as_inconclusive() {
+        let set = ClaimSet::parse("article", ARTICLE).unwrap();
+        let inv = inventory(true);
+        let mut ev = evidence(100, &[(Network::Vmotion, 100)], 0);
+        ev.view = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Both));
+        let v = evaluate_row(&set, row(&set, 1), &ev);
+        assert_eq!(v.verdict, Verdict::Inconclusive);
+        assert!(v.inconclusive_because.is_some());
+        assert_eq!(v.claims[0].verdict, Verdict::Unobservable);
+        let rows = [v];
+        let out = verification(std::slice::from_ref(&set), &[("m1", &rows)]);
+        assert_eq!(out[0].rows[0].verdict, Verdict::Inconclusive);
+        assert_eq!(
+            combine(&[Verdict::Confirmed, Verdict::Unobservable]),
+            Verdict::Inconclusive
+        );
+    }
+}

@@ -343,3 +343,109 @@ fn phases_tile_every_window() {
         }
     }
 }
+
+/// The library pipeline on a bundled capture with a coverage of vmk0 of both hosts only (as a
+/// capture set of `pktcap-uw --vmk vmk0` files would say): no row or claim is contradicted, the
+/// claims about the vMotion and provisioning networks are unobservable with the vmks not
+/// captured named, the report lists each migration's coverage and passes the schema, and the
+/// summary says what was not captured. With `Coverage::everything()` the report is the one
+/// `analyze::run` gives.
+#[test]
+fn vmk0_only_coverage_contradicts_nothing() {
+    use vmkflow::analyze::{AnalyzeOptions, Labels, Pipeline, run as analyze_run};
+    use vmkflow::capture::{CaptureReader, Source};
+    use vmkflow::classify::inventory::VmkInventory;
+    use vmkflow::labels::Migrations;
+    use vmkflow::verify::ClaimSet;
+    use vmkflow::vocab::vantage::{Coverage, Direction, Vantage, VantageSource};
+
+    let capture = crate::util::bundled("all-vmware.pcapng");
+    let arg = capture.to_str().expect("UTF-8 path");
+    let side = |suffix: &str| crate::util::bundled(&format!("all-vmware.pcapng{suffix}"));
+    let opts = AnalyzeOptions {
+        inventory: Some(VmkInventory::load(&side(".inventory.json")).expect("inventory")),
+        labels: Labels::File {
+            path: "labels".into(),
+            migrations: Migrations::load(&side(".migrations.json"))
+                .expect("labels")
+                .migrations,
+        },
+        claim_sets: ClaimSet::builtin(),
+        ..AnalyzeOptions::default()
+    };
+    let report_with = |coverage: Option<Coverage>| {
+        let mut reader = CaptureReader::open(&Source::from_arg(arg)).expect("open");
+        let mut p = Pipeline::new(&opts);
+        while let Some(frame) = reader.next_frame().expect("frame") {
+            p.packet(&frame);
+        }
+        if let Some(c) = coverage {
+            p.set_coverage(c);
+        }
+        let stats = reader.partial_stats();
+        p.finish(reader.name().to_string(), stats, None).0
+    };
+    let vmk0 = |host: &str| Vantage {
+        host: Some(host.into()),
+        vmk: Some("vmk0".into()),
+        direction: Direction::Both,
+        source: VantageSource::Option,
+    };
+    let report = report_with(Some(Coverage {
+        vantages: vec![vmk0("esx01"), vmk0("esx02")],
+    }));
+    let json = serde_json::to_value(&report).expect("report JSON");
+    crate::util::assert_report_schema(&json);
+    let migrations = json["migrations"].as_array().expect("migrations");
+    assert!(!migrations.is_empty());
+    let mut unobservable = 0;
+    for m in migrations {
+        let coverage = m["coverage"].as_array().expect("coverage");
+        // Its hosts' vmks (both hosts, or one for a Storage vMotion): vmk0 seen, the rest not.
+        assert!(coverage.len() >= 4, "{}", m["id"]);
+        for v in coverage {
+            let want = if v["vmk"] == "vmk0" { "both" } else { "none" };
+            assert_eq!(v["directions"], want, "{}: {v}", m["id"]);
+        }
+        for v in m["verdicts"].as_array().expect("verdicts") {
+            assert_ne!(v["verdict"], "contradicted", "{}: {v}", m["id"]);
+            for c in v["claims"].as_array().expect("claims") {
+                assert_ne!(c["verdict"], "contradicted", "{}: {c}", m["id"]);
+                let network = c["claim"]["network"].as_str().unwrap_or("");
+                if ["vmotion", "provisioning", "provisioning_or_management"].contains(&network)
+                    && c["verdict"] != "not_applicable"
+                {
+                    assert_eq!(c["verdict"], "unobservable", "{}: {c}", m["id"]);
+                    unobservable += 1;
+                }
+            }
+        }
+    }
+    assert!(unobservable > 10, "{unobservable}");
+    for set in json["verification"].as_array().expect("verification") {
+        for r in set["rows"].as_array().expect("rows") {
+            assert_ne!(r["verdict"], "contradicted", "{r}");
+            assert_ne!(r["verdict"], "confirmed", "{r}");
+        }
+    }
+    let hot = &json["verification"][1]["rows"][0];
+    assert!(
+        hot["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unobservable: no input captured the vmotion network"),
+        "{hot}"
+    );
+    let summary = vmkflow::report::summary::render(&report);
+    assert!(
+        summary.contains("not captured: esx01 vmk1 (vmotion), esx01 vmk2 (provisioning)"),
+        "{summary}"
+    );
+
+    // Everything: the pipeline's report is analyze::run's, without coverage.
+    let all = serde_json::to_value(report_with(Some(Coverage::everything()))).unwrap();
+    let reader = CaptureReader::open(&Source::from_arg(arg)).expect("open");
+    let plain = serde_json::to_value(analyze_run(reader, &opts, &mut |_| {}).report).unwrap();
+    assert_eq!(all, plain);
+    assert!(all["migrations"][0].get("coverage").is_none());
+}
