@@ -100,7 +100,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                     shown.extend(c.vsphere);
                 }
             });
-            let notes = vec![format!(
+            let mut notes = vec![format!(
                 "detected without a label from data between vmks; vSphere's by {}",
                 shown
                     .iter()
@@ -108,6 +108,7 @@ pub fn detect(tl: &Timeline, located: &[LocatedConv]) -> Vec<Analysed> {
                     .collect::<Vec<_>>()
                     .join(", ")
             )];
+            notes.extend(super::acknowledged_note(&evidence));
             Analysed {
                 id: format!("detected-{}", n + 1),
                 vm: None,
