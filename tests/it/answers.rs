@@ -857,4 +857,35 @@ fn receiver_only_captures_count_the_senders_bytes_from_acknowledgements() {
         text.contains("acknowledged:"),
         "the summary says so: {text}"
     );
+    // Live lines count them too: they add up to the report's classes.
+    let lines = dir.path().join("lines.ndjson");
+    let live = run(&[
+        "analyze",
+        rx.to_str().expect("path"),
+        "-q",
+        "--interval",
+        "0.05",
+        "--live-out",
+        lines.to_str().expect("path"),
+        "--json",
+        dir.path().join("live.json").to_str().expect("path"),
+    ]);
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
+    for line in std::fs::read_to_string(&lines).expect("lines").lines() {
+        let v: Value = serde_json::from_str(line).expect("NDJSON line");
+        if v["type"] == "interval" {
+            for (k, n) in v["payload_bytes_by_class"].as_object().expect("classes") {
+                *by_class.entry(k.clone()).or_default() += n.as_u64().expect("bytes");
+            }
+        }
+    }
+    let classes: BTreeMap<String, u64> = got["classes"]
+        .as_object()
+        .expect("classes")
+        .iter()
+        .map(|(k, v)| (k.clone(), v["payload_bytes"].as_u64().expect("bytes")))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(by_class, classes, "live lines against the report");
 }
