@@ -8,7 +8,7 @@
 //!
 //! A TCP direction none of whose segments was captured (a capture of one vmk's transmitted
 //! frames holds a receiver's ACKs and none of the data) gets its payload bytes from the other
-//! direction's acknowledgement numbers ([`tcp::AckTracker`]): [`DirStats::acknowledged_bytes`],
+//! direction's acknowledgement numbers (`tcp::AckTracker`): [`DirStats::acknowledged_bytes`],
 //! part of its payload bytes, and [`PacketRef::acked`] per packet. When both directions show
 //! packets nothing is taken from acknowledgements.
 
