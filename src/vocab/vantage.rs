@@ -163,10 +163,7 @@ mod tests {
         all.vantages.push(Vantage::unknown());
         assert!(all.is_everything());
         assert_eq!(all.sees("esx02", "vmk1"), Some(Direction::Both));
-        assert_eq!(
-            Coverage::everything().sees("a", "vmk9"),
-            Some(Direction::Both)
-        );
+        assert_eq!(Coverage::everything().sees("a", "vmk9"), Some(Direction::Both));
         assert_eq!("rx".parse::<Direction>(), Ok(Direction::Rx));
         assert!("in".parse::<Direction>().is_err());
     }
