@@ -447,3 +447,23 @@ pub fn sections(
         flows,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_source_says_where_the_bytes_came_from() {
+        let d = |payload_bytes, acknowledged_bytes| DirStats {
+            payload_bytes,
+            acknowledged_bytes,
+            ..DirStats::default()
+        };
+        assert_eq!(PayloadSource::of(&d(0, 0)), PayloadSource::Captured);
+        assert_eq!(PayloadSource::of(&d(500, 0)), PayloadSource::Captured);
+        assert_eq!(PayloadSource::of(&d(500, 500)), PayloadSource::Acknowledged);
+        assert_eq!(PayloadSource::of(&d(900, 500)), PayloadSource::Mixed);
+        let json = serde_json::to_string(&DirReport::from(&d(900, 500))).expect("JSON");
+        assert!(json.contains(r#""acknowledged_bytes":500,"payload_source":"mixed""#));
+    }
+}
