@@ -493,6 +493,10 @@ impl<'o> Pipeline<'o> {
             if let (Some(ts), true) = (frame.ts_ns, r.payload > 0) {
                 self.timeline.add(tag, ts, r.from_client, r.payload);
             }
+            if let (Some(ts), true) = (frame.ts_ns, r.acked > 0) {
+                self.timeline
+                    .add_acknowledged(tag, ts, !r.from_client, r.acked);
+            }
             if let (Some(ts), true) = (frame.ts_ns, r.new_flow && r.class.is_data()) {
                 self.timeline.flow_start(ts, tag);
             }

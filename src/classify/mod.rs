@@ -42,6 +42,9 @@ pub struct ConvStats {
     pub out_of_order_bytes: [u64; 2],
     /// Sequence space never seen (capture loss), per direction.
     pub not_captured_bytes: [u64; 2],
+    /// Payload bytes taken from the peer's acknowledgements (the direction's own segments were
+    /// not captured), per direction; part of `payload_bytes`.
+    pub acknowledged_bytes: [u64; 2],
     /// A flow's first payload was HTTP or TLS (not what vMotion or NFC sends).
     pub web: bool,
     /// A flow's server sent VMware's authd banner (NFC on TCP 902).
@@ -62,6 +65,7 @@ impl ConvStats {
             self.retransmitted_bytes[i] += d.retransmitted_bytes;
             self.out_of_order_bytes[i] += d.out_of_order_bytes;
             self.not_captured_bytes[i] += d.not_captured_bytes;
+            self.acknowledged_bytes[i] += d.acknowledged_bytes;
         }
     }
 

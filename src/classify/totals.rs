@@ -27,6 +27,9 @@ pub struct Totals {
     pub out_of_order_bytes: u64,
     /// TCP sequence space never seen: bytes the capture lost.
     pub not_captured_bytes: u64,
+    /// The part of `payload_bytes` counted from acknowledgements: TCP directions none of whose
+    /// segments was captured, their bytes taken from what the receiver acknowledged.
+    pub acknowledged_bytes: u64,
     /// Flows.
     pub flows: u64,
 }
@@ -40,6 +43,7 @@ impl Totals {
         self.retransmitted_bytes += s.retransmitted_bytes.iter().sum::<u64>();
         self.out_of_order_bytes += s.out_of_order_bytes.iter().sum::<u64>();
         self.not_captured_bytes += s.not_captured_bytes.iter().sum::<u64>();
+        self.acknowledged_bytes += s.acknowledged_bytes.iter().sum::<u64>();
         self.flows += s.flows;
     }
 }

@@ -5,6 +5,12 @@
 //! canonically by protocol, both endpoints (lower endpoint first), VLAN and tunnel, so both
 //! directions land in one flow. Memory is bounded by the number of live flows: the table never
 //! holds more than [`FlowConfig::max_live`] entries.
+//!
+//! A TCP direction none of whose segments was captured (a capture of one vmk's transmitted
+//! frames holds a receiver's ACKs and none of the data) gets its payload bytes from the other
+//! direction's acknowledgement numbers (`tcp::AckTracker`): [`DirStats::acknowledged_bytes`],
+//! part of its payload bytes, and [`PacketRef::acked`] per packet. When both directions show
+//! packets nothing is taken from acknowledgements.
 
 mod model;
 pub mod signature;
@@ -225,6 +231,7 @@ impl FlowTable {
                     serial,
                     end: None,
                     seq: Default::default(),
+                    acks: Default::default(),
                     tcp_header_len: [None; 2],
                     signatures: [None; 2],
                 })
@@ -281,6 +288,7 @@ impl FlowTable {
             st.last_ts = Some(st.last_ts.map_or(t, |v| v.max(t)));
         }
         let mut not_captured_delta = 0;
+        let mut acked = 0;
         if let Transport::Tcp { fields, .. } = d.transport {
             let flags = fields.flags.unwrap_or(0);
             if flags & tcp::SYN != 0 {
@@ -300,12 +308,24 @@ impl FlowTable {
                 st.out_of_order_bytes += b.out_of_order;
                 not_captured_delta = b.skipped as i64 - b.out_of_order as i64;
             }
+            // The other direction's segments were never captured (so far): its bytes are what
+            // this direction acknowledged. Once it shows a packet, its sequence numbers count.
+            let oi = 1 - di;
+            if let (0, Some(ack)) = (flow.dir[oi].packets, fields.ack) {
+                let a = flow.acks[di].track(ack, flags);
+                let other = &mut flow.dir[oi];
+                other.acknowledged_bytes += a.bytes;
+                other.payload_bytes += a.bytes;
+                other.fin |= a.peer_fin;
+                acked = a.bytes;
+            }
         }
         let r = PacketRef {
             key,
             from_client: from_lo == flow.client_is_lo,
             payload,
             estimated,
+            acked,
             new_flow,
             not_captured_delta,
             tag: flow.tag,

@@ -42,7 +42,8 @@ pub struct DirStats {
     pub packets: u64,
     /// Original frame bytes.
     pub wire_bytes: u64,
-    /// TCP/UDP payload bytes from the length fields (retransmissions included).
+    /// TCP/UDP payload bytes from the length fields (retransmissions included), and those taken
+    /// from the peer's acknowledgements (`acknowledged_bytes`).
     pub payload_bytes: u64,
     /// TCP payload bytes that repeat sequence space already seen.
     pub retransmitted_bytes: u64,
@@ -56,13 +57,17 @@ pub struct DirStats {
     /// from the IP length and the header length the flow showed (else 20); part of
     /// `payload_bytes`.
     pub estimated_payload_bytes: u64,
+    /// TCP payload bytes of this direction counted from the peer's acknowledgement numbers,
+    /// because none of this direction's own segments was captured (a capture of the receiver's
+    /// transmitted frames only); part of `payload_bytes`.
+    pub acknowledged_bytes: u64,
     /// First packet time (ns).
     pub first_ts: Option<i64>,
     /// Last packet time (ns).
     pub last_ts: Option<i64>,
     /// SYN sent.
     pub syn: bool,
-    /// FIN sent.
+    /// FIN sent (for a direction counted from acknowledgements: its FIN acknowledged).
     pub fin: bool,
     /// RST sent.
     pub rst: bool,
@@ -104,6 +109,9 @@ pub struct Flow {
     pub tag: u32,
     /// Sequence space covered per direction (TCP): `[lo → hi, hi → lo]`.
     pub(super) seq: [tcp::SeqTracker; 2],
+    /// Acknowledgement numbers sent per direction (TCP), counted while the other direction shows
+    /// no packet: `[lo → hi, hi → lo]`.
+    pub(super) acks: [tcp::AckTracker; 2],
     /// The TCP header length last seen per direction, for segments whose header is cut.
     pub(super) tcp_header_len: [Option<u8>; 2],
     /// What each direction's first captured payload bytes looked like: `[lo → hi, hi → lo]`.
@@ -214,6 +222,9 @@ pub struct PacketRef {
     pub payload: u64,
     /// Whether `payload` is estimated (a TCP header cut before its length field).
     pub estimated: bool,
+    /// Payload bytes this packet's acknowledgement number credits to the OTHER direction, whose
+    /// own segments were not captured (see [`DirStats::acknowledged_bytes`]).
+    pub acked: u64,
     /// Whether this packet was its flow's first.
     pub new_flow: bool,
     /// Change in the flow's sequence space never seen: bytes this segment skipped, less those it

@@ -11,6 +11,18 @@ fn ip(a: u32) -> IpAddr {
 
 /// A decoded IPv4 TCP segment (other stages' tests build their packets with it too).
 pub(crate) fn tcp(src: (u32, u16), dst: (u32, u16), seq: u32, flags: u8, len: u32) -> Decoded {
+    tcp_ack(src, dst, seq, 0, flags, len)
+}
+
+/// A decoded IPv4 TCP segment with an acknowledgement number.
+pub(crate) fn tcp_ack(
+    src: (u32, u16),
+    dst: (u32, u16),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    len: u32,
+) -> Decoded {
     Decoded {
         ip: Some(IpInfo {
             src: ip(src.0),
@@ -25,7 +37,7 @@ pub(crate) fn tcp(src: (u32, u16), dst: (u32, u16), seq: u32, flags: u8, len: u3
                 src_port: src.1,
                 dst_port: dst.1,
                 seq: Some(seq),
-                ack: Some(0),
+                ack: Some(ack),
                 header_len: Some(20),
                 flags: Some(flags),
                 window: Some(1000),
@@ -169,4 +181,125 @@ fn closed_and_idle_flows_leave_the_table() {
         ]
     );
     assert_eq!(t.live_len(), 1);
+}
+
+/// A capture of the receiver's transmitted frames only: the server's SYN-ACK, ACKs, its own
+/// small reply and FIN. The client's bytes are the acknowledged progress (its SYN and FIN not
+/// counted), across the 2³² wrap, and the flow closes on the acknowledged FIN.
+#[test]
+fn receiver_acks_alone_give_the_senders_bytes() {
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut ended = Vec::new();
+    let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
+    let isn = u32::MAX - 2000;
+    let ack = |n: u32| isn.wrapping_add(1).wrapping_add(n);
+    let mut credited = Vec::new();
+    {
+        let mut sink = |f: Flow| ended.push(f);
+        let segs = [
+            (tcp::SYN | tcp::ACK, ack(0), 0),
+            (tcp::ACK, ack(1448), 0),
+            (tcp::ACK, ack(4344), 0),
+            (tcp::ACK, ack(4344), 0),
+            (tcp::ACK, ack(10_000), 0),
+            // The client's FIN, acknowledged alone; the server's reply and its FIN.
+            (tcp::ACK, ack(10_001), 0),
+            (tcp::ACK, ack(10_001), 100),
+            (tcp::FIN | tcp::ACK, ack(10_001), 0),
+        ];
+        let mut seq = 5000u32;
+        for (i, (flags, a, len)) in segs.into_iter().enumerate() {
+            let d = tcp_ack(s, c, seq, a, flags, len);
+            seq = seq.wrapping_add(len + u32::from(flags & tcp::SYN != 0));
+            let r = t
+                .add(&d, &[], Some(i as i64), 60 + len, &mut sink)
+                .expect("a flow");
+            credited.push(r.acked);
+            assert!(!r.from_client);
+        }
+        // The close lingers, then the flow leaves the table.
+        t.add(
+            &tcp((9, 1), (9, 2), 1, tcp::ACK, 0),
+            &[],
+            Some(10_000_000_000),
+            60,
+            &mut sink,
+        );
+    }
+    assert_eq!(credited, vec![0, 1448, 2896, 0, 5656, 0, 0, 0]);
+    let f = &ended[0];
+    assert_eq!(f.end, Some(EndReason::Closed));
+    assert_eq!(f.client().port, 40000, "the SYN-ACK names the client");
+    let (c2s, s2c) = f.client_server();
+    assert_eq!(
+        (c2s.packets, c2s.payload_bytes, c2s.acknowledged_bytes),
+        (0, 10_000, 10_000)
+    );
+    assert!(c2s.fin && !c2s.syn);
+    assert_eq!(
+        (s2c.packets, s2c.payload_bytes, s2c.acknowledged_bytes),
+        (8, 100, 0)
+    );
+    assert_eq!(f.payload_bytes(), 10_100);
+}
+
+/// Both directions captured from the handshake on: nothing comes from acknowledgements.
+#[test]
+fn both_directions_take_nothing_from_acknowledgements() {
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| {};
+    let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
+    let segs = [
+        (c, s, 100, 0, tcp::SYN, 0),
+        (s, c, 900, 101, tcp::SYN | tcp::ACK, 0),
+        (c, s, 101, 901, tcp::ACK, 1000),
+        (s, c, 901, 1101, tcp::ACK, 0),
+        (c, s, 1101, 901, tcp::ACK, 1000),
+        (s, c, 901, 2101, tcp::ACK, 0),
+    ];
+    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
+        let r = t
+            .add(
+                &tcp_ack(a, b, seq, ack, flags, len),
+                &[],
+                Some(i as i64),
+                60,
+                &mut none,
+            )
+            .expect("a flow");
+        assert_eq!(r.acked, 0);
+    }
+    let f = &collect(&mut t)[0];
+    let (c2s, s2c) = f.client_server();
+    assert_eq!((c2s.payload_bytes, c2s.acknowledged_bytes), (2000, 0));
+    assert_eq!((s2c.payload_bytes, s2c.acknowledged_bytes), (0, 0));
+}
+
+/// Acknowledgements count only while the data direction shows no packet: once its segments
+/// appear, their sequence numbers count and the acknowledgements stop.
+#[test]
+fn acknowledgements_stop_when_the_data_direction_appears() {
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| {};
+    let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
+    let segs = [
+        (s, c, 900, 5000, tcp::ACK, 0),
+        (s, c, 900, 6000, tcp::ACK, 0),
+        (c, s, 6000, 900, tcp::ACK, 500),
+        (s, c, 900, 6500, tcp::ACK, 0),
+        (c, s, 6500, 900, tcp::ACK, 500),
+        (s, c, 900, 9000, tcp::ACK, 0),
+    ];
+    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
+        t.add(
+            &tcp_ack(a, b, seq, ack, flags, len),
+            &[],
+            Some(i as i64),
+            60,
+            &mut none,
+        );
+    }
+    let f = &collect(&mut t)[0];
+    let (c2s, _) = f.client_server();
+    assert_eq!((c2s.payload_bytes, c2s.acknowledged_bytes), (2000, 1000));
 }

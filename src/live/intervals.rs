@@ -252,22 +252,25 @@ impl Intervals {
             server_mac,
         };
         self.attribution.observe(&pending);
-        if r.payload == 0 {
+        // Bytes a direction never captured sent, from this packet's acknowledgement number,
+        // count as the report counts them.
+        let bytes = r.payload + r.acked;
+        if bytes == 0 {
             return;
         }
-        self.payload += r.payload;
-        self.total_payload += r.payload;
-        *self.by_class.entry(r.class).or_default() += r.payload;
+        self.payload += bytes;
+        self.total_payload += bytes;
+        *self.by_class.entry(r.class).or_default() += bytes;
         if let Some(b) = self.pending.get_mut(&pending) {
-            *b += r.payload;
+            *b += bytes;
         } else if self.pending.len() < MAX_PER_INTERVAL {
-            self.pending.insert(pending, r.payload);
+            self.pending.insert(pending, bytes);
         } else {
-            self.attribute(&pending, r.payload);
+            self.attribute(&pending, bytes);
         }
         if r.class.is_data() {
             if let Some(f) = self.flows.get_mut(&r.key) {
-                f.bytes += r.payload;
+                f.bytes += bytes;
             } else if self.flows.len() < MAX_PER_INTERVAL {
                 let (client, server) = if r.key.lo.ip == r.client {
                     (r.key.lo, r.key.hi)
@@ -280,7 +283,7 @@ impl Intervals {
                         pending,
                         client,
                         server,
-                        bytes: r.payload,
+                        bytes,
                     },
                 );
             }

@@ -351,7 +351,7 @@ fn drive(
                 };
                 if let (Some(ts), Some(r), Some(conv)) = (f.ts_ns, lp.flow, lp.conv()) {
                     let has_vmk = intervals.attribution.has_vmk(&conv);
-                    events.data(ts, r.class, r.payload, has_vmk, &mut evs);
+                    events.data(ts, r.class, r.payload + r.acked, has_vmk, &mut evs);
                 }
                 intervals.packet(&lp);
                 if let Some((ts, mac)) = seen.rarp {

@@ -125,6 +125,7 @@ pub fn detect(
             if evidence.view.unknown() {
                 notes.push(super::VIEW_UNKNOWN.into());
             }
+            notes.extend(super::acknowledged_note(&evidence));
             Analysed {
                 id: format!("detected-{}", n + 1),
                 vm: None,

@@ -24,6 +24,7 @@ use crate::labels::Migration;
 use crate::vocab::Mac;
 use crate::vocab::kind::KindState;
 use crate::vocab::ports::TrafficClass;
+use crate::vocab::units::human_bytes;
 use crate::vocab::vantage::Coverage;
 use coverage::View;
 use hosts::HostMatch;
@@ -143,6 +144,9 @@ pub struct Breakdown {
     pub payload_bytes_by_network: BTreeMap<Network, u64>,
     /// By class.
     pub payload_bytes_by_class: BTreeMap<TrafficClass, u64>,
+    /// The part of `data_bytes` counted from acknowledgements: TCP directions none of whose
+    /// segments was captured, their bytes taken from what the receiver acknowledged.
+    pub acknowledged_data_bytes: u64,
 }
 
 impl Breakdown {
@@ -155,6 +159,13 @@ impl Breakdown {
             *self.payload_bytes_by_network.entry(*n).or_default() += bytes;
         }
         *self.payload_bytes_by_class.entry(conv.class).or_default() += bytes;
+    }
+
+    /// Notes bytes of `conv` already added that came from acknowledgements.
+    fn add_acknowledged(&mut self, conv: &LocatedConv, bytes: u64) {
+        if conv.class.is_data() {
+            self.acknowledged_data_bytes += bytes;
+        }
     }
 }
 
@@ -214,6 +225,9 @@ pub struct Evidence {
     pub unknown_bytes: u64,
     /// Data bytes the capture lost (TCP sequence space skipped in the window and not filled).
     pub not_captured_bytes: u64,
+    /// The part of `data_bytes` counted from the receivers' acknowledgements (the senders'
+    /// segments were not captured); counted like captured bytes everywhere.
+    pub acknowledged_data_bytes: u64,
     /// Labelled memory size in MiB.
     pub memory_mb: Option<u64>,
     /// Labelled vSphere version.
@@ -357,6 +371,21 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Calls `f(conv, bin index, bytes)` for the bytes of each bin in the window that came from
+    /// acknowledgements (already among the bytes [`Scope::for_each`] gives).
+    pub(crate) fn for_each_acknowledged(&self, mut f: impl FnMut(&LocatedConv, i64, u64)) {
+        for c in &self.convs {
+            let Some(s) = self.tl.series.get(c.series) else {
+                continue;
+            };
+            for &(idx, bytes) in &s.acknowledged {
+                if (self.first_bin..=self.last_bin).contains(&idx) {
+                    f(c, idx, bytes);
+                }
+            }
+        }
+    }
+
     pub(crate) fn evidence(&self) -> (Breakdown, Evidence) {
         let mut br = Breakdown::default();
         let mut ev = Evidence::default();
@@ -388,6 +417,8 @@ impl<'a> Scope<'a> {
                 }
             }
         });
+        self.for_each_acknowledged(|c, _, bytes| br.add_acknowledged(c, bytes));
+        ev.acknowledged_data_bytes = br.acknowledged_data_bytes;
         (br, ev)
     }
 
@@ -400,6 +431,17 @@ impl<'a> Scope<'a> {
         });
         hosts.into_iter().collect()
     }
+}
+
+/// The note a migration gets when some of its data bytes came from acknowledgements.
+pub(crate) fn acknowledged_note(ev: &Evidence) -> Option<String> {
+    (ev.acknowledged_data_bytes > 0).then(|| {
+        format!(
+            "{} of data counted from the receivers' acknowledgements: the senders' frames were \
+             not captured",
+            human_bytes(ev.acknowledged_data_bytes)
+        )
+    })
 }
 
 /// Analyses the labelled migrations. A label's hosts are looked up in the inventory (see
@@ -486,6 +528,7 @@ pub fn labelled(
             if view.unknown() {
                 notes.push(VIEW_UNKNOWN.into());
             }
+            notes.extend(acknowledged_note(&evidence));
             evidence.memory_mb = m.memory_mb;
             evidence.vsphere_version = m.vsphere_version.clone();
             evidence.view = view.clone();

@@ -114,24 +114,33 @@ pub(crate) fn phases(
     (build(scope, &cuts), switchover)
 }
 
+/// The phase of bin `idx`: the one holding its start time (the one before a gap, the last
+/// after the end).
+fn phase_of(cuts: &[(&'static str, i64, i64)], idx: i64) -> usize {
+    let t = idx * BIN_NS;
+    let last = cuts.len().saturating_sub(1);
+    cuts.iter()
+        .position(|(_, s, e)| t < *e && t >= *s)
+        .or_else(|| {
+            cuts.iter()
+                .position(|(_, s, _)| t < *s)
+                .map(|i| i.saturating_sub(1))
+        })
+        .unwrap_or(last)
+}
+
 /// Fills the phases' breakdowns; a bin belongs to the phase holding its start time.
 fn build(scope: &Scope<'_>, cuts: &[(&'static str, i64, i64)]) -> Vec<Phase> {
     let cuts: Vec<(&'static str, i64, i64)> = cuts.iter().copied().filter(|c| c.2 > c.1).collect();
     let mut bds: Vec<Breakdown> = vec![Breakdown::default(); cuts.len()];
     scope.for_each(|c, idx, bytes| {
-        let t = idx * BIN_NS;
-        let last = cuts.len().saturating_sub(1);
-        let pos = cuts
-            .iter()
-            .position(|(_, s, e)| t < *e && t >= *s)
-            .or_else(|| {
-                cuts.iter()
-                    .position(|(_, s, _)| t < *s)
-                    .map(|i| i.saturating_sub(1))
-            })
-            .unwrap_or(last);
-        if let Some(b) = bds.get_mut(pos) {
+        if let Some(b) = bds.get_mut(phase_of(&cuts, idx)) {
             b.add(c, bytes);
+        }
+    });
+    scope.for_each_acknowledged(|c, idx, bytes| {
+        if let Some(b) = bds.get_mut(phase_of(&cuts, idx)) {
+            b.add_acknowledged(c, bytes);
         }
     });
     cuts.iter()

@@ -1,8 +1,9 @@
 //! Payload bytes over time per conversation, and RARP sightings: what migration windows and
 //! phases are cut from.
 //!
-//! In: per packet, the conversation id of its flow, its time, direction and payload bytes; every
-//! RARP frame. Out: sparse per-conversation series of fixed-width bins (only bins with bytes are
+//! In: per packet, the conversation id of its flow, its time, direction and payload bytes (and
+//! the bytes its acknowledgement number credits to a direction never captured); every RARP
+//! frame. Out: sparse per-conversation series of fixed-width bins (only bins with bytes are
 //! stored), so memory follows active time × conversations, not packets.
 
 use rustc_hash::FxHashMap;
@@ -35,6 +36,10 @@ pub struct Series {
     /// Changes of the sequence space never seen (TCP capture loss), by bin: bytes skipped less
     /// bytes filled in later, in capture order.
     pub not_captured: Vec<(i64, i64)>,
+    /// Payload bytes taken from acknowledgements (a direction whose own segments were not
+    /// captured), by bin, in capture order; also in `bins`. Empty when both directions were
+    /// captured.
+    pub acknowledged: Vec<(i64, u64)>,
 }
 
 /// A RARP frame.
@@ -76,6 +81,7 @@ impl Timeline {
             key,
             bins: Vec::new(),
             not_captured: Vec::new(),
+            acknowledged: Vec::new(),
         });
         self.ids.insert(key, id);
         id
@@ -106,6 +112,20 @@ impl Timeline {
                 bytes[d] = payload;
                 s.bins.push(Bin { idx, bytes });
             }
+        }
+    }
+
+    /// Adds payload bytes of a direction whose segments were not captured, taken from the
+    /// acknowledgements of one packet of the other: to the bins, and to the acknowledged series.
+    pub fn add_acknowledged(&mut self, id: u32, ts: i64, from_client: bool, bytes: u64) {
+        self.add(id, ts, from_client, bytes);
+        let Some(s) = self.series.get_mut(id as usize) else {
+            return;
+        };
+        let idx = ts.div_euclid(BIN_NS);
+        match s.acknowledged.last_mut() {
+            Some(last) if last.0 == idx => last.1 += bytes,
+            _ => s.acknowledged.push((idx, bytes)),
         }
     }
 
@@ -155,6 +175,10 @@ mod tests {
         t.add(id, 9 * BIN_NS, true, 50);
         t.add(id, 7 * BIN_NS, true, 3);
         t.add(id, 5 * BIN_NS, true, 1);
+        t.add_acknowledged(id, 9 * BIN_NS + 5, false, 20);
+        t.add_acknowledged(id, 9 * BIN_NS + 6, false, 2);
+        t.add_acknowledged(id, 11 * BIN_NS, false, 4);
+        assert_eq!(t.series[id as usize].acknowledged, vec![(9, 22), (11, 4)]);
         let bins = &t.series[id as usize].bins;
         assert_eq!(
             bins,
@@ -169,7 +193,11 @@ mod tests {
                 },
                 Bin {
                     idx: 9,
-                    bytes: [50, 0]
+                    bytes: [50, 22]
+                },
+                Bin {
+                    idx: 11,
+                    bytes: [0, 4]
                 }
             ]
         );

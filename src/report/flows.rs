@@ -89,6 +89,11 @@ pub struct DirReport {
     pub not_captured_bytes: u64,
     /// The part of `payload_bytes` estimated because the TCP header was cut before its length.
     pub estimated_payload_bytes: u64,
+    /// The part of `payload_bytes` counted from the other direction's acknowledgement numbers,
+    /// because none of this direction's segments was captured.
+    pub acknowledged_bytes: u64,
+    /// Where `payload_bytes` came from (see [`PayloadSource`]).
+    pub payload_source: PayloadSource,
     /// What the first captured payload bytes looked like (`http_request`, `http_response`,
     /// `tls`, `vmware_authd`, `other`); `null` when no payload byte was captured.
     pub first_payload: Option<Signature>,
@@ -96,6 +101,32 @@ pub struct DirReport {
     pub first_ts: Option<String>,
     /// Last packet.
     pub last_ts: Option<String>,
+}
+
+/// Where a flow direction's payload bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayloadSource {
+    /// The direction's own segments (also a direction with no payload at all).
+    Captured,
+    /// All from the other direction's acknowledgements: none of its segments was captured (a
+    /// capture of the receiver's transmitted frames only).
+    Acknowledged,
+    /// Acknowledgements first, its own segments once they appeared.
+    Mixed,
+}
+
+impl PayloadSource {
+    /// The source of a direction's payload bytes.
+    pub fn of(d: &DirStats) -> PayloadSource {
+        if d.acknowledged_bytes == 0 {
+            PayloadSource::Captured
+        } else if d.acknowledged_bytes >= d.payload_bytes {
+            PayloadSource::Acknowledged
+        } else {
+            PayloadSource::Mixed
+        }
+    }
 }
 
 impl From<&DirStats> for DirReport {
@@ -108,6 +139,8 @@ impl From<&DirStats> for DirReport {
             out_of_order_bytes: d.out_of_order_bytes,
             not_captured_bytes: d.not_captured_bytes,
             estimated_payload_bytes: d.estimated_payload_bytes,
+            acknowledged_bytes: d.acknowledged_bytes,
+            payload_source: PayloadSource::of(d),
             first_payload: None,
             first_ts: d.first_ts.map(rfc3339),
             last_ts: d.last_ts.map(rfc3339),
@@ -412,5 +445,25 @@ pub fn sections(
             packets_without_ports,
         },
         flows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_source_says_where_the_bytes_came_from() {
+        let d = |payload_bytes, acknowledged_bytes| DirStats {
+            payload_bytes,
+            acknowledged_bytes,
+            ..DirStats::default()
+        };
+        assert_eq!(PayloadSource::of(&d(0, 0)), PayloadSource::Captured);
+        assert_eq!(PayloadSource::of(&d(500, 0)), PayloadSource::Captured);
+        assert_eq!(PayloadSource::of(&d(500, 500)), PayloadSource::Acknowledged);
+        assert_eq!(PayloadSource::of(&d(900, 500)), PayloadSource::Mixed);
+        let json = serde_json::to_string(&DirReport::from(&d(900, 500))).expect("JSON");
+        assert!(json.contains(r#""acknowledged_bytes":500,"payload_source":"mixed""#));
     }
 }

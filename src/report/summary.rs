@@ -70,6 +70,20 @@ pub fn render(r: &Report) -> String {
             d.tcp_header_cut
         );
     }
+    let acknowledged: u64 = r
+        .traffic
+        .classes
+        .values()
+        .map(|t| t.acknowledged_bytes)
+        .sum();
+    if acknowledged > 0 {
+        let _ = writeln!(
+            s,
+            "  acknowledged: {} of TCP payload counted from the receivers' acknowledgements: the \
+             senders' frames were not captured",
+            human_bytes(acknowledged)
+        );
+    }
     let bad = d.undecodable_total();
     if bad > 0 {
         let _ = writeln!(

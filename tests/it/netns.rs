@@ -1,6 +1,7 @@
 //! Real traffic: two network namespaces joined by a veth pair, tcpdump capturing known-size TCP
-//! and UDP exchanges (Ethernet on the veth, Linux cooked v2 on `any`, full and header-only), and
-//! vmkflow's totals checked against tshark and against what the applications sent.
+//! and UDP exchanges (Ethernet on the veth, Linux cooked v2 on `any`, full and header-only; and
+//! the receiver's transmitted frames only, `-Q out`), and vmkflow's totals checked against tshark
+//! and against what the applications sent.
 //!
 //! Needs root, `ip`, `tcpdump`, `tshark` and `python3`; skips, saying why, without them (under
 //! `CI=true` a missing prerequisite fails the test).
@@ -144,9 +145,12 @@ fn ip(args: &[&str]) -> Result<(), String> {
 
 impl Namespaces {
     pub fn create() -> Result<Namespaces, String> {
+        // Tests run in parallel in one process: each pair gets its own names.
+        static PAIRS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = PAIRS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pid = std::process::id();
-        let a = format!("vmkA{pid}");
-        let b = format!("vmkB{pid}");
+        let a = format!("vmkA{pid}-{n}");
+        let b = format!("vmkB{pid}-{n}");
         ip(&["netns", "add", &a])?;
         let ns = Namespaces { a, b };
         ip(&["netns", "add", &ns.b])?;
@@ -182,9 +186,22 @@ pub struct Tcpdump {
 
 impl Tcpdump {
     pub fn start(ns: &str, iface: &str, snaplen: Option<u32>, file: PathBuf) -> Tcpdump {
+        Tcpdump::start_with(ns, iface, snaplen, &[], file)
+    }
+
+    /// [`Tcpdump::start`] with further tcpdump options (`-Q out`).
+    pub fn start_with(
+        ns: &str,
+        iface: &str,
+        snaplen: Option<u32>,
+        extra: &[&str],
+        file: PathBuf,
+    ) -> Tcpdump {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, "tcpdump", "-i", iface, "-n", "-U"])
-            .args(["--immediate-mode", "-B", "16384", "-Z", "root", "-w"])
+            .args(["--immediate-mode", "-B", "16384", "-Z", "root"])
+            .args(extra)
+            .arg("-w")
             .arg(&file);
         if let Some(s) = snaplen {
             cmd.args(["-s", &s.to_string()]);
@@ -751,4 +768,183 @@ fn check_sequence_accounting(tshark: &Path, full: &Path, sent: &[u64], tcpdump_s
         p.dropped_segments + p.late_segments,
         "tshark's gaps"
     );
+}
+
+/// Waits until `file` has stopped growing for half a second (at most 10 s): tcpdump has written
+/// what it saw.
+fn wait_until_still(file: &Path) {
+    let mut last = None;
+    let mut still = 0;
+    for _ in 0..100 {
+        let len = std::fs::metadata(file).map(|m| m.len()).ok();
+        if len.is_some() && len == last {
+            still += 1;
+            if still >= 5 {
+                return;
+            }
+        } else {
+            still = 0;
+        }
+        last = len;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A one-direction capture of real traffic, as pktcap-uw takes one by default: `tcpdump -Q out`
+/// on the receiver's veth holds its ACKs, its replies and its FINs, and none of the client's
+/// data. The client's bytes come from the server's acknowledgements, marked `acknowledged`, within
+/// 0.1 % of what the application sent (they were 0); the server's own replies are captured.
+#[test]
+fn receiver_only_capture_counts_the_clients_bytes_from_acknowledgements() {
+    if let Some(why) = missing_prerequisite() {
+        skip_or_fail(&why);
+        return;
+    }
+    let ns = match Namespaces::create() {
+        Ok(ns) => ns,
+        Err(e) => {
+            skip_or_fail(&format!("cannot create network namespaces: {e}"));
+            return;
+        }
+    };
+    let dir = TempDir::new("netns-acks");
+    let file = dir.path().join("receiver-out.pcap");
+    let dump = Tcpdump::start_with(&ns.b, "vethB", None, &["-Q", "out"], file.clone());
+    let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
+    let mut server = Command::new("ip")
+        .args(["netns", "exec", &ns.b, "python3"])
+        .arg(traffic_script())
+        .args(["server", PORT, &targets.len().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut ready = String::new();
+    server_out.read_line(&mut ready).expect("server stdout");
+    assert_eq!(ready.trim(), "ready", "server did not start");
+    let window_start = epoch_now();
+    let client = Command::new("ip")
+        .args(["netns", "exec", &ns.a, "python3"])
+        .arg(traffic_script())
+        .args(["client", PORT, "192.0.2.2", "1"])
+        .args(targets)
+        .output()
+        .expect("run client");
+    assert!(
+        client.status.success(),
+        "client: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let window_end = epoch_now();
+    let mut rest = Vec::new();
+    server_out.read_to_end(&mut rest).expect("server stdout");
+    assert!(server.wait().expect("server").success(), "server failed");
+    let client = json_line(&client.stdout, "client");
+    let server = json_line(&rest, "server");
+    // The client's datagrams (the end marker too) are not in this capture: wait for the file.
+    wait_until_still(&file);
+    let stderr = dump.stop();
+    let sent = u64s(&client["sent"]);
+    assert_eq!(sent, vec![1_048_576, 204_800, 17]);
+    assert_eq!(u64s(&server["received"]), sent, "server got what was sent");
+    let replies = u64s(&server["replied"]);
+    if dropped_by_kernel(&stderr) > 0 {
+        eprintln!("note: the kernel dropped packets; acknowledged bytes not checked");
+        return;
+    }
+
+    let within = |got: u64, want: u64| got.abs_diff(want) as f64 <= 0.001 * want as f64;
+    let report = analyze_json(&file);
+    let mut flows: Vec<(u64, u64)> = Vec::new();
+    for f in report["flows"].as_array().expect("flows") {
+        if f["protocol"] != "tcp" {
+            continue;
+        }
+        let (c2s, s2c) = (&f["client_to_server"], &f["server_to_client"]);
+        assert!(
+            f["client"]["ip"] == CLIENT_V4 || f["client"]["ip"] == CLIENT_V6,
+            "the SYN-ACK names the client: {f}"
+        );
+        assert_eq!(c2s["packets"], 0, "none of the client's frames: {f}");
+        assert_eq!(c2s["payload_source"], "acknowledged", "{f}");
+        assert_eq!(c2s["acknowledged_bytes"], c2s["payload_bytes"], "{f}");
+        assert_eq!(s2c["payload_source"], "captured", "{f}");
+        assert_eq!(
+            f["tcp"]["state"], "closed",
+            "the acknowledged FIN closes it: {f}"
+        );
+        flows.push((
+            c2s["payload_bytes"].as_u64().expect("bytes"),
+            s2c["payload_bytes"].as_u64().expect("bytes"),
+        ));
+    }
+    flows.sort();
+    let mut want: Vec<(u64, u64)> = sent.iter().copied().zip(replies.iter().copied()).collect();
+    want.sort();
+    eprintln!("receiver-only capture: flows {flows:?}, applications {want:?}");
+    assert_eq!(flows.len(), want.len(), "{flows:?}");
+    for (&(got_c, got_s), &(want_c, want_s)) in flows.iter().zip(&want) {
+        if want_c >= 1000 {
+            assert!(within(got_c, want_c), "client bytes {got_c}, sent {want_c}");
+        } else {
+            // A FIN acknowledged together with the last data may count as one byte.
+            assert!(
+                got_c.abs_diff(want_c) <= 1,
+                "client bytes {got_c}, sent {want_c}"
+            );
+        }
+        assert!(got_s >= want_s, "server bytes {got_s}, replied {want_s}");
+    }
+    let total: u64 = flows.iter().map(|f| f.0).sum();
+    let app: u64 = sent.iter().sum();
+    assert!(within(total, app), "client bytes {total}, sent {app}");
+    let acked: u64 = report["classes"]
+        .as_object()
+        .expect("classes")
+        .values()
+        .map(|c| c["acknowledged_bytes"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(acked, total, "the classes carry the acknowledged bytes");
+
+    // Labelled with the applications' window: the migration's data is the client's bytes from
+    // acknowledgements and the server's captured replies, and it says which came from where.
+    let labels = dir.path().join("labels.json");
+    std::fs::write(
+        &labels,
+        format!(
+            r#"{{"migrations":[{{"id":"run","kind":"vmotion","state":"hot","start":{window_start},"end":{window_end}}}]}}"#
+        ),
+    )
+    .expect("labels");
+    let r = crate::util::run(&[
+        "analyze",
+        file.to_str().expect("path"),
+        "--migrations",
+        labels.to_str().expect("path"),
+        "--port",
+        &format!("{PORT}/tcp=vmotion"),
+        "--json",
+        "-",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = &r.json()["migrations"][0];
+    let m_acked = m["acknowledged_data_bytes"].as_u64().expect("count");
+    assert!(within(m_acked, app), "acknowledged {m_acked}, sent {app}");
+    let vmotion = m["payload_bytes_by_class"]["vmotion"]
+        .as_u64()
+        .expect("vmotion bytes");
+    let app_tcp = app + replies.iter().sum::<u64>();
+    assert!(
+        within(vmotion, app_tcp),
+        "vMotion-class {vmotion}, applications {app_tcp}"
+    );
+    assert!(
+        r.stderr.contains("receivers' acknowledgements"),
+        "a warning says so: {}",
+        r.stderr
+    );
+    drop(ns);
 }
