@@ -855,7 +855,8 @@ pub fn run_set(
                         && (ts - t0).abs() <= set::CALIBRATION_WINDOW_NS
                         && id0.same_payload(&id) =>
                 {
-                    samples.add(c0, t0, c, ts);
+                    let upward = d.ip.as_ref().is_some_and(|ip| ip.src < ip.dst);
+                    samples.add(c0, t0, c, ts, upward);
                 }
                 Some(_) => {}
                 None => {

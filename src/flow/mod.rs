@@ -67,6 +67,10 @@ const RECENT: usize = 4;
 pub struct FlowTable {
     cfg: FlowConfig,
     index: FxHashMap<FlowKey, u32>,
+    /// Live flows by addresses, protocol and ports alone: a frame of a live flow that arrives
+    /// in another encapsulation (a mirror session's copy beside a host capture, another VLAN
+    /// tag) joins that flow instead of starting a second one.
+    by_tuple: FxHashMap<(IpProtocol, Endpoint, Endpoint), u32>,
     slots: Vec<Option<Flow>>,
     free: Vec<u32>,
     recent: [Option<(FlowKey, u32)>; RECENT],
@@ -87,6 +91,7 @@ impl FlowTable {
         FlowTable {
             cfg,
             index: FxHashMap::default(),
+            by_tuple: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             recent: [None; RECENT],
@@ -136,6 +141,9 @@ impl FlowTable {
             }
         };
         self.index.insert(key, slot);
+        self.by_tuple
+            .entry((key.proto, key.lo, key.hi))
+            .or_insert(slot);
         self.remember(key, slot);
         slot
     }
@@ -143,6 +151,10 @@ impl FlowTable {
     /// Removes a live flow.
     fn remove(&mut self, key: &FlowKey) -> Option<Flow> {
         let slot = self.index.remove(key)?;
+        let tuple = (key.proto, key.lo, key.hi);
+        if self.by_tuple.get(&tuple) == Some(&slot) {
+            self.by_tuple.remove(&tuple);
+        }
         self.recent = [None; RECENT];
         self.free.push(slot);
         self.slots.get_mut(slot as usize)?.take()
@@ -203,7 +215,10 @@ impl FlowTable {
         if let Some(now) = ts {
             self.maybe_sweep(now, ended);
         }
-        let slot = match self.find(&key) {
+        let found = self
+            .find(&key)
+            .or_else(|| self.by_tuple.get(&(proto, lo, hi)).copied());
+        let slot = match found {
             Some(slot) => slot,
             None => {
                 if self.index.len() >= self.cfg.max_live {
@@ -232,6 +247,7 @@ impl FlowTable {
                     end: None,
                     seq: Default::default(),
                     acks: Default::default(),
+                    counted_until: [None; 2],
                     tcp_header_len: [None; 2],
                     signatures: [None; 2],
                 })
@@ -275,6 +291,27 @@ impl FlowTable {
                 (payload, false, payload_len)
             }
             _ => (payload, false, None),
+        };
+        // The first segment of a direction whose bytes were counted from the other direction's
+        // acknowledgements (its frames came later: a capture set whose clocks disagree, a
+        // capture that started mid-flow): what those acknowledgements covered is not counted
+        // twice.
+        if flow.dir[di].packets == 0 && flow.dir[di].acknowledged_bytes > 0 {
+            flow.counted_until[di] = flow.acks[1 - di].high();
+        }
+        let payload = match (flow.counted_until[di], d.transport, tcp_len) {
+            (Some(until), Transport::Tcp { fields, .. }, Some(len)) => match fields.seq {
+                Some(seq) if (seq.wrapping_sub(until) as i32) >= 0 => {
+                    flow.counted_until[di] = None;
+                    payload
+                }
+                Some(seq) => {
+                    let above = seq.wrapping_add(len).wrapping_sub(until) as i32;
+                    u64::from(above.max(0) as u32).min(payload)
+                }
+                None => payload,
+            },
+            _ => payload,
         };
         let st = &mut flow.dir[di];
         st.packets += 1;
@@ -321,7 +358,7 @@ impl FlowTable {
             }
         }
         let r = PacketRef {
-            key,
+            key: flow.key,
             from_client: from_lo == flow.client_is_lo,
             payload,
             estimated,
@@ -404,6 +441,7 @@ impl FlowTable {
     pub fn finish(&mut self, ended: &mut dyn FnMut(Flow)) {
         // Give the table's memory back: the report is built after this.
         self.index = FxHashMap::default();
+        self.by_tuple = FxHashMap::default();
         self.free = Vec::new();
         self.recent = [None; RECENT];
         let mut all: Vec<Flow> = std::mem::take(&mut self.slots)

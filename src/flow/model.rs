@@ -112,6 +112,9 @@ pub struct Flow {
     /// Acknowledgement numbers sent per direction (TCP), counted while the other direction shows
     /// no packet: `[lo → hi, hi → lo]`.
     pub(super) acks: [tcp::AckTracker; 2],
+    /// Per direction, where the sequence space already counted from the other direction's
+    /// acknowledgements ends, while this direction's own segments are still below it.
+    pub(super) counted_until: [Option<u32>; 2],
     /// The TCP header length last seen per direction, for segments whose header is cut.
     pub(super) tcp_header_len: [Option<u8>; 2],
     /// What each direction's first captured payload bytes looked like: `[lo → hi, hi → lo]`.

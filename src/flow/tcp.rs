@@ -153,6 +153,11 @@ pub struct AckTracker {
 }
 
 impl AckTracker {
+    /// The highest acknowledgement number seen, once one was.
+    pub fn high(&self) -> Option<u32> {
+        self.high
+    }
+
     /// Records a segment this direction sent with acknowledgement number `ack` (read only when
     /// the ACK flag is set) and `flags`; says how many of the peer's bytes it acknowledged.
     pub fn track(&mut self, ack: u32, flags: u8) -> AckAdvance {

@@ -303,3 +303,60 @@ fn acknowledgements_stop_when_the_data_direction_appears() {
     let (c2s, _) = f.client_server();
     assert_eq!((c2s.payload_bytes, c2s.acknowledged_bytes), (2000, 1000));
 }
+
+#[test]
+fn segments_the_acknowledgements_already_counted_are_not_counted_twice() {
+    // The receiver's acknowledgements come first (a capture set whose clocks disagree): 1000
+    // bytes counted from them; then the sender's segments, partly below what they covered.
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| {};
+    let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
+    let segs = [
+        (s, c, 900, 5000, tcp::ACK, 0),
+        (s, c, 900, 6000, tcp::ACK, 0),
+        (c, s, 5000, 900, tcp::ACK, 500),
+        (c, s, 5500, 900, tcp::ACK, 1000),
+        (c, s, 6500, 900, tcp::ACK, 300),
+    ];
+    let mut counted = Vec::new();
+    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
+        let r = t.add(
+            &tcp_ack(a, b, seq, ack, flags, len),
+            &[],
+            Some(i as i64),
+            60,
+            &mut none,
+        );
+        counted.push(r.map(|r| r.payload + r.acked));
+    }
+    assert_eq!(
+        counted,
+        vec![Some(0), Some(1000), Some(0), Some(500), Some(300)]
+    );
+    let f = &collect(&mut t)[0];
+    let (c2s, _) = f.client_server();
+    assert_eq!((c2s.payload_bytes, c2s.acknowledged_bytes), (1800, 1000));
+}
+
+#[test]
+fn a_copy_in_another_encapsulation_joins_the_live_flow() {
+    // A connection's frames, some as the host captured them, some as a mirror session (GRE,
+    // VLAN tag) delivered them: one flow, keyed by its first frame.
+    let mut t = FlowTable::new(FlowConfig::default());
+    let mut none = |_f: Flow| {};
+    let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
+    let plain = tcp_ack(c, s, 1000, 1, tcp::ACK, 100);
+    let mut mirrored = tcp_ack(s, c, 1, 1100, tcp::ACK, 50);
+    mirrored.vlans = [20, 0];
+    mirrored.vlan_count = 1;
+    let a = t.add(&plain, &[], Some(0), 160, &mut none).expect("flow");
+    let b = t
+        .add(&mirrored, &[], Some(1), 110, &mut none)
+        .expect("flow");
+    assert_eq!(a.key, b.key, "the mirrored frame joined the host's flow");
+    assert_eq!(t.live_len(), 1);
+    let flows = collect(&mut t);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].payload_bytes(), 150);
+    assert_eq!(flows[0].key.vlan, None);
+}

@@ -51,13 +51,16 @@ pub struct Offset {
 /// Time differences of frames two clocks both saw.
 #[derive(Default)]
 pub struct Samples {
-    /// `(a, b)` with `a < b` → `ts_b - ts_a` per frame.
-    pairs: BTreeMap<(usize, usize), Vec<i64>>,
+    /// `(a, b)` with `a < b` → `ts_b - ts_a` per frame, by the frame's direction (whether its
+    /// source address is the lower of its two).
+    pairs: BTreeMap<(usize, usize), [Vec<i64>; 2]>,
 }
 
 impl Samples {
-    /// Records one frame seen by clock `a` at `ts_a` and by clock `b` at `ts_b`.
-    pub fn add(&mut self, a: usize, ts_a: i64, b: usize, ts_b: i64) {
+    /// Records one frame seen by clock `a` at `ts_a` and by clock `b` at `ts_b`; `upward` is
+    /// its direction (source address below destination), so that the delays of the two ways
+    /// cancel.
+    pub fn add(&mut self, a: usize, ts_a: i64, b: usize, ts_b: i64, upward: bool) {
         if a == b {
             return;
         }
@@ -66,7 +69,7 @@ impl Samples {
         } else {
             ((b, a), ts_a - ts_b)
         };
-        let v = self.pairs.entry(key).or_default();
+        let v = &mut self.pairs.entry(key).or_default()[usize::from(upward)];
         if v.len() < MAX_SAMPLES {
             v.push(d);
         }
@@ -101,8 +104,8 @@ impl Samples {
         let stats: BTreeMap<(usize, usize), (i64, i64, u64)> = self
             .pairs
             .iter()
-            .filter(|(_, v)| v.len() >= MIN_SAMPLES)
-            .map(|(&k, v)| (k, median_and_spread(v)))
+            .filter(|(_, [up, down])| up.len() + down.len() >= MIN_SAMPLES)
+            .map(|(&k, [up, down])| (k, estimate(up, down)))
             .collect();
         while let Some(a) = queue.pop_front() {
             let base = out[a].as_ref().map_or(0, |o| o.offset_ns);
@@ -138,6 +141,25 @@ impl Samples {
     }
 }
 
+/// The offset between two clocks from the differences of frames going each way: the mean of
+/// the two ways' medians when both have samples (a frame's one-way delay adds to one way's
+/// differences and subtracts from the other's), else the one way's median; with the spread
+/// and count of all samples.
+fn estimate(up: &[i64], down: &[i64]) -> (i64, i64, u64) {
+    let all: Vec<i64> = up.iter().chain(down).copied().collect();
+    let (med_all, _, n) = median_and_spread(&all);
+    let half = MIN_SAMPLES / 2;
+    let offset = if up.len() >= half && down.len() >= half {
+        let (a, _, _) = median_and_spread(up);
+        let (b, _, _) = median_and_spread(down);
+        ((i128::from(a) + i128::from(b)) / 2) as i64
+    } else {
+        med_all
+    };
+    let mut dev: Vec<i64> = all.iter().map(|x| (x - offset).abs()).collect();
+    (offset, median(&mut dev), n)
+}
+
 /// Median, median absolute deviation, and count.
 fn median_and_spread(v: &[i64]) -> (i64, i64, u64) {
     let mut s = v.to_vec();
@@ -167,14 +189,20 @@ mod tests {
         for i in 0..20 {
             // clock 1 is 2 ms ahead, with ±20 µs of delay either way.
             let jitter = if i % 2 == 0 { 20_000 } else { -20_000 };
-            s.add(0, i * 1_000_000, 1, i * 1_000_000 + 2_000_000 + jitter);
+            s.add(
+                0,
+                i * 1_000_000,
+                1,
+                i * 1_000_000 + 2_000_000 + jitter,
+                i % 2 == 0,
+            );
             // clock 2 is 5 ms behind clock 1.
-            s.add(2, i * 1_000_000, 1, i * 1_000_000 + 5_000_000);
+            s.add(2, i * 1_000_000, 1, i * 1_000_000 + 5_000_000, true);
         }
-        s.add(0, 0, 3, 99); // too few to estimate clock 3
+        s.add(0, 0, 3, 99, true); // too few to estimate clock 3
         let o = s.solve(4, &BTreeMap::new());
         assert_eq!(o[0].source, OffsetSource::Reference);
-        assert!((o[1].offset_ns - 2_000_000).abs() <= 20_000, "{:?}", o[1]);
+        assert_eq!(o[1].offset_ns, 2_000_000, "{:?}", o[1]);
         assert_eq!(o[1].spread_ns, 20_000);
         assert_eq!(o[1].samples, 20);
         assert!(
@@ -188,5 +216,20 @@ mod tests {
         assert_eq!(o[1].source, OffsetSource::Option);
         assert_eq!(o[1].offset_ns, 1_000_000);
         assert!((o[2].offset_ns - (-4_000_000)).abs() <= 20_000);
+    }
+
+    #[test]
+    fn the_two_ways_delays_cancel() {
+        let mut s = Samples::default();
+        // Clock 1 is 3 ms ahead; 90 frames one way arrive 50 µs after they left, 10 the other.
+        for i in 0..90 {
+            s.add(0, i, 1, i + 3_000_000 + 50_000, true);
+        }
+        for i in 0..10 {
+            s.add(1, i + 3_000_000, 0, i + 50_000, false);
+        }
+        let o = s.solve(2, &BTreeMap::new());
+        assert_eq!(o[1].offset_ns, 3_000_000, "{:?}", o[1]);
+        assert_eq!(o[1].samples, 100);
     }
 }
