@@ -617,6 +617,21 @@ impl<'o> Pipeline<'o> {
             .map(|(m, v)| (m.id.as_str(), v.as_slice()))
             .collect();
         let verification = verify::verification(sets, &labelled);
+        let reference = clocks.first().map(|c| c.clock.clone()).unwrap_or_default();
+        let unaligned: Vec<String> = clocks
+            .iter()
+            .filter(|c| c.source == "unknown")
+            .map(|c| {
+                format!(
+                    "{}'s clock could not be aligned with {reference}'s (none of the first {} \
+                     frames read was seen by both): its times are taken as they are; if you \
+                     know the offset, give --clock-offset {}=±MS",
+                    c.clock,
+                    set::CALIBRATION_FRAMES,
+                    c.clock
+                )
+            })
+            .collect();
         let capture = capture_section(self.totals, ends, &vantages, &self.dedup, clocks);
         let drops = capture.interfaces.iter().filter_map(|i| {
             let (a, b) = (
@@ -637,6 +652,7 @@ impl<'o> Pipeline<'o> {
             })
         });
         let warnings = drops
+            .chain(unaligned)
             .chain(inv.notes.iter().cloned())
             .chain(analysed.iter().filter(|m| m.labelled).flat_map(|m| {
                 m.notes

@@ -311,7 +311,12 @@ pub struct AnalyzeArgs {
     /// Two frames of one identity (addresses, IP id, ports, TCP sequence and acknowledgement,
     /// lengths, first payload bytes) this close in time, after clock alignment, are one frame
     /// seen twice and counted once; 0 keeps every frame.
-    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
     pub dedup_window: f64,
     /// Do not pick up CAPTURE.inventory.json and CAPTURE.migrations.json beside the capture.
     #[arg(long)]
