@@ -276,7 +276,7 @@ fn a_set_split_per_vmk_with_a_skewed_clock_reads_like_one_file() {
     synth(&one, &[]);
     synth(&set, &["--split", "vmk", "--clock-skew", "2"]);
     let single = analyze(&[one], &[]);
-    let both = analyze(&[set.clone()], &[]);
+    let both = analyze(std::slice::from_ref(&set), &[]);
     let c = &both["capture"];
     let inputs = c["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), 8, "one input per host and vmk");
@@ -359,7 +359,7 @@ fn one_direction_sets_give_the_full_captures_verdicts() {
                 "2",
             ],
         );
-        let r = analyze(&[set.clone()], &["--clock-offset", "esx02=+2"]);
+        let r = analyze(std::slice::from_ref(&set), &["--clock-offset", "esx02=+2"]);
         assert_eq!(verdicts(&r), verdicts(&single), "{direction}: verdicts");
         close_per_migration(&r, &single, 0.005);
         let acked: u64 = r["migrations"]
