@@ -4,12 +4,13 @@
 //! The pipeline, one module per stage, data flowing one way:
 //!
 //! ```text
-//!  capture  ->  decode  ->  (flow -> classify -> migration -> verify)  ->  report
-//!  pcap/pcapng  zero-copy                                                   JSON, text
-//!  file/stdin   summaries
+//!  capture  ->  decode  ->  set  ->  (flow -> classify -> migration -> verify)  ->  report
+//!  pcap/pcapng  zero-copy   merge,                                                  JSON, text
+//!  file/stdin   summaries   copies, clocks
 //! ```
 //!
-//! [`analyze::run`] drives the stages over a [`capture::CaptureReader`].
+//! [`analyze::run`] drives the stages over a [`capture::CaptureReader`];
+//! [`analyze::run_set`] over several, read as one capture set.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
