@@ -375,6 +375,8 @@ fn capture_section(
         inputs: input_reports,
         duplicates: DuplicatesSection {
             window_ms: dedup.window_ns() as f64 / 1e6,
+            checked_frames: dedup.checked(),
+            stopped_looking: dedup.stopped_early(),
             frames: total.frames,
             wire_bytes: total.wire_bytes,
             pairs: dedup
@@ -432,8 +434,14 @@ impl<'o> Pipeline<'o> {
             timeline: Timeline::default(),
             coverage: Coverage::everything(),
             coverage_given: false,
-            dedup: Dedup::new(opts.set.dedup_window_ns),
+            dedup: Dedup::new(opts.set.dedup_window_ns).probe(set::dedup::PROBE_FRAMES),
         }
+    }
+
+    /// Looks for copies of frames to the end of the input, however many frames went by without
+    /// one (a capture set's inputs are expected to hold copies).
+    pub fn look_for_copies_to_the_end(&mut self) {
+        self.dedup = Dedup::new(self.opts.set.dedup_window_ns);
     }
 
     /// Sets what the inputs could see, before [`Pipeline::finish`] (which otherwise takes it
@@ -446,7 +454,8 @@ impl<'o> Pipeline<'o> {
     /// Decodes one frame of a single input and feeds every stage. Returns what live views that
     /// follow packets need of it.
     pub fn packet(&mut self, frame: &Frame<'_>) -> Seen {
-        let d = decode::decode(frame.link_type, frame.data);
+        let mut d = Decoded::default();
+        decode::decode_into(frame.link_type, frame.data, &mut d);
         self.packet_decoded(0, frame, frame.ts_ns, &d)
     }
 
@@ -464,7 +473,12 @@ impl<'o> Pipeline<'o> {
         self.totals
             .decode
             .add(d, frame.data.len() as u32, frame.orig_len);
-        if let Some(id) = identity(d, frame.data) {
+        if let Some(id) = self
+            .dedup
+            .looking()
+            .then(|| identity(d, frame.data))
+            .flatten()
+        {
             if self.dedup.is_copy(&id, frame.ts_ns, input, frame.orig_len) {
                 return Seen {
                     src_mac: d.src_mac,
@@ -843,6 +857,7 @@ pub fn run_set(
     }
     let set = &opts.set;
     let mut pipeline = Pipeline::new(opts);
+    pipeline.look_for_copies_to_the_end();
     let mut merger = Merger::new(readers);
     let mut clocks = Clocks::new(set);
 
@@ -911,6 +926,7 @@ pub fn run_set(
     }
 
     let mut since_progress = 0u32;
+    let mut d = Decoded::default();
     loop {
         let mut correct = |r: &CaptureReader, input: u32, iface: u32, raw: Option<i64>| {
             let c = clocks.of(set, r, input, iface);
@@ -920,7 +936,7 @@ pub fn run_set(
         let Some(f) = merger.next(&mut correct) else {
             break;
         };
-        let d = decode::decode(f.link_type, &f.data);
+        decode::decode_into(f.link_type, &f.data, &mut d);
         pipeline.packet_decoded(f.input, &f.frame(), f.raw_ts, &d);
         merger.recycle(f);
         since_progress += 1;

@@ -314,7 +314,7 @@ pub struct AnalyzeArgs {
     #[arg(
         long,
         value_name = "MS",
-        default_value_t = 50.0,
+        default_value_t = 5.0,
         allow_negative_numbers = true
     )]
     pub dedup_window: f64,

@@ -31,31 +31,39 @@ const UDP_LEN: u16 = views::udp::field::HEADER_LEN as u16;
 /// Decodes one frame of the given link type.
 pub fn decode(link_type: LinkType, data: &[u8]) -> Decoded {
     let mut out = Decoded::default();
+    decode_into(link_type, data, &mut out);
+    out
+}
+
+/// Decodes one frame of the given link type into `out` (which it resets first): the per-packet
+/// path decodes into a value of its own instead of copying a returned one.
+pub fn decode_into(link_type: LinkType, data: &[u8], out: &mut Decoded) {
+    *out = Decoded::default();
     match link_type {
-        LinkType::Ethernet => ethernet(data, &mut out, 0),
+        LinkType::Ethernet => ethernet(data, out, 0),
         LinkType::LinuxSll => match Sll::new_checked(data) {
             Some(s) => {
                 out.src_mac = s.src_mac();
-                ether_payload(s.protocol(), s.payload(), &mut out, 0);
+                ether_payload(s.protocol(), s.payload(), out, 0);
             }
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
         LinkType::LinuxSll2 => match Sll2::new_checked(data) {
             Some(s) => {
                 out.src_mac = s.src_mac();
-                ether_payload(s.protocol(), s.payload(), &mut out, 0);
+                ether_payload(s.protocol(), s.payload(), out, 0);
             }
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
         },
         LinkType::Raw | LinkType::RawBsd12 | LinkType::RawBsd14 => {
-            raw_ip(data, &mut out, 0);
+            raw_ip(data, out, 0);
         }
-        LinkType::Ipv4 => ether_payload(EtherType::Ipv4, data, &mut out, 0),
-        LinkType::Ipv6 => ether_payload(EtherType::Ipv6, data, &mut out, 0),
+        LinkType::Ipv4 => ether_payload(EtherType::Ipv4, data, out, 0),
+        LinkType::Ipv6 => ether_payload(EtherType::Ipv6, data, out, 0),
         LinkType::Null | LinkType::Loop => match Null::new_checked(data) {
             Some(n) => match n.family(link_type == LinkType::Loop) {
-                NullFamily::Ipv4 => ether_payload(EtherType::Ipv4, n.payload(), &mut out, 0),
-                NullFamily::Ipv6 => ether_payload(EtherType::Ipv6, n.payload(), &mut out, 0),
+                NullFamily::Ipv4 => ether_payload(EtherType::Ipv4, n.payload(), out, 0),
+                NullFamily::Ipv6 => ether_payload(EtherType::Ipv6, n.payload(), out, 0),
                 NullFamily::Other(_) => out.error = Some(Undecodable::UnknownNullFamily),
             },
             None => out.error = Some(Undecodable::TruncatedLinkHeader),
@@ -66,7 +74,6 @@ pub fn decode(link_type: LinkType, data: &[u8]) -> Decoded {
     if out.payload_at != 0 {
         out.payload_at = out.payload_at.wrapping_sub(data.as_ptr() as usize);
     }
-    out
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod views;
 
 #[cfg(test)]
 pub(crate) use decoder::decode_lax;
-pub use decoder::{VXLAN_PORT, decode};
+pub use decoder::{VXLAN_PORT, decode, decode_into};
 pub use model::{ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable};
 pub use stats::DecodeStats;
 

@@ -145,6 +145,11 @@ pub struct InputReport {
 pub struct DuplicatesSection {
     /// Two frames of one identity this close in time are one frame seen twice.
     pub window_ms: f64,
+    /// Frames looked up.
+    pub checked_frames: u64,
+    /// Whether looking stopped early: a single input none of whose first frames
+    /// ([`crate::set::dedup::PROBE_FRAMES`]) was a copy is taken to hold none.
+    pub stopped_looking: bool,
     /// Frames removed.
     pub frames: u64,
     /// Their original lengths.

@@ -6,14 +6,18 @@
 //! is on the fields that survive the path between vantage points, so copies whose headers differ
 //! (TTL, checksum, VLAN tag, encapsulation, capture length) are found too.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
 use super::identity::Identity;
 
 /// Default window within which two frames of the same identity are one frame seen twice.
-pub const DEFAULT_WINDOW_NS: i64 = 50_000_000;
+pub const DEFAULT_WINDOW_NS: i64 = 5_000_000;
+
+/// Frames of a single input looked up before concluding it holds no copies (a capture set's
+/// inputs are looked up to the end).
+pub const PROBE_FRAMES: u64 = 200_000;
 
 /// Frames and wire bytes removed as copies of frames another input (or the same one) kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,18 +28,46 @@ pub struct Removed {
     pub wire_bytes: u64,
 }
 
+/// What is kept of a frame seen: 32 bytes with its key, so that a window of frames stays in cache.
 #[derive(Clone, Copy)]
 struct Seen {
     ts: i64,
+    head: u64,
     input: u32,
-    id: Identity,
+    head_len: u8,
 }
 
-/// The window of recent identities.
+impl Seen {
+    fn of(id: &Identity, ts: i64, input: u32) -> Seen {
+        Seen {
+            ts,
+            head: u64::from_le_bytes(id.head),
+            input,
+            head_len: id.head_len,
+        }
+    }
+
+    /// Whether the payload bytes both copies captured agree.
+    fn same_payload(&self, other: &Seen) -> bool {
+        let n = u32::from(self.head_len.min(other.head_len)) * 8;
+        let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        self.head & mask == other.head & mask
+    }
+}
+
+/// The frames of the last one or two windows, in two generations: a frame is looked up in
+/// both and added to the current one; when the current generation is a window old, it becomes
+/// the previous one and the previous one is dropped whole. Every frame stays findable for at
+/// least one window after it was seen, and nothing is removed one entry at a time.
 pub struct Dedup {
     window_ns: i64,
-    recent: FxHashMap<u64, Seen>,
-    order: VecDeque<(i64, u64)>,
+    current: FxHashMap<u64, Seen>,
+    previous: FxHashMap<u64, Seen>,
+    current_since: i64,
+    /// Stop looking after this many frames if none was a copy (`None`: look to the end).
+    probe: Option<u64>,
+    /// Frames looked up.
+    checked: u64,
     /// `(kept input, removed input)` → what was removed.
     pub pairs: BTreeMap<(u32, u32), Removed>,
 }
@@ -45,10 +77,38 @@ impl Dedup {
     pub fn new(window_ns: i64) -> Dedup {
         Dedup {
             window_ns,
-            recent: FxHashMap::default(),
-            order: VecDeque::new(),
+            current: FxHashMap::default(),
+            previous: FxHashMap::default(),
+            current_since: i64::MIN,
+            probe: None,
+            checked: 0,
             pairs: BTreeMap::new(),
         }
+    }
+
+    /// Stops looking after `frames` frames of which none was a copy: one capture from one place
+    /// holds none, and looking costs a table lookup per frame.
+    pub fn probe(mut self, frames: u64) -> Dedup {
+        self.probe = Some(frames);
+        self
+    }
+
+    /// Whether frames are still looked up.
+    pub fn looking(&self) -> bool {
+        self.window_ns > 0
+            && self
+                .probe
+                .is_none_or(|n| self.checked < n || !self.pairs.is_empty())
+    }
+
+    /// Frames looked up.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
+    /// Whether it stopped looking before the end (none of the first frames was a copy).
+    pub fn stopped_early(&self) -> bool {
+        self.window_ns > 0 && !self.looking()
     }
 
     /// The window in nanoseconds.
@@ -60,28 +120,31 @@ impl Dedup {
     /// counted under its pair of inputs.
     pub fn is_copy(&mut self, id: &Identity, ts: Option<i64>, input: u32, wire_len: u32) -> bool {
         let Some(ts) = ts else { return false };
-        if self.window_ns <= 0 {
+        if !self.looking() {
             return false;
         }
-        while let Some(&(t, key)) = self.order.front() {
-            if t >= ts - self.window_ns {
-                break;
+        self.checked += 1;
+        if ts.saturating_sub(self.current_since) >= self.window_ns {
+            std::mem::swap(&mut self.current, &mut self.previous);
+            self.current.clear();
+            if ts.saturating_sub(self.current_since) >= 2 * self.window_ns {
+                self.previous.clear();
             }
-            self.order.pop_front();
-            if self.recent.get(&key).is_some_and(|s| s.ts == t) {
-                self.recent.remove(&key);
-            }
+            self.current_since = ts;
         }
-        if let Some(s) = self.recent.get(&id.key) {
-            if (ts - s.ts).abs() <= self.window_ns && s.id.same_payload(id) {
-                let r = self.pairs.entry((s.input, input)).or_default();
-                r.frames += 1;
-                r.wire_bytes += u64::from(wire_len);
-                return true;
-            }
+        let seen = Seen::of(id, ts, input);
+        let earlier = self
+            .current
+            .get(&id.key)
+            .or_else(|| self.previous.get(&id.key))
+            .filter(|s| (ts - s.ts).abs() <= self.window_ns && s.same_payload(&seen));
+        if let Some(s) = earlier {
+            let r = self.pairs.entry((s.input, input)).or_default();
+            r.frames += 1;
+            r.wire_bytes += u64::from(wire_len);
+            return true;
         }
-        self.recent.insert(id.key, Seen { ts, input, id: *id });
-        self.order.push_back((ts, id.key));
+        self.current.insert(id.key, seen);
         false
     }
 
@@ -143,6 +206,29 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_stops_looking_only_when_it_found_no_copy() {
+        let mut d = Dedup::new(1_000).probe(3);
+        for t in 0..3 {
+            assert!(!d.is_copy(&id(t as u64, b""), Some(t), 0, 60));
+        }
+        assert!(d.stopped_early());
+        assert!(
+            !d.is_copy(&id(2, b""), Some(3), 1, 60),
+            "no longer looked up"
+        );
+        assert_eq!(d.checked(), 3);
+        let mut e = Dedup::new(1_000).probe(2);
+        assert!(!e.is_copy(&id(1, b""), Some(0), 0, 60));
+        assert!(e.is_copy(&id(1, b""), Some(1), 1, 60));
+        assert!(!e.is_copy(&id(5, b""), Some(2), 0, 60));
+        assert!(
+            e.is_copy(&id(5, b""), Some(3), 1, 60),
+            "copies found: keeps looking"
+        );
+        assert!(!e.stopped_early());
+    }
+
+    #[test]
     fn the_window_expires() {
         let mut d = Dedup::new(1_000);
         assert!(!d.is_copy(&id(1, b""), Some(0), 0, 60));
@@ -151,7 +237,12 @@ mod tests {
             !d.is_copy(&id(1, b""), Some(5_001), 1, 60),
             "older than the window"
         );
-        assert!(d.recent.len() <= 2);
+        assert!(d.current.len() + d.previous.len() <= 2);
+        // Found for a whole window after it was seen, across a change of generation.
+        let mut g = Dedup::new(1_000);
+        assert!(!g.is_copy(&id(7, b""), Some(10_999), 0, 60));
+        assert!(!g.is_copy(&id(8, b""), Some(11_500), 0, 60));
+        assert!(g.is_copy(&id(7, b""), Some(11_999), 1, 60));
         let mut off = Dedup::new(0);
         assert!(!off.is_copy(&id(1, b""), Some(0), 0, 60));
         assert!(!off.is_copy(&id(1, b""), Some(0), 1, 60));
