@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use crate::capture::Source;
 use crate::capture::{CaptureError, CaptureReader, CaptureStats, Format, Frame};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::vantage::{self as vantage_of, PointFacts};
@@ -738,207 +739,162 @@ pub fn run(
     }
 }
 
-/// The clocks of a capture set: one per host named (by `--vantage`, an interface name or a
-/// file name), else one per input. The first input's is the reference.
+/// The clocks of a capture set: one per host named (by `--vantage`, the first interface's name
+/// or description, or the file name), else one per input. The first input's is the reference.
 struct Clocks {
     names: Vec<String>,
-    by_name: BTreeMap<String, usize>,
-    of_point: FxHashMap<(u32, u32), usize>,
-    offsets: Vec<Offset>,
-    fixed: BTreeMap<String, i64>,
+    /// Per input, its clock.
+    of_input: Vec<usize>,
 }
 
 impl Clocks {
-    fn new(set: &SetOptions) -> Clocks {
-        Clocks {
-            names: Vec::new(),
-            by_name: BTreeMap::new(),
-            of_point: FxHashMap::default(),
-            offsets: Vec::new(),
-            fixed: set.clock_offsets.iter().cloned().collect(),
-        }
-    }
-
-    /// The clock of input `input`'s interface `iface`.
-    fn of(&mut self, set: &SetOptions, r: &CaptureReader, input: u32, iface: u32) -> usize {
-        if let Some(&c) = self.of_point.get(&(input, iface)) {
-            return c;
-        }
+    /// The clock of each of `readers` (each has read its first frame, so its interfaces are
+    /// known).
+    fn of(readers: &[CaptureReader], set: &SetOptions) -> Clocks {
         let named = |s: &str| vmk_in_name(s).and_then(|(h, _)| h);
-        let iface_info = r.stats().interfaces.iter().find(|i| i.id == iface);
-        let host = set
-            .vantages
-            .get(input as usize)
-            .and_then(Option::as_ref)
-            .map(|v| v.host.clone())
-            .or_else(|| iface_info.and_then(|i| i.name.as_deref()).and_then(named))
-            .or_else(|| {
-                iface_info
-                    .and_then(|i| i.description.as_deref())
-                    .and_then(named)
-            })
-            .or_else(|| {
-                std::path::Path::new(r.name())
-                    .file_name()
-                    .and_then(|f| f.to_str())
-                    .and_then(named)
-            });
-        let name = host.unwrap_or_else(|| r.name().to_string());
-        let next = self.names.len();
-        let c = *self.by_name.entry(name.clone()).or_insert(next);
-        if c == next {
-            self.names.push(name);
+        let mut names: Vec<String> = Vec::new();
+        let mut of_input = Vec::with_capacity(readers.len());
+        for (n, r) in readers.iter().enumerate() {
+            let first = r.stats().interfaces.first();
+            let host = set
+                .vantages
+                .get(n)
+                .and_then(Option::as_ref)
+                .map(|v| v.host.clone())
+                .or_else(|| first.and_then(|i| i.name.as_deref()).and_then(named))
+                .or_else(|| first.and_then(|i| i.description.as_deref()).and_then(named))
+                .or_else(|| {
+                    std::path::Path::new(r.name())
+                        .file_name()
+                        .and_then(|f| f.to_str())
+                        .and_then(named)
+                });
+            let name = host.unwrap_or_else(|| r.name().to_string());
+            let c = match names.iter().position(|x| *x == name) {
+                Some(c) => c,
+                None => {
+                    names.push(name);
+                    names.len() - 1
+                }
+            };
+            of_input.push(c);
         }
-        self.of_point.insert((input, iface), c);
-        c
+        Clocks { names, of_input }
     }
 
-    /// Nanoseconds clock `c` runs ahead of the reference.
-    fn offset(&mut self, c: usize) -> i64 {
-        while self.offsets.len() <= c {
-            let name = self
-                .names
-                .get(self.offsets.len())
-                .cloned()
-                .unwrap_or_default();
-            self.offsets.push(match self.fixed.get(&name) {
-                Some(&v) => Offset {
-                    offset_ns: v,
-                    spread_ns: 0,
-                    samples: 0,
-                    source: set::clock::OffsetSource::Option,
-                },
-                None => Offset {
-                    offset_ns: 0,
-                    spread_ns: 0,
-                    samples: 0,
-                    source: set::clock::OffsetSource::Unknown,
-                },
-            });
-        }
-        self.offsets.get(c).map_or(0, |o| o.offset_ns)
-    }
-
-    fn report(&mut self) -> Vec<ClockSection> {
-        for c in 0..self.names.len() {
-            self.offset(c);
-        }
-        self.names
+    /// The `--clock-offset` values, by clock.
+    fn fixed(&self, set: &SetOptions) -> BTreeMap<usize, i64> {
+        set.clock_offsets
             .iter()
-            .zip(&self.offsets)
-            .map(|(name, o)| ClockSection {
-                clock: name.clone(),
-                offset_ms: o.offset_ns as f64 / 1e6,
-                spread_ms: o.spread_ns as f64 / 1e6,
-                samples: o.samples,
-                source: o.source.name(),
+            .filter_map(|(host, ns)| {
+                self.names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(host))
+                    .map(|c| (c, *ns))
             })
             .collect()
     }
 }
 
+/// Reads the beginning of the inputs in their own clocks' order and pairs the frames two clocks
+/// both saw (one frame in eight, by identity, so that a copy is sampled with its original):
+/// until every clock is tied to the reference by [`set::clock::ENOUGH_SAMPLES`] frames, or
+/// [`set::CALIBRATION_FRAMES`] frames were read.
+fn calibrate(merger: &mut Merger, clocks: &Clocks, set: &SetOptions) -> Vec<Offset> {
+    let fixed = clocks.fixed(set);
+    let mut first_seen: FxHashMap<u64, (usize, i64, Identity)> = FxHashMap::default();
+    let mut samples = Samples::default();
+    let mut frames = 0usize;
+    while let Some(i) = merger.next_input() {
+        let Some((f, raw)) = merger.frame(i) else {
+            continue;
+        };
+        frames += 1;
+        if frames % 65_536 == 0 {
+            let o = samples.solve(clocks.names.len(), &fixed);
+            if o.iter().all(|o| o.settled()) {
+                break;
+            }
+        }
+        if frames >= set::CALIBRATION_FRAMES {
+            break;
+        }
+        let c = clocks.of_input.get(i as usize).copied().unwrap_or(0);
+        let mut d = Decoded::default();
+        decode::decode_into(f.link_type, f.data, &mut d);
+        let (Some(id), Some(ts)) = (identity(&d, f.data), raw) else {
+            continue;
+        };
+        if id.key % 8 != 0 {
+            continue;
+        }
+        match first_seen.get(&id.key) {
+            Some(&(c0, t0, id0))
+                if c0 != c
+                    && (ts - t0).abs() <= set::CALIBRATION_WINDOW_NS
+                    && id0.same_payload(&id) =>
+            {
+                let upward = d.ip.as_ref().is_some_and(|ip| ip.src < ip.dst);
+                samples.add(c0, t0, c, ts, upward);
+            }
+            Some(_) => {}
+            None => {
+                first_seen.insert(id.key, (c, ts, id));
+            }
+        }
+    }
+    samples.solve(clocks.names.len(), &fixed)
+}
+
 /// Reads several captures as one: merged in time order as they stream, each host's clock put
 /// on the reference clock (the first input's), and a frame seen at two places counted once.
 ///
-/// Before any frame is analysed, up to [`set::CALIBRATION_FRAMES`] frames (or
-/// [`set::CALIBRATION_BYTES`]) are read ahead to estimate the clock offsets from the frames two
-/// clocks both saw; `--clock-offset` values win over estimates. One input is read as [`run`]
-/// reads it.
+/// The offsets are estimated first, from the beginning of the inputs (see [`calibrate`]; the
+/// inputs are then opened again and read from their start); `--clock-offset` values win over
+/// estimates. One input is read as [`run`] reads it. An input that cannot be opened is an error;
+/// one that fails while read ends there and is named in the report, the others go on.
 pub fn run_set(
-    readers: Vec<CaptureReader>,
+    sources: &[Source],
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(u64),
-) -> Outcome {
-    let mut readers = readers;
+) -> Result<Outcome, CaptureError> {
+    let open = || {
+        sources
+            .iter()
+            .map(CaptureReader::open)
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let mut readers = open()?;
     if readers.len() == 1 {
         if let Some(r) = readers.pop() {
-            return run(r, opts, progress);
+            return Ok(run(r, opts, progress));
         }
     }
     let set = &opts.set;
+    let mut merger = Merger::new(readers);
+    merger.prime();
+    let clocks = Clocks::of(merger.readers(), set);
+    let offsets = calibrate(&mut merger, &clocks, set);
+    drop(merger);
+
+    let mut merger = Merger::new(open()?);
+    merger.set_offsets(
+        clocks
+            .of_input
+            .iter()
+            .map(|&c| offsets.get(c).map_or(0, |o| o.offset_ns))
+            .collect(),
+    );
     let mut pipeline = Pipeline::new(opts);
     pipeline.look_for_copies_to_the_end();
-    let mut merger = Merger::new(readers);
-    let mut clocks = Clocks::new(set);
-
-    // Read ahead, in each input's own time order, and pair the frames two clocks both saw.
-    let mut ahead = Vec::new();
-    let mut ahead_bytes = 0usize;
-    let mut first_seen: FxHashMap<u64, (usize, i64, Identity)> = FxHashMap::default();
-    let mut samples = Samples::default();
-    while ahead.len() < set::CALIBRATION_FRAMES && ahead_bytes < set::CALIBRATION_BYTES {
-        let Some(f) = merger.next_raw() else { break };
-        if ahead.is_empty() {
-            // The reference clock is the first input's.
-            if let Some(r) = merger.readers().first() {
-                clocks.of(set, r, 0, 0);
-            }
-        }
-        let Some(r) = merger.readers().get(f.input as usize) else {
-            continue;
-        };
-        let c = clocks.of(set, r, f.input, f.interface);
-        let d = decode::decode(f.link_type, &f.data);
-        if let (Some(id), Some(ts)) = (identity(&d, &f.data), f.raw_ts) {
-            match first_seen.get(&id.key) {
-                Some(&(c0, t0, id0))
-                    if c0 != c
-                        && (ts - t0).abs() <= set::CALIBRATION_WINDOW_NS
-                        && id0.same_payload(&id) =>
-                {
-                    let upward = d.ip.as_ref().is_some_and(|ip| ip.src < ip.dst);
-                    samples.add(c0, t0, c, ts, upward);
-                }
-                Some(_) => {}
-                None => {
-                    first_seen.insert(id.key, (c, ts, id));
-                }
-            }
-        }
-        ahead_bytes += f.data.len();
-        ahead.push(f);
-    }
-    drop(first_seen);
-    let fixed: BTreeMap<usize, i64> = clocks
-        .names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| clocks.fixed.get(n).map(|&v| (i, v)))
-        .collect();
-    clocks.offsets = samples.solve(clocks.names.len(), &fixed);
-    let max_offset = clocks
-        .offsets
-        .iter()
-        .map(|o| o.offset_ns)
-        .chain(clocks.fixed.values().copied())
-        .max()
-        .unwrap_or(0);
-    merger.set_max_offset(max_offset);
-    for mut f in ahead {
-        let c = clocks
-            .of_point
-            .get(&(f.input, f.interface))
-            .copied()
-            .unwrap_or(0);
-        let off = clocks.offset(c);
-        f.ts = f.raw_ts.map(|t| t - off);
-        merger.push(f);
-    }
-
     let mut since_progress = 0u32;
     let mut d = Decoded::default();
-    loop {
-        let mut correct = |r: &CaptureReader, input: u32, iface: u32, raw: Option<i64>| {
-            let c = clocks.of(set, r, input, iface);
-            let off = clocks.offset(c);
-            raw.map(|t| t - off)
+    while let Some(i) = merger.next_input() {
+        let Some((f, raw)) = merger.frame(i) else {
+            continue;
         };
-        let Some(f) = merger.next(&mut correct) else {
-            break;
-        };
-        decode::decode_into(f.link_type, &f.data, &mut d);
-        pipeline.packet_decoded(f.input, &f.frame(), f.raw_ts, &d);
-        merger.recycle(f);
+        decode::decode_into(f.link_type, f.data, &mut d);
+        pipeline.packet_decoded(i, &f, raw, &d);
         since_progress += 1;
         if since_progress >= 65_536 {
             since_progress = 0;
@@ -962,10 +918,22 @@ pub fn run_set(
             )
         })
         .collect();
-    let (report, inventory) = pipeline.finish_set(&ends, clocks.report());
-    Outcome {
+    let report_clocks = clocks
+        .names
+        .iter()
+        .zip(&offsets)
+        .map(|(name, o)| ClockSection {
+            clock: name.clone(),
+            offset_ms: o.offset_ns as f64 / 1e6,
+            spread_ms: o.spread_ns as f64 / 1e6,
+            samples: o.samples,
+            source: o.source.name(),
+        })
+        .collect();
+    let (report, inventory) = pipeline.finish_set(&ends, report_clocks);
+    Ok(Outcome {
         report,
         error: errors.into_values().next(),
         inventory,
-    }
+    })
 }

@@ -271,9 +271,17 @@ enum State {
     HeaderCut,
 }
 
+/// A packet record just read: its fields, its length and offset (its bytes stay in the window).
+struct Held {
+    meta: FrameMeta,
+    len: usize,
+    offset: u64,
+}
+
 /// Streaming reader over a pcap or pcapng capture.
 pub struct CaptureReader {
     name: String,
+    held: Option<Held>,
     win: Window,
     state: State,
     stats: CaptureStats,
@@ -453,6 +461,7 @@ impl CaptureReader {
         stats.gzip = compression == Compression::Gzip;
         Ok(CaptureReader {
             name,
+            held: None,
             win,
             state,
             stats,
@@ -489,6 +498,38 @@ impl CaptureReader {
 
     /// Returns the next packet, `Ok(None)` at the end (clean or truncated), or a fatal error.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        self.held = self.step_frame()?;
+        Ok(self.held())
+    }
+
+    /// Reads the next packet and holds it: [`CaptureReader::held`] gives it until the next read.
+    /// Returns its timestamp (`Ok(None)` at the end), so that several readers can be merged by
+    /// time without copying their frames.
+    pub fn hold_next(&mut self) -> Result<Option<Option<i64>>, CaptureError> {
+        self.held = None;
+        self.held = self.step_frame()?;
+        Ok(self.held.as_ref().map(|h| h.meta.ts_ns))
+    }
+
+    /// The packet read last, while no other read happened.
+    pub fn held(&self) -> Option<Frame<'_>> {
+        let h = self.held.as_ref()?;
+        // The consumed bytes stay in place until the next fill.
+        let data = self
+            .win
+            .consumed_slice(h.len, h.meta.data_start, h.meta.data_len);
+        Some(Frame {
+            ts_ns: h.meta.ts_ns,
+            interface: h.meta.interface,
+            link_type: h.meta.link_type,
+            data,
+            orig_len: h.meta.orig_len,
+            offset: h.offset,
+        })
+    }
+
+    /// Reads the next packet record, leaving its bytes in the window until the next read.
+    fn step_frame(&mut self) -> Result<Option<Held>, CaptureError> {
         if self.finished {
             return Ok(None);
         }
@@ -511,16 +552,7 @@ impl CaptureReader {
                 Ok(Step::Packet(meta, len)) => {
                     let offset = self.win.offset();
                     self.win.consume(len);
-                    // The consumed bytes stay in place until the next fill.
-                    let data = self.win.consumed_slice(len, meta.data_start, meta.data_len);
-                    return Ok(Some(Frame {
-                        ts_ns: meta.ts_ns,
-                        interface: meta.interface,
-                        link_type: meta.link_type,
-                        data,
-                        orig_len: meta.orig_len,
-                        offset,
-                    }));
+                    return Ok(Some(Held { meta, len, offset }));
                 }
                 Err(StepError::Truncated(t)) => {
                     self.finished = true;

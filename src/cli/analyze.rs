@@ -35,13 +35,15 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
     if let Some(live) = &cfg.live {
         return run_live(&cfg, live);
     }
-    let readers = cfg
+    // Opened here to fail early on an input that cannot be read, and for the progress bar's size.
+    let size: Option<u64> = cfg
         .sources
         .iter()
-        .map(CaptureReader::open)
+        .map(|s| CaptureReader::open(s).map(|r| r.size_hint()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(CliError::Capture)?;
-    let size: Option<u64> = readers.iter().map(CaptureReader::size_hint).sum();
+        .map_err(CliError::Capture)?
+        .into_iter()
+        .sum();
     let bar = match (cfg.quiet, size, stderr_is_terminal()) {
         (false, Some(size), true) => {
             let pb = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
@@ -60,11 +62,11 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
             pb.set_position(pos);
         }
     };
-    let outcome = analyze::run_set(readers, &cfg.options, &mut on_progress);
+    let outcome = analyze::run_set(&cfg.sources, &cfg.options, &mut on_progress);
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
-    write_outcome(&cfg, outcome)
+    write_outcome(&cfg, outcome.map_err(CliError::Capture)?)
 }
 
 /// `analyze` on a stream or a followed file: a reader thread, NDJSON lines, signals.

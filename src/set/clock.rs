@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, VecDeque};
 const MAX_SAMPLES: usize = 200_000;
 /// Fewest samples an estimate rests on.
 pub const MIN_SAMPLES: usize = 8;
+/// Samples after which an estimate is settled (reading ahead for more stops).
+pub const ENOUGH_SAMPLES: u64 = 2_000;
 
 /// How a clock's offset was set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,18 @@ pub struct Offset {
     pub samples: u64,
     /// How it was set.
     pub source: OffsetSource,
+}
+
+impl Offset {
+    /// Whether nothing more is to be learnt: the reference, a given offset, or an estimate from
+    /// [`ENOUGH_SAMPLES`] frames.
+    pub fn settled(&self) -> bool {
+        match self.source {
+            OffsetSource::Reference | OffsetSource::Option => true,
+            OffsetSource::Estimated => self.samples >= ENOUGH_SAMPLES,
+            OffsetSource::Unknown => false,
+        }
+    }
 }
 
 /// Time differences of frames two clocks both saw.

@@ -38,6 +38,10 @@ impl LocalTracker {
     /// Adds one decoded frame. Frames to a broadcast or multicast address say nothing (a vmk
     /// receives other hosts' broadcasts).
     pub fn add(&mut self, d: &Decoded) {
+        if self.frames > 0 && self.cands.is_empty() {
+            // No address was in every frame: nothing more to learn.
+            return;
+        }
         let Some(ip) = d.ip.as_ref() else { return };
         if !unicast(&ip.dst) || !unicast(&ip.src) {
             return;

@@ -1,91 +1,49 @@
-//! Several captures read as one stream in timestamp order, as they are read: one frame held per
-//! input and a reorder queue as deep as the largest clock correction, so memory grows with the
-//! number of inputs and the correction, never with the inputs' sizes.
+//! Several captures read as one stream in timestamp order, as they are read: each reader holds
+//! its next frame in its own read window (nothing is copied), and the merge hands out the input
+//! whose held frame is earliest on the reference clock. Memory grows with the number of inputs,
+//! never with their sizes.
+//!
+//! Each input has one clock offset (its host's): a constant shift keeps every input in order, so
+//! the inputs' heads alone decide the order.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::capture::{CaptureError, CaptureReader, Frame};
-use crate::vocab::wire::LinkType;
-
-/// A frame copied out of its reader.
-#[derive(Debug, Clone)]
-pub struct OwnedFrame {
-    /// Index of the input it came from.
-    pub input: u32,
-    /// Interface id within that input.
-    pub interface: u32,
-    /// Timestamp as the input's clock read it.
-    pub raw_ts: Option<i64>,
-    /// Timestamp on the reference clock (the raw one less its clock's offset).
-    pub ts: Option<i64>,
-    /// Link type.
-    pub link_type: LinkType,
-    /// Original length on the wire.
-    pub orig_len: u32,
-    /// Offset of its record in the input.
-    pub offset: u64,
-    /// Captured bytes.
-    pub data: Vec<u8>,
-}
-
-impl OwnedFrame {
-    /// A borrowed view, as the pipeline takes frames.
-    pub fn frame(&self) -> Frame<'_> {
-        Frame {
-            ts_ns: self.ts,
-            interface: self.interface,
-            link_type: self.link_type,
-            data: &self.data,
-            orig_len: self.orig_len,
-            offset: self.offset,
-        }
-    }
-}
-
-/// Maps a frame read from a reader (its input, interface and raw time) to its time on the
-/// reference clock.
-pub type Correct<'a> = dyn FnMut(&CaptureReader, u32, u32, Option<i64>) -> Option<i64> + 'a;
-
-/// Ordering key of a queued frame: time (frames without one first), then arrival.
-type Key = (i64, u64);
 
 /// The merged stream.
 pub struct Merger {
     readers: Vec<CaptureReader>,
-    /// The next frame of each input, read ahead.
-    heads: Vec<Option<OwnedFrame>>,
-    /// Inputs by their head's raw time.
+    /// Per input, nanoseconds its clock runs ahead of the reference (subtracted from its times).
+    offsets: Vec<i64>,
+    /// Inputs by the corrected time of their held frame (frames without a time first).
     by_head: BinaryHeap<Reverse<(i64, u32)>>,
-    /// Frames taken from the inputs, by corrected time.
-    queue: BinaryHeap<Reverse<(Key, usize)>>,
-    slots: Vec<Option<OwnedFrame>>,
-    free_slots: Vec<usize>,
-    spare: Vec<Vec<u8>>,
-    arrivals: u64,
-    /// The largest clock offset: how far behind the inputs' heads a frame may still belong.
-    max_offset: i64,
-    /// Fatal errors, per input.
-    pub errors: Vec<(u32, CaptureError)>,
+    /// The input whose frame was handed out last: it reads its next one before the next pick.
+    current: Option<u32>,
     primed: bool,
+    /// Fatal errors, per input: such an input ends there, the others go on.
+    pub errors: Vec<(u32, CaptureError)>,
 }
 
 impl Merger {
-    /// Merges `readers` (input `i` is `readers[i]`).
+    /// Merges `readers` (input `i` is `readers[i]`), each on its own clock as it is.
     pub fn new(readers: Vec<CaptureReader>) -> Merger {
         let n = readers.len();
         Merger {
             readers,
-            heads: vec![None; n],
-            by_head: BinaryHeap::new(),
-            queue: BinaryHeap::new(),
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            spare: Vec::new(),
-            arrivals: 0,
-            max_offset: 0,
-            errors: Vec::new(),
+            offsets: vec![0; n],
+            by_head: BinaryHeap::with_capacity(n),
+            current: None,
             primed: false,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Sets each input's clock offset; before the first frame is read.
+    pub fn set_offsets(&mut self, offsets: Vec<i64>) {
+        if !self.primed {
+            self.offsets = offsets;
+            self.offsets.resize(self.readers.len(), 0);
         }
     }
 
@@ -99,48 +57,8 @@ impl Merger {
         self.readers.iter().map(CaptureReader::position).sum()
     }
 
-    /// Sets the largest clock offset that [`Merger::next`] callers will apply.
-    pub fn set_max_offset(&mut self, ns: i64) {
-        self.max_offset = ns.max(0);
-    }
-
-    /// Reads input `i`'s next frame into its head.
-    fn advance(&mut self, i: u32) {
-        let Some(r) = self.readers.get_mut(i as usize) else {
-            return;
-        };
-        let next = match r.next_frame() {
-            Ok(Some(f)) => {
-                let mut data = self.spare.pop().unwrap_or_default();
-                data.clear();
-                data.extend_from_slice(f.data);
-                Some(OwnedFrame {
-                    input: i,
-                    interface: f.interface,
-                    raw_ts: f.ts_ns,
-                    ts: f.ts_ns,
-                    link_type: f.link_type,
-                    orig_len: f.orig_len,
-                    offset: f.offset,
-                    data,
-                })
-            }
-            Ok(None) => None,
-            Err(e) => {
-                self.errors.push((i, e));
-                None
-            }
-        };
-        if let Some(f) = &next {
-            self.by_head
-                .push(Reverse((f.raw_ts.unwrap_or(i64::MIN), i)));
-        }
-        if let Some(h) = self.heads.get_mut(i as usize) {
-            *h = next;
-        }
-    }
-
-    fn prime(&mut self) {
+    /// Reads every input's first frame (their interfaces are then known).
+    pub fn prime(&mut self) {
         if !self.primed {
             self.primed = true;
             for i in 0..self.readers.len() {
@@ -149,71 +67,95 @@ impl Merger {
         }
     }
 
-    /// The next frame in the inputs' own (raw) time order, bypassing the queue.
-    pub fn next_raw(&mut self) -> Option<OwnedFrame> {
-        self.prime();
-        let Reverse((_, i)) = self.by_head.pop()?;
-        let f = self.heads.get_mut(i as usize)?.take();
-        self.advance(i);
-        f
-    }
-
-    /// Queues a frame whose `ts` is already corrected (frames read ahead with
-    /// [`Merger::next_raw`]).
-    pub fn push(&mut self, f: OwnedFrame) {
-        let key = (f.ts.unwrap_or(i64::MIN), self.arrivals);
-        self.arrivals += 1;
-        let slot = match self.free_slots.pop() {
-            Some(s) => {
-                self.slots[s] = Some(f);
-                s
-            }
-            None => {
-                self.slots.push(Some(f));
-                self.slots.len() - 1
-            }
+    fn advance(&mut self, i: u32) {
+        let Some(r) = self.readers.get_mut(i as usize) else {
+            return;
         };
-        self.queue.push(Reverse((key, slot)));
+        match r.hold_next() {
+            Ok(Some(ts)) => {
+                let off = self.offsets.get(i as usize).copied().unwrap_or(0);
+                let key = ts.map_or(i64::MIN, |t| t.saturating_sub(off));
+                self.by_head.push(Reverse((key, i)));
+            }
+            Ok(None) => {}
+            Err(e) => self.errors.push((i, e)),
+        }
     }
 
-    /// The next frame on the reference clock: `correct` maps a raw frame's (input, interface,
-    /// raw time) to its corrected time.
-    pub fn next(&mut self, correct: &mut Correct<'_>) -> Option<OwnedFrame> {
+    /// The input holding the next frame in time order, `None` when every input has ended. Its
+    /// frame is [`Merger::frame`] until the next call.
+    pub fn next_input(&mut self) -> Option<u32> {
         self.prime();
-        loop {
-            let frontier = self.by_head.peek().map(|Reverse((t, _))| *t);
-            let ready = match (self.queue.peek(), frontier) {
-                (Some(Reverse(((t, _), _))), Some(h)) => t.saturating_add(self.max_offset) <= h,
-                (Some(_), None) => true,
-                (None, None) => return None,
-                (None, Some(_)) => false,
-            };
-            if ready {
-                let Reverse((_, slot)) = self.queue.pop()?;
-                self.free_slots.push(slot);
-                return self.slots.get_mut(slot)?.take();
-            }
-            let Reverse((_, i)) = self.by_head.pop()?;
-            let Some(mut f) = self.heads.get_mut(i as usize).and_then(Option::take) else {
-                continue;
-            };
-            if let Some(r) = self.readers.get(i as usize) {
-                f.ts = correct(r, f.input, f.interface, f.raw_ts);
-            }
-            self.advance(i);
-            self.push(f);
+        if let Some(c) = self.current.take() {
+            self.advance(c);
         }
+        let Reverse((_, i)) = self.by_head.pop()?;
+        self.current = Some(i);
+        Some(i)
     }
 
-    /// Gives a frame's buffer back for reuse.
-    pub fn recycle(&mut self, f: OwnedFrame) {
-        if self.spare.len() < 1024 {
-            self.spare.push(f.data);
-        }
+    /// The frame input `i` holds, its time on the reference clock, and its time as the input's
+    /// clock read it.
+    pub fn frame(&self, i: u32) -> Option<(Frame<'_>, Option<i64>)> {
+        let mut f = self.readers.get(i as usize)?.held()?;
+        let raw = f.ts_ns;
+        let off = self.offsets.get(i as usize).copied().unwrap_or(0);
+        f.ts_ns = raw.map(|t| t.saturating_sub(off));
+        Some((f, raw))
     }
 
     /// Ends reading: the readers, for their statistics.
     pub fn into_readers(self) -> Vec<CaptureReader> {
         self.readers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic pcap with one empty Ethernet frame per timestamp (µs).
+    fn pcap(times_us: &[u32]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            if v == 0x0004_0002 {
+                b.extend_from_slice(&2u16.to_le_bytes());
+                b.extend_from_slice(&4u16.to_le_bytes());
+            } else {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for &t in times_us {
+            for v in [0, t, 14, 14] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            b.extend_from_slice(&[0u8; 14]);
+        }
+        b
+    }
+
+    #[test]
+    fn inputs_merge_in_corrected_time_order() {
+        let a = CaptureReader::from_bytes("a", pcap(&[10, 30, 50])).expect("a");
+        let b = CaptureReader::from_bytes("b", pcap(&[2_020, 2_040])).expect("b");
+        let mut m = Merger::new(vec![a, b]);
+        // b's clock runs 2 ms ahead.
+        m.set_offsets(vec![0, 2_000_000]);
+        let mut seen = Vec::new();
+        while let Some(i) = m.next_input() {
+            let (f, raw) = m.frame(i).expect("frame");
+            seen.push((i, f.ts_ns, raw));
+        }
+        let us = |v: i64| Some(v * 1_000);
+        assert_eq!(
+            seen,
+            vec![
+                (0, us(10), us(10)),
+                (1, us(20), us(2_020)),
+                (0, us(30), us(30)),
+                (1, us(40), us(2_040)),
+                (0, us(50), us(50)),
+            ]
+        );
     }
 }

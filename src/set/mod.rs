@@ -15,10 +15,9 @@ pub mod merge;
 
 use crate::vocab::vantage::Direction;
 
-/// Frames read ahead to estimate clock offsets before any frame is analysed.
-pub const CALIBRATION_FRAMES: usize = 500_000;
-/// Captured bytes read ahead at most for the estimate.
-pub const CALIBRATION_BYTES: usize = 128 << 20;
+/// Frames read at most, before the analysis, to estimate the clock offsets (the reading stops
+/// earlier once every clock's offset rests on [`clock::ENOUGH_SAMPLES`] frames).
+pub const CALIBRATION_FRAMES: usize = 2_000_000;
 /// How far apart two clocks may be for the estimate to find their common frames.
 pub const CALIBRATION_WINDOW_NS: i64 = 10_000_000_000;
 
