@@ -152,8 +152,24 @@ struct CaptureTotals {
     out_of_order: u64,
     /// (link type, packets)
     link_types: Vec<(LinkType, u64)>,
-    inputs: Vec<InputTotals>,
+    /// Per capture point (input, interface), in order of first packet.
+    points: Vec<Point>,
+    point_of: FxHashMap<(u32, u32), usize>,
+    /// The point of the packet before (most packets share it).
+    last_point: Option<((u32, u32), usize)>,
     decode: DecodeStats,
+}
+
+/// Running totals of one interface of one input, on the input's own clock.
+#[derive(Default, Clone)]
+struct Point {
+    input: u32,
+    interface: u32,
+    packets: u64,
+    wire_bytes: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    local: LocalTracker,
 }
 
 fn widen(first: &mut Option<i64>, last: &mut Option<i64>, ts: i64) {
@@ -162,6 +178,38 @@ fn widen(first: &mut Option<i64>, last: &mut Option<i64>, ts: i64) {
 }
 
 impl CaptureTotals {
+    /// The totals of each input, from its points.
+    fn inputs(&self) -> Vec<InputTotals> {
+        let n = self
+            .points
+            .iter()
+            .map(|p| p.input as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut out = vec![InputTotals::default(); n];
+        for p in &self.points {
+            let Some(it) = out.get_mut(p.input as usize) else {
+                continue;
+            };
+            it.packets += p.packets;
+            it.wire_bytes += p.wire_bytes;
+            if let (Some(a), Some(b)) = (p.first_ts, p.last_ts) {
+                widen(&mut it.first_ts, &mut it.last_ts, a);
+                widen(&mut it.first_ts, &mut it.last_ts, b);
+            }
+            let i = p.interface as usize;
+            if it.per_interface.len() <= i {
+                it.per_interface.resize(i + 1, (0, 0));
+                it.local.resize(i + 1, LocalTracker::default());
+            }
+            if let (Some(c), Some(l)) = (it.per_interface.get_mut(i), it.local.get_mut(i)) {
+                *c = (p.packets, p.wire_bytes);
+                *l = p.local.clone();
+            }
+        }
+        out
+    }
+
     /// Counts a frame of `input`; `raw_ts` is its time on the input's clock, `f.ts_ns` on the
     /// reference clock.
     fn add(&mut self, input: u32, f: &Frame<'_>, raw_ts: Option<i64>, d: &Decoded) {
@@ -186,27 +234,30 @@ impl CaptureTotals {
             Some(e) => e.1 += 1,
             None => self.link_types.push((f.link_type, 1)),
         }
-        let n = input as usize;
-        if self.inputs.len() <= n {
-            self.inputs.resize(n + 1, InputTotals::default());
-        }
-        let Some(it) = self.inputs.get_mut(n) else {
-            return;
+        let key = (input, f.interface);
+        let idx = match self.last_point {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let next = self.points.len();
+                let i = *self.point_of.entry(key).or_insert(next);
+                if i == next {
+                    self.points.push(Point {
+                        input,
+                        interface: f.interface,
+                        ..Point::default()
+                    });
+                }
+                self.last_point = Some((key, i));
+                i
+            }
         };
-        it.packets += 1;
-        it.wire_bytes += f.orig_len as u64;
-        if let Some(ts) = raw_ts {
-            widen(&mut it.first_ts, &mut it.last_ts, ts);
-        }
-        let i = f.interface as usize;
-        if it.per_interface.len() <= i {
-            it.per_interface.resize(i + 1, (0, 0));
-            it.local.resize(i + 1, LocalTracker::default());
-        }
-        if let (Some(c), Some(l)) = (it.per_interface.get_mut(i), it.local.get_mut(i)) {
-            c.0 += 1;
-            c.1 += f.orig_len as u64;
-            l.add(d);
+        if let Some(p) = self.points.get_mut(idx) {
+            p.packets += 1;
+            p.wire_bytes += f.orig_len as u64;
+            if let Some(ts) = raw_ts {
+                widen(&mut p.first_ts, &mut p.last_ts, ts);
+            }
+            p.local.add(d);
         }
     }
 }
@@ -250,11 +301,8 @@ fn capture_section(
     dedup: &Dedup,
     clocks: Vec<ClockSection>,
 ) -> CaptureSection {
-    let CaptureTotals {
-        mut link_types,
-        inputs,
-        ..
-    } = totals;
+    let inputs = totals.inputs();
+    let CaptureTotals { mut link_types, .. } = totals;
     link_types.sort();
     let duration_s = match (totals.first_ts, totals.last_ts) {
         (Some(a), Some(b)) => (b - a) as f64 / 1e9,
@@ -592,7 +640,7 @@ impl<'o> Pipeline<'o> {
                 inventory.notes.push(note);
             }
         }
-        let vantages = vantages(ends, &self.totals.inputs, &self.opts.set, &inventory);
+        let vantages = vantages(ends, &self.totals.inputs(), &self.opts.set, &inventory);
         if !self.coverage_given {
             self.coverage = Coverage {
                 vantages: vantages.iter().flatten().cloned().collect(),

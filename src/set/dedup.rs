@@ -68,6 +68,8 @@ pub struct Dedup {
     probe: Option<u64>,
     /// Frames looked up.
     checked: u64,
+    /// Whether frames are still looked up (kept up to date by `is_copy`).
+    looking: bool,
     /// `(kept input, removed input)` → what was removed.
     pub pairs: BTreeMap<(u32, u32), Removed>,
 }
@@ -82,6 +84,7 @@ impl Dedup {
             current_since: i64::MIN,
             probe: None,
             checked: 0,
+            looking: window_ns > 0,
             pairs: BTreeMap::new(),
         }
     }
@@ -120,10 +123,17 @@ impl Dedup {
     /// counted under its pair of inputs.
     pub fn is_copy(&mut self, id: &Identity, ts: Option<i64>, input: u32, wire_len: u32) -> bool {
         let Some(ts) = ts else { return false };
-        if !self.looking() {
+        if !self.looking {
             return false;
         }
         self.checked += 1;
+        if self
+            .probe
+            .is_some_and(|n| self.checked >= n && self.pairs.is_empty())
+        {
+            // This frame is the last looked up, unless it is a copy.
+            self.looking = false;
+        }
         if ts.saturating_sub(self.current_since) >= self.window_ns {
             std::mem::swap(&mut self.current, &mut self.previous);
             self.current.clear();
@@ -139,6 +149,7 @@ impl Dedup {
             .or_else(|| self.previous.get(&id.key))
             .filter(|s| (ts - s.ts).abs() <= self.window_ns && s.same_payload(&seen));
         if let Some(s) = earlier {
+            self.looking = self.window_ns > 0;
             let r = self.pairs.entry((s.input, input)).or_default();
             r.frames += 1;
             r.wire_bytes += u64::from(wire_len);
