@@ -19,6 +19,8 @@ use vmkflow::vocab::wire::LinkType;
 const FULL_SIZE: u64 = 150_000_000;
 /// Header-only capture (snap length 96): about a million packets.
 const HEADER_ONLY_SIZE: u64 = 100_000_000;
+/// The capture set's scale (`--size` of its generator run), header-only.
+const SET_SIZE: u64 = 100_000_000;
 
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vmkflow-bench-{}", std::process::id()));
@@ -161,5 +163,72 @@ fn pipeline(c: &mut Criterion) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-criterion_group!(benches, decoder, pipeline);
+/// A capture set (one file per host and vmk, both directions, esx02's clock 2 ms ahead) against
+/// one input of the same total size: the same frames merged into one file by `mergecap` (when
+/// it is installed; the like-for-like comparison), and a generated capture of as many bytes whose
+/// frames are all different (no copies to find).
+fn capture_set(c: &mut Criterion) {
+    let dir = scratch();
+    let set_dir = dir.join("set");
+    let summary = synth::generate(&SynthConfig {
+        out: set_dir.clone(),
+        format: synth::Format::Pcapng,
+        size: Some(SET_SIZE),
+        snaplen: Some(96),
+        split: Some(synth::SplitConfig {
+            clock_skew_ms: 2.0,
+            ..synth::SplitConfig::default()
+        }),
+        ..SynthConfig::default()
+    })
+    .expect("synth set");
+    let mut sources: Vec<Source> = summary
+        .files
+        .iter()
+        .map(|f| Source::Path(f.path.clone()))
+        .collect();
+    sources.sort_by_key(|s| s.display_name());
+    let (single, _) = generate(
+        &dir,
+        "single.pcapng",
+        SynthConfig {
+            format: synth::Format::Pcapng,
+            size: Some(summary.file_bytes),
+            snaplen: Some(96),
+            ..SynthConfig::default()
+        },
+    );
+    let merged = dir.join("merged.pcapng");
+    let merged_ok = std::process::Command::new("mergecap")
+        .arg("-w")
+        .arg(&merged)
+        .args(sources.iter().filter_map(Source::path))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !merged_ok {
+        eprintln!("capture_set: mergecap not found, the merged one-input case is left out");
+    }
+    let mut g = c.benchmark_group("capture_set");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Bytes(summary.file_bytes));
+    if merged_ok {
+        g.bench_function("same_frames_merged_one_input", |b| {
+            b.iter(|| analyze_file(&merged))
+        });
+    }
+    g.bench_function("set_of_8_inputs", |b| {
+        b.iter(|| {
+            let o = analyze::run_set(&sources, &AnalyzeOptions::default(), &mut |_| {})
+                .expect("run_set");
+            black_box(o.report.capture.packets)
+        })
+    });
+    g.bench_function("other_frames_one_input_same_size", |b| {
+        b.iter(|| analyze_file(&single))
+    });
+    g.finish();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+criterion_group!(benches, decoder, pipeline, capture_set);
 criterion_main!(benches);

@@ -858,7 +858,7 @@ fn calibrate(merger: &mut Merger, clocks: &Clocks, set: &SetOptions) -> Vec<Offs
             continue;
         };
         frames += 1;
-        if frames % 65_536 == 0 {
+        if frames % 8_192 == 0 {
             let o = samples.solve(clocks.names.len(), &fixed);
             if o.iter().all(|o| o.settled()) {
                 break;

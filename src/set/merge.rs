@@ -67,18 +67,25 @@ impl Merger {
         }
     }
 
-    fn advance(&mut self, i: u32) {
-        let Some(r) = self.readers.get_mut(i as usize) else {
-            return;
-        };
+    /// Reads input `i`'s next frame; returns its key when it has one.
+    fn read(&mut self, i: u32) -> Option<(i64, u32)> {
+        let r = self.readers.get_mut(i as usize)?;
         match r.hold_next() {
             Ok(Some(ts)) => {
                 let off = self.offsets.get(i as usize).copied().unwrap_or(0);
-                let key = ts.map_or(i64::MIN, |t| t.saturating_sub(off));
-                self.by_head.push(Reverse((key, i)));
+                Some((ts.map_or(i64::MIN, |t| t.saturating_sub(off)), i))
             }
-            Ok(None) => {}
-            Err(e) => self.errors.push((i, e)),
+            Ok(None) => None,
+            Err(e) => {
+                self.errors.push((i, e));
+                None
+            }
+        }
+    }
+
+    fn advance(&mut self, i: u32) {
+        if let Some(k) = self.read(i) {
+            self.by_head.push(Reverse(k));
         }
     }
 
@@ -86,8 +93,14 @@ impl Merger {
     /// frame is [`Merger::frame`] until the next call.
     pub fn next_input(&mut self) -> Option<u32> {
         self.prime();
-        if let Some(c) = self.current.take() {
-            self.advance(c);
+        if let Some(k) = self.current.take().and_then(|c| self.read(c)) {
+            // A run of frames from one input (a burst on one vmk) needs no reordering: it goes
+            // on while its frames come before every other input's.
+            if self.by_head.peek().is_none_or(|Reverse(top)| k <= *top) {
+                self.current = Some(k.1);
+                return Some(k.1);
+            }
+            self.by_head.push(Reverse(k));
         }
         let Reverse((_, i)) = self.by_head.pop()?;
         self.current = Some(i);
