@@ -106,9 +106,7 @@ pub fn resolve(p: &PointFacts<'_>, inv: &VmkInventory) -> Vantage {
 mod tests {
     use super::*;
     use crate::classify::inventory::{InventorySource, Vmk};
-    use crate::decode::Fragment;
-    use crate::decode::{Decoded, IpInfo};
-    use crate::vocab::wire::IpProtocol;
+    use crate::set::local::tests::frame;
 
     fn inv() -> VmkInventory {
         let vmk = |host: &str, name: &str, ip: &str| Vmk {
@@ -132,17 +130,7 @@ mod tests {
     fn tracker(frames: &[(&str, &str)]) -> LocalTracker {
         let mut t = LocalTracker::default();
         for (s, d) in frames {
-            t.add(&Decoded {
-                ip: Some(IpInfo {
-                    src: s.parse().unwrap(),
-                    dst: d.parse().unwrap(),
-                    protocol: IpProtocol::Tcp,
-                    fragment: Fragment::None,
-                    ident: 0,
-                    payload_len: 0,
-                }),
-                ..Decoded::default()
-            });
+            t.add(&frame(s, d));
         }
         t
     }

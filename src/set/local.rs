@@ -124,13 +124,15 @@ pub fn vmk_in_name(s: &str) -> Option<(Option<String>, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::decode::Fragment;
     use crate::decode::IpInfo;
     use crate::vocab::wire::IpProtocol;
 
-    fn frame(src: &str, dst: &str) -> Decoded {
+    /// A decoded TCP/IP frame between two addresses (the classify stage's vantage tests use it
+    /// too).
+    pub(crate) fn frame(src: &str, dst: &str) -> Decoded {
         Decoded {
             ip: Some(IpInfo {
                 src: src.parse().unwrap(),

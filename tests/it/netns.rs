@@ -326,18 +326,122 @@ fn epoch_now() -> f64 {
         .unwrap_or(0.0)
 }
 
-#[test]
-fn namespace_captures_match_tshark_and_applications() {
+/// TCP payload per flow direction in a report: (client → server, server → client), sorted.
+pub fn tcp_flows(report: &Value) -> Vec<(u64, u64)> {
+    let mut flows: Vec<(u64, u64)> = report["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .filter(|f| f["protocol"] == "tcp")
+        .map(|f| {
+            (
+                f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0),
+                f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    flows.sort();
+    flows
+}
+
+/// The run of `analyze` on `file` labelled as one hot vMotion over the applications' window, with the
+/// test port in the class catalogue (`--port` for each of `ports`, e.g. `5001/tcp=vmotion`).
+fn analyze_labelled(file: &Path, traffic: (f64, f64), ports: &[String]) -> crate::util::Run {
+    let labels = file.with_extension("labels.json");
+    let (start, end) = traffic;
+    std::fs::write(
+        &labels,
+        format!(
+            r#"{{"migrations":[{{"id":"run","kind":"vmotion","state":"hot","start":{start},"end":{end}}}]}}"#
+        ),
+    )
+    .expect("labels");
+    let mut args = vec![
+        "analyze",
+        file.to_str().expect("path"),
+        "--migrations",
+        labels.to_str().expect("path"),
+    ];
+    for p in ports {
+        args.extend_from_slice(&["--port", p]);
+    }
+    args.extend_from_slice(&["--json", "-", "-q"]);
+    let r = crate::util::run(&args);
+    assert_eq!(r.code, 0, "{}: {}", file.display(), r.stderr);
+    r
+}
+
+/// The namespaces of a test; `None` after saying why not (missing root or tools, or no
+/// namespaces: a failure under `CI=true`).
+pub fn namespaces_or_skip() -> Option<Namespaces> {
     if let Some(why) = missing_prerequisite() {
         skip_or_fail(&why);
-        return;
+        return None;
     }
-    let ns = match Namespaces::create() {
-        Ok(ns) => ns,
+    match Namespaces::create() {
+        Ok(ns) => Some(ns),
         Err(e) => {
             skip_or_fail(&format!("cannot create network namespaces: {e}"));
-            return;
+            None
         }
+    }
+}
+
+/// One run of the traffic script: what its client and server printed, and the window (seconds
+/// since the epoch) the client ran in.
+pub struct Traffic {
+    pub client: Value,
+    pub server: Value,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// Runs the traffic script's server in `ns.b` and its client in `ns.a`: `datagrams` UDP
+/// datagrams to 192.0.2.2, then one TCP connection per `HOST=SIZE` target; asserts both ended
+/// well.
+pub fn run_traffic(ns: &Namespaces, targets: &[&str], datagrams: usize) -> Traffic {
+    let mut server = Command::new("ip")
+        .args(["netns", "exec", &ns.b, "python3"])
+        .arg(traffic_script())
+        .args(["server", PORT, &targets.len().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut ready = String::new();
+    server_out.read_line(&mut ready).expect("server stdout");
+    assert_eq!(ready.trim(), "ready", "server did not start");
+    let start = epoch_now();
+    let client = Command::new("ip")
+        .args(["netns", "exec", &ns.a, "python3"])
+        .arg(traffic_script())
+        .args(["client", PORT, "192.0.2.2", &datagrams.to_string()])
+        .args(targets)
+        .output()
+        .expect("run client");
+    assert!(
+        client.status.success(),
+        "client: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let end = epoch_now();
+    let mut rest = Vec::new();
+    server_out.read_to_end(&mut rest).expect("server stdout");
+    assert!(server.wait().expect("server").success(), "server failed");
+    Traffic {
+        client: json_line(&client.stdout, "client"),
+        server: json_line(&rest, "server"),
+        start,
+        end,
+    }
+}
+
+#[test]
+fn namespace_captures_match_tshark_and_applications() {
+    let Some(ns) = namespaces_or_skip() else {
+        return;
     };
     let dir = TempDir::new("netns");
     let captures = [
@@ -351,41 +455,13 @@ fn namespace_captures_match_tshark_and_applications() {
         .map(|(iface, snap, name)| Tcpdump::start(&ns.a, iface, *snap, dir.path().join(name)))
         .collect();
 
-    let script = traffic_script();
     let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
-    let mut server = Command::new("ip")
-        .args(["netns", "exec", &ns.b, "python3"])
-        .arg(&script)
-        .args(["server", PORT, &targets.len().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn server");
-    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut ready = String::new();
-    server_out.read_line(&mut ready).expect("server stdout");
-    assert_eq!(ready.trim(), "ready", "server did not start");
-    let window_start = epoch_now();
-    let client = Command::new("ip")
-        .args(["netns", "exec", &ns.a, "python3"])
-        .arg(&script)
-        .args(["client", PORT, "192.0.2.2", "5"])
-        .args(targets)
-        .output()
-        .expect("run client");
-    assert!(
-        client.status.success(),
-        "client: {}",
-        String::from_utf8_lossy(&client.stderr)
-    );
-    let window_end = epoch_now();
-    let mut rest = Vec::new();
-    server_out.read_to_end(&mut rest).expect("server stdout");
-    let status = server.wait().expect("server");
-    assert!(status.success(), "server failed");
-    let client = json_line(&client.stdout, "client");
-    let server = json_line(&rest, "server");
+    let Traffic {
+        client,
+        server,
+        start: window_start,
+        end: window_end,
+    } = run_traffic(&ns, &targets, 5);
 
     // The end marker was the last packet: once every file holds it, tcpdump wrote the rest.
     for (_, _, name) in &captures {
@@ -510,47 +586,19 @@ fn namespace_captures_match_tshark_and_applications() {
             );
             // The report's flows: one per connection, payload per direction as the applications
             // sent it.
-            let mut flows: Vec<(u64, u64)> = report["flows"]
-                .as_array()
-                .expect("flows")
-                .iter()
-                .filter(|f| f["protocol"] == "tcp")
-                .map(|f| {
-                    (
-                        f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0),
-                        f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect();
-            flows.sort();
+            let flows = tcp_flows(&report);
             let mut want = expected_streams.clone();
             want.sort();
             assert_eq!(flows, want, "{what}: flows vs applications");
             // Labelled with the window the applications ran in, the migration's breakdowns
             // hold exactly the bytes they sent.
-            let labels = dir.path().join(format!("{name}.labels.json"));
-            std::fs::write(
-                &labels,
-                format!(
-                    r#"{{"migrations":[{{"id":"run","kind":"vmotion","state":"hot","start":{window_start},"end":{window_end}}}]}}"#
-                ),
-            )
-            .expect("labels");
-            let r = crate::util::run(&[
-                "analyze",
-                file.to_str().expect("path"),
-                "--migrations",
-                labels.to_str().expect("path"),
-                "--port",
-                &format!("{PORT}/tcp=vmotion"),
-                "--port",
-                &format!("{PORT}/udp=nfs"),
-                "--json",
-                "-",
-                "-q",
-            ]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            let m = &r.json()["migrations"][0];
+            let r = analyze_labelled(
+                &file,
+                (window_start, window_end),
+                &[format!("{PORT}/tcp=vmotion"), format!("{PORT}/udp=nfs")],
+            );
+            let report = r.json();
+            let m = &report["migrations"][0];
             assert_eq!(
                 m["payload_bytes"],
                 app_tcp + app_udp,
@@ -602,8 +650,9 @@ struct Perturbed {
     late_segments: u64,
 }
 
-/// TCP payload length and destination port of an Ethernet/IPv4 frame, when it is one.
-fn ipv4_tcp(frame: &[u8]) -> Option<(u64, u16)> {
+/// TCP payload length, destination port and whether it carries a FIN, of an Ethernet/IPv4
+/// frame, when it is one.
+fn ipv4_tcp(frame: &[u8]) -> Option<(u64, u16, bool)> {
     if frame.get(12..14)? != [0x08, 0x00] {
         return None;
     }
@@ -616,12 +665,15 @@ fn ipv4_tcp(frame: &[u8]) -> Option<(u64, u16)> {
     let tcp = ip.get(ihl..)?;
     let dport = u16::from_be_bytes([*tcp.get(2)?, *tcp.get(3)?]);
     let doff = u64::from(tcp.get(12)? >> 4) * 4;
-    Some((total.checked_sub(ihl as u64 + doff)?, dport))
+    let fin = tcp.get(13)? & 0x01 != 0;
+    Some((total.checked_sub(ihl as u64 + doff)?, dport, fin))
 }
 
 /// Copies a little-endian Ethernet pcap, leaving out every 10th data segment the client sent to
 /// the server port and writing every 10th (offset 4) after the segment that followed it, the
-/// timestamps staying where they were: capture loss and reordering made from real traffic.
+/// timestamps staying where they were: capture loss and reordering made from real traffic. A
+/// segment that also carries the FIN is never touched: its lost sequence number would count as
+/// one more byte not captured.
 fn perturb(input: &Path, output: &Path) -> Perturbed {
     let bytes = std::fs::read(input).expect("capture");
     assert_eq!(
@@ -638,13 +690,15 @@ fn perturb(input: &Path, output: &Path) -> Perturbed {
     }
     let port: u16 = PORT.parse().expect("port");
     let data: Vec<usize> = (0..records.len())
-        .filter(|&i| ipv4_tcp(records[i].1).is_some_and(|(len, d)| len > 0 && d == port))
+        .filter(|&i| {
+            ipv4_tcp(records[i].1).is_some_and(|(len, d, fin)| len > 0 && d == port && !fin)
+        })
         .collect();
     let mut p = Perturbed::default();
     let mut order: Vec<usize> = (0..records.len()).collect();
     let mut drop = std::collections::BTreeSet::new();
     for (n, &i) in data.iter().enumerate() {
-        let len = ipv4_tcp(records[i].1).map_or(0, |(l, _)| l);
+        let len = ipv4_tcp(records[i].1).map_or(0, |(l, _, _)| l);
         if n % 10 == 9 {
             drop.insert(i);
             p.dropped += len;
@@ -728,25 +782,13 @@ fn check_sequence_accounting(tshark: &Path, full: &Path, sent: &[u64], tcpdump_s
     }
     assert_eq!(lost, p.dropped, "not captured = the bytes left out");
     // A window labelled over the whole capture: the migration's evidence says what is missing.
-    let labels = dir.path().join("labels.json");
-    std::fs::write(
-        &labels,
-        r#"{"migrations":[{"id":"m","kind":"vmotion","state":"hot","start":0,"end":4000000000}]}"#,
-    )
-    .expect("labels");
-    let r = crate::util::run(&[
-        "analyze",
-        out.to_str().expect("path"),
-        "--migrations",
-        labels.to_str().expect("path"),
-        "--port",
-        &format!("{PORT}/tcp=vmotion"),
-        "--json",
-        "-",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = &r.json()["migrations"][0];
+    let r = analyze_labelled(
+        &out,
+        (0.0, 4_000_000_000.0),
+        &[format!("{PORT}/tcp=vmotion")],
+    );
+    let report = r.json();
+    let m = &report["migrations"][0];
     assert_eq!(
         m["not_captured_data_bytes"], p.dropped,
         "the migration's missing bytes"
@@ -796,53 +838,19 @@ fn wait_until_still(file: &Path) {
 /// 0.1 % of what the application sent (they were 0); the server's own replies are captured.
 #[test]
 fn receiver_only_capture_counts_the_clients_bytes_from_acknowledgements() {
-    if let Some(why) = missing_prerequisite() {
-        skip_or_fail(&why);
+    let Some(ns) = namespaces_or_skip() else {
         return;
-    }
-    let ns = match Namespaces::create() {
-        Ok(ns) => ns,
-        Err(e) => {
-            skip_or_fail(&format!("cannot create network namespaces: {e}"));
-            return;
-        }
     };
     let dir = TempDir::new("netns-acks");
     let file = dir.path().join("receiver-out.pcap");
     let dump = Tcpdump::start_with(&ns.b, "vethB", None, &["-Q", "out"], file.clone());
     let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
-    let mut server = Command::new("ip")
-        .args(["netns", "exec", &ns.b, "python3"])
-        .arg(traffic_script())
-        .args(["server", PORT, &targets.len().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn server");
-    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut ready = String::new();
-    server_out.read_line(&mut ready).expect("server stdout");
-    assert_eq!(ready.trim(), "ready", "server did not start");
-    let window_start = epoch_now();
-    let client = Command::new("ip")
-        .args(["netns", "exec", &ns.a, "python3"])
-        .arg(traffic_script())
-        .args(["client", PORT, "192.0.2.2", "1"])
-        .args(targets)
-        .output()
-        .expect("run client");
-    assert!(
-        client.status.success(),
-        "client: {}",
-        String::from_utf8_lossy(&client.stderr)
-    );
-    let window_end = epoch_now();
-    let mut rest = Vec::new();
-    server_out.read_to_end(&mut rest).expect("server stdout");
-    assert!(server.wait().expect("server").success(), "server failed");
-    let client = json_line(&client.stdout, "client");
-    let server = json_line(&rest, "server");
+    let Traffic {
+        client,
+        server,
+        start: window_start,
+        end: window_end,
+    } = run_traffic(&ns, &targets, 1);
     // The client's datagrams (the end marker too) are not in this capture: wait for the file.
     wait_until_still(&file);
     let stderr = dump.stop();
@@ -914,27 +922,13 @@ fn receiver_only_capture_counts_the_clients_bytes_from_acknowledgements() {
 
     // Labelled with the applications' window: the migration's data is the client's bytes from
     // acknowledgements and the server's captured replies, and it says which came from where.
-    let labels = dir.path().join("labels.json");
-    std::fs::write(
-        &labels,
-        format!(
-            r#"{{"migrations":[{{"id":"run","kind":"vmotion","state":"hot","start":{window_start},"end":{window_end}}}]}}"#
-        ),
-    )
-    .expect("labels");
-    let r = crate::util::run(&[
-        "analyze",
-        file.to_str().expect("path"),
-        "--migrations",
-        labels.to_str().expect("path"),
-        "--port",
-        &format!("{PORT}/tcp=vmotion"),
-        "--json",
-        "-",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = &r.json()["migrations"][0];
+    let r = analyze_labelled(
+        &file,
+        (window_start, window_end),
+        &[format!("{PORT}/tcp=vmotion")],
+    );
+    let report = r.json();
+    let m = &report["migrations"][0];
     let m_acked = m["acknowledged_data_bytes"].as_u64().expect("count");
     assert!(within(m_acked, app), "acknowledged {m_acked}, sent {app}");
     let vmotion = m["payload_bytes_by_class"]["vmotion"]

@@ -2,48 +2,20 @@
 //! namespaces captured at both ends of the veth pair (every frame twice, from two places), and
 //! synthetic sets split per host and vmk the way pktcap-uw captures them.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
 use crate::netns::{
-    Namespaces, PORT, Tcpdump, dropped_by_kernel, json_line, missing_prerequisite, traffic_script,
-    u64s, wait_for_marker,
+    Tcpdump, dropped_by_kernel, namespaces_or_skip, run_traffic, tcp_flows, u64s, wait_for_marker,
 };
 use crate::util::{TempDir, run, skip_or_fail};
 
-/// TCP payload per flow direction in a report: (client → server, server → client), sorted.
-fn tcp_flows(report: &Value) -> Vec<(u64, u64)> {
-    let mut flows: Vec<(u64, u64)> = report["flows"]
-        .as_array()
-        .expect("flows")
-        .iter()
-        .filter(|f| f["protocol"] == "tcp")
-        .map(|f| {
-            (
-                f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0),
-                f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    flows.sort();
-    flows
-}
-
 #[test]
 fn both_ends_of_a_real_transfer_count_once() {
-    if let Some(why) = missing_prerequisite() {
-        skip_or_fail(&why);
+    let Some(ns) = namespaces_or_skip() else {
         return;
-    }
-    let ns = match Namespaces::create() {
-        Ok(ns) => ns,
-        Err(e) => {
-            skip_or_fail(&format!("cannot create network namespaces: {e}"));
-            return;
-        }
     };
     let dir = TempDir::new("sets-netns");
     let a_file = dir.path().join("end-a.pcap");
@@ -53,32 +25,7 @@ fn both_ends_of_a_real_transfer_count_once() {
         Tcpdump::start(&ns.b, "vethB", None, b_file.clone()),
     ];
     let targets = ["192.0.2.2=1048576", "192.0.2.2=204800"];
-    let mut server = Command::new("ip")
-        .args(["netns", "exec", &ns.b, "python3"])
-        .arg(traffic_script())
-        .args(["server", PORT, &targets.len().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn server");
-    let mut server_out = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut ready = String::new();
-    server_out.read_line(&mut ready).expect("server stdout");
-    assert_eq!(ready.trim(), "ready", "server did not start");
-    let client = Command::new("ip")
-        .args(["netns", "exec", &ns.a, "python3"])
-        .arg(traffic_script())
-        .args(["client", PORT, "192.0.2.2", "3"])
-        .args(targets)
-        .output()
-        .expect("run client");
-    assert!(client.status.success(), "client failed");
-    let mut rest = Vec::new();
-    server_out.read_to_end(&mut rest).expect("server stdout");
-    assert!(server.wait().expect("server").success());
-    let client = json_line(&client.stdout, "client");
-    let _server = json_line(&rest, "server");
+    let client = run_traffic(&ns, &targets, 3).client;
     wait_for_marker(&a_file);
     wait_for_marker(&b_file);
     let stderrs: Vec<String> = dumps.into_iter().map(Tcpdump::stop).collect();
