@@ -396,6 +396,16 @@ pub struct Traffic {
     pub end: f64,
 }
 
+impl Traffic {
+    /// Client, server, start and end.
+    fn parts(self) -> (Value, Value, f64, f64) {
+        (self.client, self.server, self.start, self.end)
+    }
+}
+
+/// The connections of the real-traffic tests: two IPv4 transfers and a short IPv6 one.
+const TARGETS: [&str; 3] = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
+
 /// Runs the traffic script's server in `ns.b` and its client in `ns.a`: `datagrams` UDP
 /// datagrams to 192.0.2.2, then one TCP connection per `HOST=SIZE` target; asserts both ended
 /// well.
@@ -455,13 +465,7 @@ fn namespace_captures_match_tshark_and_applications() {
         .map(|(iface, snap, name)| Tcpdump::start(&ns.a, iface, *snap, dir.path().join(name)))
         .collect();
 
-    let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
-    let Traffic {
-        client,
-        server,
-        start: window_start,
-        end: window_end,
-    } = run_traffic(&ns, &targets, 5);
+    let (client, server, window_start, window_end) = run_traffic(&ns, &TARGETS, 5).parts();
 
     // The end marker was the last packet: once every file holds it, tcpdump wrote the rest.
     for (_, _, name) in &captures {
@@ -844,13 +848,7 @@ fn receiver_only_capture_counts_the_clients_bytes_from_acknowledgements() {
     let dir = TempDir::new("netns-acks");
     let file = dir.path().join("receiver-out.pcap");
     let dump = Tcpdump::start_with(&ns.b, "vethB", None, &["-Q", "out"], file.clone());
-    let targets = ["192.0.2.2=1048576", "192.0.2.2=204800", "fd00::2=17"];
-    let Traffic {
-        client,
-        server,
-        start: window_start,
-        end: window_end,
-    } = run_traffic(&ns, &targets, 1);
+    let (client, server, window_start, window_end) = run_traffic(&ns, &TARGETS, 1).parts();
     // The client's datagrams (the end marker too) are not in this capture: wait for the file.
     wait_until_still(&file);
     let stderr = dump.stop();
