@@ -54,6 +54,27 @@ fn collect(table: &mut FlowTable) -> Vec<Flow> {
     out
 }
 
+/// One TCP segment to feed: (from, to, seq, ack, flags, payload length).
+type Seg = ((u32, u16), (u32, u16), u32, u32, u8, u32);
+
+/// Feeds `segs` into `t` in order (the i-th at time `i`, 60 bytes on the wire, no flow expected
+/// to end) and returns what each packet contributed.
+fn feed(t: &mut FlowTable, segs: &[Seg]) -> Vec<Option<PacketRef>> {
+    let mut none = |_f: Flow| {};
+    segs.iter()
+        .enumerate()
+        .map(|(i, &(a, b, seq, ack, flags, len))| {
+            t.add(
+                &tcp_ack(a, b, seq, ack, flags, len),
+                &[],
+                Some(i as i64),
+                60,
+                &mut none,
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn both_directions_one_flow_client_by_syn() {
     let mut t = FlowTable::new(FlowConfig::default());
@@ -247,7 +268,6 @@ fn receiver_acks_alone_give_the_senders_bytes() {
 #[test]
 fn both_directions_take_nothing_from_acknowledgements() {
     let mut t = FlowTable::new(FlowConfig::default());
-    let mut none = |_f: Flow| {};
     let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
     let segs = [
         (c, s, 100, 0, tcp::SYN, 0),
@@ -257,17 +277,8 @@ fn both_directions_take_nothing_from_acknowledgements() {
         (c, s, 1101, 901, tcp::ACK, 1000),
         (s, c, 901, 2101, tcp::ACK, 0),
     ];
-    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
-        let r = t
-            .add(
-                &tcp_ack(a, b, seq, ack, flags, len),
-                &[],
-                Some(i as i64),
-                60,
-                &mut none,
-            )
-            .expect("a flow");
-        assert_eq!(r.acked, 0);
+    for r in feed(&mut t, &segs) {
+        assert_eq!(r.expect("a flow").acked, 0);
     }
     let f = &collect(&mut t)[0];
     let (c2s, s2c) = f.client_server();
@@ -280,7 +291,6 @@ fn both_directions_take_nothing_from_acknowledgements() {
 #[test]
 fn acknowledgements_stop_when_the_data_direction_appears() {
     let mut t = FlowTable::new(FlowConfig::default());
-    let mut none = |_f: Flow| {};
     let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
     let segs = [
         (s, c, 900, 5000, tcp::ACK, 0),
@@ -290,15 +300,7 @@ fn acknowledgements_stop_when_the_data_direction_appears() {
         (c, s, 6500, 900, tcp::ACK, 500),
         (s, c, 900, 9000, tcp::ACK, 0),
     ];
-    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
-        t.add(
-            &tcp_ack(a, b, seq, ack, flags, len),
-            &[],
-            Some(i as i64),
-            60,
-            &mut none,
-        );
-    }
+    feed(&mut t, &segs);
     let f = &collect(&mut t)[0];
     let (c2s, _) = f.client_server();
     assert_eq!((c2s.payload_bytes, c2s.acknowledged_bytes), (2000, 1000));
@@ -309,7 +311,6 @@ fn segments_the_acknowledgements_already_counted_are_not_counted_twice() {
     // The receiver's acknowledgements come first (a capture set whose clocks disagree): 1000
     // bytes counted from them; then the sender's segments, partly below what they covered.
     let mut t = FlowTable::new(FlowConfig::default());
-    let mut none = |_f: Flow| {};
     let (c, s) = ((0x0a00_0002, 40000), (0x0a00_0001, 8000));
     let segs = [
         (s, c, 900, 5000, tcp::ACK, 0),
@@ -318,17 +319,10 @@ fn segments_the_acknowledgements_already_counted_are_not_counted_twice() {
         (c, s, 5500, 900, tcp::ACK, 1000),
         (c, s, 6500, 900, tcp::ACK, 300),
     ];
-    let mut counted = Vec::new();
-    for (i, (a, b, seq, ack, flags, len)) in segs.into_iter().enumerate() {
-        let r = t.add(
-            &tcp_ack(a, b, seq, ack, flags, len),
-            &[],
-            Some(i as i64),
-            60,
-            &mut none,
-        );
-        counted.push(r.map(|r| r.payload + r.acked));
-    }
+    let counted: Vec<_> = feed(&mut t, &segs)
+        .into_iter()
+        .map(|r| r.map(|r| r.payload + r.acked))
+        .collect();
     assert_eq!(
         counted,
         vec![Some(0), Some(1000), Some(0), Some(500), Some(300)]

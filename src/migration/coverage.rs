@@ -162,36 +162,38 @@ pub fn view(inv: &VmkInventory, hosts: &[String], coverage: &Coverage) -> View {
     }
 }
 
+/// A test inventory of two hosts, esx01 and esx02: vmk0 management, vmk1 vMotion, vmk3 storage,
+/// and vmk2 provisioning when `provisioning` asks for it.
+#[cfg(test)]
+pub(crate) fn two_hosts(provisioning: bool) -> VmkInventory {
+    use crate::classify::inventory::{InventorySource, Vmk};
+    let vmk = |host: &str, name: &str, services: &[Service]| Vmk {
+        host: host.into(),
+        name: name.into(),
+        addrs: Vec::new(),
+        vlan: None,
+        mac: None,
+        services: services.to_vec(),
+        unknown_services: Vec::new(),
+    };
+    let mut vmks = Vec::new();
+    for h in ["esx01", "esx02"] {
+        vmks.push(vmk(h, "vmk0", &[Service::Management]));
+        vmks.push(vmk(h, "vmk1", &[Service::Vmotion]));
+        if provisioning {
+            vmks.push(vmk(h, "vmk2", &[Service::Provisioning]));
+        }
+        vmks.push(vmk(h, "vmk3", &[]));
+    }
+    VmkInventory::new(vmks, InventorySource::None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::inventory::{InventorySource, Vmk, network_for};
+    use crate::classify::inventory::network_for;
     use crate::vocab::ports::TrafficClass;
     use crate::vocab::vantage::{Vantage, VantageSource};
-
-    fn vmk(host: &str, name: &str, services: &[Service]) -> Vmk {
-        Vmk {
-            host: host.into(),
-            name: name.into(),
-            addrs: Vec::new(),
-            vlan: None,
-            mac: None,
-            services: services.to_vec(),
-            unknown_services: Vec::new(),
-        }
-    }
-
-    /// Two hosts: vmk0 management, vmk1 vMotion, vmk2 provisioning, vmk3 storage.
-    fn two_hosts() -> VmkInventory {
-        let mut vmks = Vec::new();
-        for h in ["esx01", "esx02"] {
-            vmks.push(vmk(h, "vmk0", &[Service::Management]));
-            vmks.push(vmk(h, "vmk1", &[Service::Vmotion]));
-            vmks.push(vmk(h, "vmk2", &[Service::Provisioning]));
-            vmks.push(vmk(h, "vmk3", &[]));
-        }
-        VmkInventory::new(vmks, InventorySource::None)
-    }
 
     fn only(views: &[(&str, &str, Direction)]) -> Coverage {
         Coverage {
@@ -243,7 +245,7 @@ mod tests {
 
     #[test]
     fn everything_sees_all() {
-        let inv = two_hosts();
+        let inv = two_hosts(true);
         let v = view(&inv, &["esx01".into()], &Coverage::everything());
         assert_eq!(v, View::everything());
         assert!(v.complete());
@@ -252,7 +254,7 @@ mod tests {
 
     #[test]
     fn vmk0_only_leaves_the_other_networks_unseen() {
-        let inv = two_hosts();
+        let inv = two_hosts(true);
         let hosts = vec!["esx01".to_string(), "esx02".to_string()];
         let c = only(&[
             ("esx01", "vmk0", Direction::Both),
@@ -291,7 +293,7 @@ mod tests {
 
     #[test]
     fn tx_of_every_vmk_is_complete() {
-        let inv = two_hosts();
+        let inv = two_hosts(true);
         let mut views = Vec::new();
         for h in ["esx01", "esx02"] {
             for v in ["vmk0", "vmk1", "vmk2", "vmk3"] {
@@ -305,7 +307,7 @@ mod tests {
 
     #[test]
     fn hosts_fall_back_to_data_then_inventory() {
-        let inv = two_hosts();
+        let inv = two_hosts(true);
         let label: BTreeSet<String> = ["esx02".to_string()].into();
         assert_eq!(hosts_of(&label, &["esx01".into()], &inv), ["esx02"]);
         assert_eq!(

@@ -515,21 +515,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn frames_go_to_sender_and_receiver_with_latency_and_skew_in_order() {
-        let dir = temp("fan");
+    /// A fresh directory for `tag`, and a sink that splits `topo`'s frames into it in `format`.
+    fn fresh_sink(
+        tag: &str,
+        topo: &Topology,
+        format: Format,
+        split: SplitConfig,
+    ) -> (PathBuf, SplitSink) {
+        let dir = temp(tag);
         let _ = fs::remove_dir_all(&dir);
-        let topo = Topology::new(true, false);
         let cfg = SynthConfig {
-            format: Format::PcapNs,
+            format,
             ..SynthConfig::default()
         };
+        let sink = SplitSink::create(&dir, topo, &cfg, &split).unwrap();
+        (dir, sink)
+    }
+
+    #[test]
+    fn frames_go_to_sender_and_receiver_with_latency_and_skew_in_order() {
+        let topo = Topology::new(true, false);
         let split = SplitConfig {
             clock_skew_ms: 2.0,
             mirror: Some(Encap::Erspan3),
             ..SplitConfig::default()
         };
-        let mut sink = SplitSink::create(&dir, &topo, &cfg, &split).unwrap();
+        let (dir, mut sink) = fresh_sink("fan", &topo, Format::PcapNs, split);
         let (a1, b1) = (topo.host_vmk(0, 1), topo.host_vmk(1, 1));
         let vc = topo.find(Role::Vcenter);
         let a0 = topo.host_vmk(0, 0);
@@ -569,19 +580,13 @@ mod tests {
 
     #[test]
     fn directions_and_host_files() {
-        let dir = temp("host");
-        let _ = fs::remove_dir_all(&dir);
         let topo = Topology::new(false, false);
-        let cfg = SynthConfig {
-            format: Format::Pcapng,
-            ..SynthConfig::default()
-        };
         let split = SplitConfig {
             by: SplitBy::Host,
             direction: Direction::Tx,
             ..SplitConfig::default()
         };
-        let mut sink = SplitSink::create(&dir, &topo, &cfg, &split).unwrap();
+        let (dir, mut sink) = fresh_sink("host", &topo, Format::Pcapng, split);
         let (a1, b1) = (topo.host_vmk(0, 1), topo.host_vmk(1, 1));
         let vc = topo.find(Role::Vcenter);
         sink.frame(&sent(0, (a1, b1), &[1; 60])).unwrap();
@@ -607,26 +612,22 @@ mod tests {
             clock_skew_ms: f64::NAN,
             ..SplitConfig::default()
         };
-        let cfg = SynthConfig {
-            split: Some(split),
-            ..SynthConfig::default()
-        };
+        // Why `validate` refuses `cfg`.
+        let refused = |cfg: SynthConfig| validate(&cfg).unwrap_err().to_string();
         assert!(
-            validate(&cfg)
-                .unwrap_err()
-                .to_string()
-                .contains("--clock-skew")
+            refused(SynthConfig {
+                split: Some(split),
+                ..SynthConfig::default()
+            })
+            .contains("--clock-skew")
         );
-        let cfg = SynthConfig {
-            split: Some(SplitConfig::default()),
-            encap: Encap::Gre,
-            ..SynthConfig::default()
-        };
         assert!(
-            validate(&cfg)
-                .unwrap_err()
-                .to_string()
-                .contains("--also-mirror")
+            refused(SynthConfig {
+                split: Some(SplitConfig::default()),
+                encap: Encap::Gre,
+                ..SynthConfig::default()
+            })
+            .contains("--also-mirror")
         );
         let file = temp("file");
         fs::write(&file, b"x").unwrap();

@@ -13,6 +13,19 @@ fn row(set: &ClaimSet, n: u32) -> &Row {
     set.rows.iter().find(|r| r.row == n).unwrap()
 }
 
+/// "At least half the VM's memory over the vMotion network", with no fixed threshold.
+fn half_the_memory_on_vmotion() -> Claim {
+    Claim {
+        kind: ClaimKind::VolumeAtLeast {
+            network: NetRef::Net(Network::Vmotion),
+            fraction_of_memory: Some(0.5),
+            absolute_bytes: None,
+            absolute_basis: None,
+        },
+        when: None,
+    }
+}
+
 #[test]
 fn builtin_sets_parse_with_six_rows() {
     let sets = ClaimSet::builtin();
@@ -75,15 +88,7 @@ fn ownership_only_is_not_confirmed_by_tens_of_mib() {
     );
     assert!(text.contains("ownership"), "the basis is named: {text}");
     // A volume claim with neither a memory size nor a fixed threshold cannot decide.
-    let claim = Claim {
-        kind: ClaimKind::VolumeAtLeast {
-            network: NetRef::Net(Network::Vmotion),
-            fraction_of_memory: Some(0.5),
-            absolute_bytes: None,
-            absolute_basis: None,
-        },
-        when: None,
-    };
+    let claim = half_the_memory_on_vmotion();
     let r = evaluate_claim(&claim, &ev);
     assert_eq!(r.verdict, Verdict::Inconclusive);
     assert!(r.evidence.contains("memory"), "{}", r.evidence);
@@ -226,34 +231,39 @@ mod coverage {
     //! Verdicts under a capture set that saw only some vmks.
 
     use super::*;
-    use crate::classify::inventory::{InventorySource, Service, Vmk, VmkInventory};
-    use crate::migration::coverage::{View, view};
+    use crate::classify::inventory::VmkInventory;
+    use crate::migration::coverage::{View, two_hosts, view};
     use crate::verify::outcome::row_reason;
     use crate::vocab::vantage::{Coverage, Direction, Vantage, VantageSource};
 
     const HOSTS: [&str; 2] = ["esx01", "esx02"];
 
-    /// Two hosts: vmk0 management, vmk1 vMotion, vmk3 storage, and vmk2 provisioning when asked.
-    fn inventory(provisioning: bool) -> VmkInventory {
-        let vmk = |host: &str, name: &str, services: &[Service]| Vmk {
-            host: host.into(),
-            name: name.into(),
-            addrs: Vec::new(),
-            vlan: None,
-            mac: None,
-            services: services.to_vec(),
-            unknown_services: Vec::new(),
-        };
-        let mut vmks = Vec::new();
-        for h in HOSTS {
-            vmks.push(vmk(h, "vmk0", &[Service::Management]));
-            vmks.push(vmk(h, "vmk1", &[Service::Vmotion]));
-            if provisioning {
-                vmks.push(vmk(h, "vmk2", &[Service::Provisioning]));
+    /// Both readings of the hosts ([`two_hosts`]: with a provisioning vmk, then without), each
+    /// with what the provisioning-or-management network means on them.
+    fn each_inventory() -> impl Iterator<Item = (bool, VmkInventory, Network)> {
+        [true, false].into_iter().map(|provisioning| {
+            let pom = if provisioning {
+                Network::Provisioning
+            } else {
+                Network::Management
+            };
+            (provisioning, two_hosts(provisioning), pom)
+        })
+    }
+
+    /// Evaluates every row of `sets` on `ev` and on `base`, asserts the two alike, and returns
+    /// what `ev` gave.
+    fn decides_as(sets: &[ClaimSet], ev: &Evidence, base: &Evidence) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        for set in sets {
+            for r in &set.rows {
+                let got = serde_json::to_value(evaluate_row(set, r, ev)).unwrap();
+                let want = serde_json::to_value(evaluate_row(set, r, base)).unwrap();
+                assert_eq!(got, want);
+                out.push(got);
             }
-            vmks.push(vmk(h, "vmk3", &[]));
         }
-        VmkInventory::new(vmks, InventorySource::None)
+        out
     }
 
     fn coverage(inv: &VmkInventory, vmks: &[&str], direction: Direction) -> Coverage {
@@ -343,13 +353,7 @@ mod coverage {
     #[test]
     fn vmk0_only_never_contradicts() {
         let sets = ClaimSet::builtin();
-        for provisioning in [true, false] {
-            let inv = inventory(provisioning);
-            let pom = if provisioning {
-                Network::Provisioning
-            } else {
-                Network::Management
-            };
+        for (provisioning, inv, pom) in each_inventory() {
             let seen = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Both));
             let mut unobservable = 0;
             for base in shapes(pom) {
@@ -403,7 +407,7 @@ mod coverage {
     #[test]
     fn vmk0_only_names_the_network_not_captured() {
         let set = ClaimSet::parse("vmware-docs", VMWARE_DOCS).unwrap();
-        let inv = inventory(true);
+        let inv = two_hosts(true);
         let mut ev = evidence(64 << 20, &[(Network::Vmotion, 64 << 20)], 0);
         ev.memory_mb = Some(64);
         ev.view = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Tx));
@@ -437,13 +441,7 @@ mod coverage {
     #[test]
     fn tx_of_every_vmk_decides_as_everything() {
         let sets = ClaimSet::builtin();
-        for provisioning in [true, false] {
-            let inv = inventory(provisioning);
-            let pom = if provisioning {
-                Network::Provisioning
-            } else {
-                Network::Management
-            };
+        for (_, inv, pom) in each_inventory() {
             for direction in [Direction::Tx, Direction::Rx] {
                 let all = coverage(&inv, &["vmk0", "vmk1", "vmk2", "vmk3"], direction);
                 let seen = view_of(&inv, &all);
@@ -453,13 +451,7 @@ mod coverage {
                         view: seen.clone(),
                         ..base.clone()
                     };
-                    for set in &sets {
-                        for r in &set.rows {
-                            let got = serde_json::to_value(evaluate_row(set, r, &ev)).unwrap();
-                            let want = serde_json::to_value(evaluate_row(set, r, &base)).unwrap();
-                            assert_eq!(got, want);
-                        }
-                    }
+                    decides_as(&sets, &ev, &base);
                 }
             }
         }
@@ -471,7 +463,7 @@ mod coverage {
     /// above the ceiling with a network missed, unobservable.
     #[test]
     fn not_used_needs_its_network_captured() {
-        let inv = inventory(true);
+        let inv = two_hosts(true);
         let claim = |n: Network| Claim {
             kind: ClaimKind::NotUsed {
                 network: NetRef::Net(n),
@@ -481,33 +473,39 @@ mod coverage {
         };
         let mut ev = evidence(64 << 20, &[(Network::Management, 64 << 20)], 0);
         ev.view = view_of(&inv, &coverage(&inv, &["vmk0", "vmk3"], Direction::Both));
-        let r = evaluate_claim(&claim(Network::Vmotion), &ev);
-        assert_eq!(r.verdict, Verdict::Unobservable);
-        assert!(
-            r.evidence.contains("esx01 vmk1 (vmotion)"),
-            "{}",
-            r.evidence
+        // `claim` on `ev` gets `verdict`, its evidence saying `says`.
+        let decided = |claim: &Claim, ev: &Evidence, verdict: Verdict, says: &str| {
+            let r = evaluate_claim(claim, ev);
+            assert_eq!(r.verdict, verdict, "{}", r.evidence);
+            assert!(r.evidence.contains(says), "{}", r.evidence);
+        };
+        let unobservable = Verdict::Unobservable;
+        decided(
+            &claim(Network::Vmotion),
+            &ev,
+            unobservable,
+            "esx01 vmk1 (vmotion)",
         );
-        let r = evaluate_claim(&claim(Network::Storage), &ev);
-        assert_eq!(r.verdict, Verdict::Unobservable, "{}", r.evidence);
-        assert!(r.evidence.contains("counts as storage"), "{}", r.evidence);
+        decided(
+            &claim(Network::Storage),
+            &ev,
+            unobservable,
+            "counts as storage",
+        );
         // Management was captured: little of the seen data is there → confirmed, and said how.
         let mut quiet = evidence(64 << 20, &[(Network::Vmotion, 64 << 20)], 0);
         quiet.view = ev.view.clone();
-        let r = evaluate_claim(&claim(Network::Management), &quiet);
-        assert_eq!(r.verdict, Verdict::Confirmed);
-        assert!(
-            r.evidence.contains("at least its share of all the data"),
-            "{}",
-            r.evidence
+        let management = claim(Network::Management);
+        let confirmed = Verdict::Confirmed;
+        decided(
+            &management,
+            &quiet,
+            confirmed,
+            "at least its share of all the data",
         );
         // Most of the seen data there: unseen vmks could hold more, so nothing is decided.
-        let r = evaluate_claim(&claim(Network::Management), &ev);
-        assert_eq!(r.verdict, Verdict::Unobservable);
-        assert!(
-            r.evidence
-                .contains("the share is of all the migration's data")
-        );
+        let all_data = "the share is of all the migration's data";
+        decided(&management, &ev, unobservable, all_data);
         // A complete view decides it as ever.
         ev.view = view_of(
             &inv,
@@ -522,16 +520,8 @@ mod coverage {
     /// A volume claim has no denominator: its network captured is enough.
     #[test]
     fn volume_claims_need_only_their_network() {
-        let inv = inventory(true);
-        let at_least = Claim {
-            kind: ClaimKind::VolumeAtLeast {
-                network: NetRef::Net(Network::Vmotion),
-                fraction_of_memory: Some(0.5),
-                absolute_bytes: None,
-                absolute_basis: None,
-            },
-            when: None,
-        };
+        let inv = two_hosts(true);
+        let at_least = half_the_memory_on_vmotion();
         let mut ev = evidence(10 << 20, &[(Network::Vmotion, 10 << 20)], 0);
         ev.memory_mb = Some(64);
         ev.view = view_of(&inv, &coverage(&inv, &["vmk1"], Direction::Both));
@@ -551,7 +541,7 @@ mod coverage {
     #[test]
     fn everything_is_as_before_and_unknown_is_nothing() {
         let sets = ClaimSet::builtin();
-        let inv = inventory(true);
+        let inv = two_hosts(true);
         let everything = view_of(&inv, &Coverage::everything());
         assert_eq!(everything, View::everything());
         for base in shapes(Network::Provisioning) {
@@ -560,13 +550,8 @@ mod coverage {
                 ..base.clone()
             };
             assert_eq!(ev, base);
-            for set in &sets {
-                for r in &set.rows {
-                    let got = serde_json::to_value(evaluate_row(set, r, &ev)).unwrap();
-                    let want = serde_json::to_value(evaluate_row(set, r, &base)).unwrap();
-                    assert_eq!(got, want);
-                    assert!(!got.to_string().contains("unobservable"), "{got}");
-                }
+            for got in decides_as(&sets, &ev, &base) {
+                assert!(!got.to_string().contains("unobservable"), "{got}");
             }
             let unknown = Evidence {
                 view: view(
@@ -594,7 +579,7 @@ mod coverage {
     #[test]
     fn unobservable_rows_combine_as_inconclusive() {
         let set = ClaimSet::parse("article", ARTICLE).unwrap();
-        let inv = inventory(true);
+        let inv = two_hosts(true);
         let mut ev = evidence(100, &[(Network::Vmotion, 100)], 0);
         ev.view = view_of(&inv, &coverage(&inv, &["vmk0"], Direction::Both));
         let v = evaluate_row(&set, row(&set, 1), &ev);

@@ -349,19 +349,17 @@ fn traffic_matches_the_model() {
     assert!(nfc_src.iter().all(|s| s.ends_with("-vmk0")), "{nfc_src:?}");
 }
 
+/// Every scenario with small migrations (1 MiB of memory and disk), then `more`.
+fn small_all(more: &[&'static str]) -> Vec<&'static str> {
+    let mut a = vec!["--scenario", "all", "--memory-mb", "1", "--disk-mb", "1"];
+    a.extend_from_slice(more);
+    a
+}
+
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let dir = TempDir::new("synth-seed");
-    let base = [
-        "--scenario",
-        "all",
-        "--memory-mb",
-        "1",
-        "--disk-mb",
-        "1",
-        "--noise",
-        "2",
-    ];
+    let base = small_all(&["--noise", "2"]);
     let files = |name: &str| {
         let p = dir.path().join(name);
         [
@@ -388,19 +386,7 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 fn labels_enclose_each_migration_and_the_capture_is_ordered() {
     let dir = TempDir::new("synth-windows");
     let out = dir.path().join("w.pcapng");
-    let s = synth(
-        &out,
-        &[
-            "--scenario",
-            "all",
-            "--memory-mb",
-            "1",
-            "--disk-mb",
-            "1",
-            "--format",
-            "pcapng",
-        ],
-    );
+    let s = synth(&out, &small_all(&["--format", "pcapng"]));
     let m = Migrations::load(Path::new(s["migrations_file"].as_str().unwrap())).unwrap();
     assert_eq!(m.migrations.len(), 6);
     let inv = Inventory::load(Path::new(s["inventory"].as_str().unwrap())).unwrap();
@@ -610,19 +596,17 @@ fn summary_json_to_a_file_equals_standard_output() {
 
 // Capture sets: `--split`, `--direction`, `--clock-skew`, `--also-mirror`.
 
+/// One hot vMotion of a 1 MiB VM, then `more`.
+fn hot_1mib(more: &[&'static str]) -> Vec<&'static str> {
+    let mut a = vec!["--scenario", "vmotion:hot", "--memory-mb", "1"];
+    a.extend_from_slice(more);
+    a
+}
+
 /// Small migrations, header-only records (frames stay distinct: IP ids and sequence numbers).
-const SET_BASE: [&str; 10] = [
-    "--scenario",
-    "all",
-    "--memory-mb",
-    "1",
-    "--disk-mb",
-    "1",
-    "--noise",
-    "2",
-    "--snaplen",
-    "96",
-];
+fn set_base() -> Vec<&'static str> {
+    small_all(&["--noise", "2", "--snaplen", "96"])
+}
 
 /// One record: its timestamp, interface and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -727,8 +711,11 @@ fn single_and_set(
 #[test]
 fn split_vmk_both_holds_host_to_host_frames_twice_and_the_others_once() {
     let dir = TempDir::new("synth-set-both");
-    let (single, files) =
-        single_and_set(&dir, &SET_BASE, &["--split", "vmk", "--direction", "both"]);
+    let (single, files) = single_and_set(
+        &dir,
+        &set_base(),
+        &["--split", "vmk", "--direction", "both"],
+    );
     let set = dir.path().join("set");
     let mut names: Vec<String> = std::fs::read_dir(&set)
         .unwrap()
@@ -784,7 +771,8 @@ fn split_vmk_both_holds_host_to_host_frames_twice_and_the_others_once() {
 #[test]
 fn split_tx_holds_what_each_vmk_sent_once_and_nothing_vcenter_sent() {
     let dir = TempDir::new("synth-set-tx");
-    let (single, files) = single_and_set(&dir, &SET_BASE, &["--split", "vmk", "--direction", "tx"]);
+    let (single, files) =
+        single_and_set(&dir, &set_base(), &["--split", "vmk", "--direction", "tx"]);
     let vmks = vmk_addresses(&dir.path().join("set/inventory.json"));
     let vcenter: std::net::IpAddr = "10.0.10.5".parse().unwrap();
     let mut expected = BTreeMap::new();
@@ -814,14 +802,7 @@ fn split_tx_holds_what_each_vmk_sent_once_and_nothing_vcenter_sent() {
 #[test]
 fn clock_skew_shifts_the_second_hosts_files_and_receivers_see_frames_20us_later() {
     let dir = TempDir::new("synth-set-skew");
-    let common = [
-        "--scenario",
-        "vmotion:hot",
-        "--memory-mb",
-        "1",
-        "--format",
-        "pcap-ns",
-    ];
+    let common = hot_1mib(&["--format", "pcap-ns"]);
     let single = dir.path().join("one.pcap");
     synth(&single, &common);
     let single = records(&single);
@@ -864,15 +845,7 @@ fn clock_skew_shifts_the_second_hosts_files_and_receivers_see_frames_20us_later(
 #[test]
 fn also_mirror_writes_each_vmk_frame_once_encapsulated() {
     let dir = TempDir::new("synth-set-mirror");
-    let common = [
-        "--scenario",
-        "vmotion:hot",
-        "--memory-mb",
-        "1",
-        "--vlan",
-        "--noise",
-        "2",
-    ];
+    let common = hot_1mib(&["--vlan", "--noise", "2"]);
     let set_args = [
         "--split",
         "host",
@@ -915,7 +888,7 @@ fn also_mirror_writes_each_vmk_frame_once_encapsulated() {
 #[test]
 fn capture_sets_are_deterministic_and_name_their_interfaces() {
     let dir = TempDir::new("synth-set-det");
-    let mut a = SET_BASE.to_vec();
+    let mut a = set_base();
     a.extend_from_slice(&[
         "--split",
         "host",
@@ -969,9 +942,9 @@ fn capture_sets_are_deterministic_and_name_their_interfaces() {
 fn the_account_of_a_capture_set_is_the_one_files_account() {
     let dir = TempDir::new("synth-set-account");
     let single = dir.path().join("one.pcap");
-    let mut one = synth(&single, &SET_BASE);
+    let mut one = synth(&single, &set_base());
     let set = dir.path().join("set");
-    let mut a = SET_BASE.to_vec();
+    let mut a = set_base();
     a.extend_from_slice(&["--split", "vmk", "--direction", "tx", "--clock-skew", "3"]);
     let mut split = synth(&set, &a);
     let files = split["files"].as_array().unwrap().clone();
