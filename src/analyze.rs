@@ -897,9 +897,9 @@ fn calibrate(merger: &mut Merger, clocks: &Clocks, set: &SetOptions) -> Vec<Offs
 /// Reads several captures as one: merged in time order as they stream, each host's clock put
 /// on the reference clock (the first input's), and a frame seen at two places counted once.
 ///
-/// The offsets are estimated first, from the beginning of the inputs (see [`calibrate`]; the
-/// inputs are then opened again and read from their start); `--clock-offset` values win over
-/// estimates. One input is read as [`run`] reads it. An input that cannot be opened is an error;
+/// The offsets are estimated first, from the frames two clocks both saw at the beginning of the
+/// inputs (at most [`set::CALIBRATION_FRAMES`], fewer once every clock is settled); the inputs
+/// are then opened again and read from their start. `--clock-offset` values win over estimates. One input is read as [`run`] reads it. An input that cannot be opened is an error;
 /// one that fails while read ends there and is named in the report, the others go on.
 pub fn run_set(
     sources: &[Source],
