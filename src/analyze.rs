@@ -686,9 +686,9 @@ impl<'o> Pipeline<'o> {
             .filter(|c| c.source == "unknown")
             .map(|c| {
                 format!(
-                    "{}'s clock could not be aligned with {reference}'s (none of the first {} \
-                     frames read was seen by both): its times are taken as they are; if you \
-                     know the offset, give --clock-offset {}=±MS",
+                    "{}'s clock could not be aligned with {reference}'s (no frame of the first \
+                     {} read was seen by both): its times are taken as they are; if you know \
+                     the offset, give --clock-offset {}=±MS",
                     c.clock,
                     set::CALIBRATION_FRAMES,
                     c.clock
