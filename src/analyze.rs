@@ -749,6 +749,18 @@ impl<'o> Pipeline<'o> {
     }
 }
 
+/// The report of an input that could not be read as a capture (empty, not a capture, a corrupt
+/// file header): no traffic, and `capture.error` saying why.
+pub fn unreadable(name: String, error: CaptureError, opts: &AnalyzeOptions) -> Outcome {
+    let end = InputEnd::new(name, CaptureStats::unread(), Some(&error));
+    let (report, inventory) = Pipeline::new(opts).finish_set(&[end], Vec::new());
+    Outcome {
+        report,
+        error: Some(error),
+        inventory,
+    }
+}
+
 /// Reads the whole capture and builds the report. `progress` is called now and then with the
 /// number of bytes consumed.
 pub fn run(

@@ -50,6 +50,8 @@ pub enum Format {
     Pcapng,
     /// A capture set whose inputs are of both formats.
     Mixed,
+    /// Not known: the input could not be read as a capture.
+    Unknown,
 }
 
 /// An interface declared by the capture (pcap has exactly one).
@@ -140,6 +142,23 @@ pub struct CaptureStats {
 }
 
 impl CaptureStats {
+    /// The statistics of an input that could not be read as a capture at all (empty, not a
+    /// capture, a corrupt file header): nothing but the error is known of it.
+    pub fn unread() -> CaptureStats {
+        CaptureStats {
+            format: Format::Unknown,
+            gzip: false,
+            ts_precision: "unknown",
+            sections: 0,
+            interfaces: Vec::new(),
+            skipped_blocks: SkippedBlocks::default(),
+            records_with_unknown_interface: 0,
+            bytes_read: 0,
+            truncated: false,
+            truncated_at: None,
+        }
+    }
+
     /// The statistics of a capture whose stream ended inside its file header.
     fn header_cut(format: Format, at: TruncatedAt) -> CaptureStats {
         CaptureStats {
@@ -211,6 +230,17 @@ pub enum CaptureError {
 }
 
 impl CaptureError {
+    /// Whether the input was read and is not a capture that can be read (empty, not a capture,
+    /// corrupt): a report can still say so. Failing to open or read it is not.
+    pub fn is_content(&self) -> bool {
+        matches!(
+            self,
+            CaptureError::Empty { .. }
+                | CaptureError::NotACapture { .. }
+                | CaptureError::Corrupt { .. }
+        )
+    }
+
     /// The byte offset the error refers to, when there is one.
     pub fn offset(&self) -> Option<u64> {
         match self {

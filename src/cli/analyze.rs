@@ -36,14 +36,20 @@ pub fn run(cfg: AnalyzeConfig) -> Result<ExitCode, CliError> {
         return run_live(&cfg, live);
     }
     // Opened here to fail early on an input that cannot be read, and for the progress bar's size.
-    let size: Option<u64> = cfg
+    let opened = cfg
         .sources
         .iter()
         .map(|s| CaptureReader::open(s).map(|r| r.size_hint()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(CliError::Capture)?
-        .into_iter()
-        .sum();
+        .collect::<Result<Vec<_>, _>>();
+    let size: Option<u64> = match opened {
+        Ok(sizes) => sizes.into_iter().sum(),
+        // One input that is no capture: the report says so (exit 4 all the same).
+        Err(e) if e.is_content() && cfg.sources.len() == 1 => {
+            let name = cfg.source.display_name();
+            return write_outcome(&cfg, analyze::unreadable(name, e, &cfg.options));
+        }
+        Err(e) => return Err(CliError::Capture(e)),
+    };
     let bar = match (cfg.quiet, size, stderr_is_terminal()) {
         (false, Some(size), true) => {
             let pb = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
@@ -112,7 +118,14 @@ fn run_live(cfg: &AnalyzeConfig, live_cfg: &LiveConfig) -> Result<ExitCode, CliE
     if let Some(v) = &view {
         v.finish();
     }
-    let lo = result.map_err(CliError::Capture)?;
+    let lo = match result {
+        Ok(lo) => lo,
+        Err(e) if e.is_content() => {
+            let name = cfg.source.display_name();
+            return write_outcome(cfg, analyze::unreadable(name, e, &cfg.options));
+        }
+        Err(e) => return Err(CliError::Capture(e)),
+    };
     if lo.reason == live::StopReason::Signal && !cfg.quiet {
         eprintln!("vmkflow: stopped by signal; the report covers what was read");
     }

@@ -14,6 +14,7 @@ pub fn render(r: &Report) -> String {
         crate::capture::Format::Pcap => "pcap",
         crate::capture::Format::Pcapng => "pcapng",
         crate::capture::Format::Mixed => "pcap and pcapng",
+        crate::capture::Format::Unknown => "unreadable",
     };
     let _ = writeln!(
         s,

@@ -233,3 +233,46 @@ fn invalid_label_files_are_usage_errors() {
         assert!(r.stderr.contains(needle), "{flag}: stderr: {}", r.stderr);
     }
 }
+
+/// An input that is no capture at all, or whose file header is bad, still gets its report
+/// (exit 4): no traffic, `capture.error` with the offset and why, from a file and from standard
+/// input alike.
+#[test]
+fn unreadable_inputs_still_write_a_report() {
+    let dir = TempDir::new("unreadable");
+    // A pcapng Section Header Block whose byte-order magic is neither order.
+    let mut bad_bom = Vec::new();
+    bad_bom.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+    bad_bom.extend_from_slice(&28u32.to_le_bytes());
+    bad_bom.extend_from_slice(&0x1234_5678u32.to_le_bytes());
+    bad_bom.extend_from_slice(&[0u8; 16]);
+    for (name, bytes, says, offset) in [
+        ("empty.pcap", Vec::new(), "empty", 0),
+        (
+            "text.pcap",
+            b"hello, not a capture".to_vec(),
+            "not a pcap or pcapng",
+            0,
+        ),
+        ("bad-bom.pcapng", bad_bom, "byte-order", 8),
+    ] {
+        let p = dir.write(name, &bytes);
+        let json = dir.path().join(format!("{name}.json"));
+        let r = analyze_to(&p, &json);
+        assert_eq!(r.code, 4, "{name}: {}", r.stderr);
+        let report = crate::util::read_report(&json);
+        let c = &report["capture"];
+        assert_eq!(c["format"], "unknown", "{name}");
+        assert_eq!(c["packets"], 0, "{name}");
+        assert_eq!(c["error"]["offset"], offset, "{name}: {}", c["error"]);
+        let message = c["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains(name) && message.to_lowercase().contains(says),
+            "{name}: {message}"
+        );
+        assert_eq!(c["inputs"][0]["error"], c["error"], "{name}");
+        let piped = crate::util::run_with_stdin(&["analyze", "-", "--json", "-", "-q"], &bytes);
+        assert_eq!(piped.code, 4, "{name} on standard input: {}", piped.stderr);
+        assert_eq!(piped.json()["capture"]["format"], "unknown", "{name}");
+    }
+}
