@@ -856,8 +856,12 @@ impl Clocks {
     }
 }
 
+/// Frames of the beginning of a capture set that are all paired before one in eight is.
+const CALIBRATION_EVERY_FRAME: usize = 65_536;
+
 /// Reads the beginning of the inputs in their own clocks' order and pairs the frames two clocks
-/// both saw (one frame in eight, by identity, so that a copy is sampled with its original):
+/// both saw (every frame of the first [`CALIBRATION_EVERY_FRAME`], then one in eight, chosen
+/// by identity so that a copy is chosen with its original):
 /// until every clock is tied to the reference by [`set::clock::ENOUGH_SAMPLES`] frames, or
 /// [`set::CALIBRATION_FRAMES`] frames were read.
 fn calibrate(merger: &mut Merger, clocks: &Clocks, set: &SetOptions) -> Vec<Offset> {
@@ -885,7 +889,9 @@ fn calibrate(merger: &mut Merger, clocks: &Clocks, set: &SetOptions) -> Vec<Offs
         let (Some(id), Some(ts)) = (identity(&d, f.data), raw) else {
             continue;
         };
-        if id.key % 8 != 0 {
+        // Every frame while they are few (a short capture has few copies to pair), then one in
+        // eight.
+        if frames > CALIBRATION_EVERY_FRAME && id.key % 8 != 0 {
             continue;
         }
         match first_seen.get(&id.key) {
