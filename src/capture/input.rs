@@ -156,6 +156,9 @@ pub struct Window {
     /// Absolute stream offset of `buf[start]`.
     offset: u64,
     eof: bool,
+    /// The source ended inside a compressed stream (a gzip file cut short): its end is an early
+    /// one, even where it falls between two records.
+    cut: bool,
     /// Bytes pulled from the underlying reader so far (decompressed).
     pulled: u64,
 }
@@ -175,6 +178,7 @@ impl Window {
             end: 0,
             offset: 0,
             eof: false,
+            cut: false,
             pulled: 0,
         }
     }
@@ -225,7 +229,15 @@ impl Window {
                 let new_len = (self.buf.len() * 2).min(cap).max(self.end + 1);
                 self.buf.resize(new_len, 0);
             }
-            let n = read_some(self.inner.as_mut(), &mut self.buf[self.end..])?;
+            let n = match read_some(self.inner.as_mut(), &mut self.buf[self.end..]) {
+                // Only a decompressor reports its input ending early (flate2: "incomplete
+                // deflate stream"); a plain file or pipe ends with a read of 0.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.cut = true;
+                    0
+                }
+                r => r?,
+            };
             if n == 0 {
                 self.eof = true;
             } else {
@@ -240,6 +252,11 @@ impl Window {
     pub fn recent(&self, len: usize) -> &[u8] {
         let len = len.min(self.start);
         &self.buf[self.start - len..self.start]
+    }
+
+    /// Whether the source ended inside a compressed stream.
+    pub fn was_cut(&self) -> bool {
+        self.cut
     }
 
     /// Whether the source has reported its end.

@@ -577,6 +577,20 @@ impl CaptureReader {
                 Ok(Step::End) => {
                     self.finished = true;
                     self.stats.bytes_read = self.win.offset();
+                    if self.win.was_cut() && !self.stats.truncated {
+                        // A compressed stream cut between two records: the capture ends early
+                        // all the same, before the next record's header.
+                        let header = match self.state {
+                            State::Pcapng(_) => 8,
+                            _ => 16,
+                        };
+                        self.stats.truncated = true;
+                        self.stats.truncated_at = Some(TruncatedAt {
+                            offset: self.win.offset(),
+                            needed: header,
+                            available: 0,
+                        });
+                    }
                     return Ok(None);
                 }
                 Ok(Step::Packet(meta, len)) => {

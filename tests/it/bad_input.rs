@@ -276,3 +276,39 @@ fn unreadable_inputs_still_write_a_report() {
         assert_eq!(piped.json()["capture"]["format"], "unknown", "{name}");
     }
 }
+
+/// A gzip capture cut short (still being compressed, a partial download) reads like a plain
+/// capture cut short: exit 0, `truncated: true`, the records before the cut; whether the cut
+/// falls inside a record, between two, or in the gzip trailer after the last one.
+#[test]
+fn a_cut_gzip_stream_is_a_truncated_capture() {
+    use std::io::Write;
+    let dir = TempDir::new("gzcut");
+    let sizes: Vec<usize> = (0..200).map(|i| 100 + (i * 37) % 1400).collect();
+    let (bytes, _) = synth_pcap(&sizes);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&bytes).expect("gzip");
+    let gz = enc.finish().expect("gzip");
+    let whole = crate::util::analyze_json(&dir.write("whole.pcap.gz", &gz));
+    assert_eq!(whole["capture"]["truncated"], false);
+    assert_eq!(whole["capture"]["packets"], sizes.len());
+    for cut in [gz.len() / 4, gz.len() / 2, gz.len() - 30, gz.len() - 3] {
+        let p = dir.write(&format!("cut-{cut}.pcap.gz"), &gz[..cut]);
+        let json = dir.path().join(format!("cut-{cut}.json"));
+        let r = analyze_to(&p, &json);
+        assert_eq!(r.code, 0, "cut at {cut} of {}: {}", gz.len(), r.stderr);
+        assert!(r.stderr.contains("truncated"), "cut at {cut}: {}", r.stderr);
+        let c = crate::util::read_report(&json)["capture"].clone();
+        assert_eq!(c["truncated"], true, "cut at {cut}");
+        assert!(
+            c["truncated_at"]["offset"].as_u64() > Some(0),
+            "cut at {cut}"
+        );
+        assert!(
+            c["packets"].as_u64() <= Some(sizes.len() as u64),
+            "cut at {cut}: {}",
+            c["packets"]
+        );
+        assert!(c["error"].is_null(), "cut at {cut}: {}", c["error"]);
+    }
+}
