@@ -129,7 +129,18 @@ fn run_live(cfg: &AnalyzeConfig, live_cfg: &LiveConfig) -> Result<ExitCode, CliE
     if lo.reason == live::StopReason::Signal && !cfg.quiet {
         eprintln!("vmkflow: stopped by signal; the report covers what was read");
     }
-    write_outcome(cfg, lo.outcome)
+    let code = write_outcome(cfg, lo.outcome)?;
+    // The report is written first: a full disk under the lines must not cost it.
+    match (lo.lines_error, live_cfg.lines.as_ref().map(|l| &l.to)) {
+        (Some(source), to) => Err(CliError::Output {
+            what: match to {
+                Some(Dest::File(p)) => format!("the live lines to {}", p.display()),
+                _ => "the live lines to standard output".into(),
+            },
+            source,
+        }),
+        (None, _) => Ok(code),
+    }
 }
 
 /// Writes the inventory, the JSON report and the summary of a finished run; maps its error.

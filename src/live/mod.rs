@@ -204,11 +204,16 @@ pub struct LiveOutcome {
     pub outcome: Outcome,
     /// Why reading stopped.
     pub reason: StopReason,
+    /// The error that stopped the NDJSON lines (a full disk), if one did; a closed pipe is not
+    /// one (its reader has gone).
+    pub lines_error: Option<io::Error>,
 }
 
-/// Writes NDJSON lines; a failed write (e.g. a closed pipe) stops the lines, not the analysis.
+/// Writes NDJSON lines; a failed write (a closed pipe, a full disk) stops the lines, not the
+/// analysis.
 struct Lines<'w> {
     out: Option<&'w mut dyn Write>,
+    error: Option<io::Error>,
 }
 
 impl Lines<'_> {
@@ -218,8 +223,11 @@ impl Lines<'_> {
                 .map_err(io::Error::other)
                 .and_then(|_| w.write_all(b"\n"))
                 .and_then(|_| w.flush());
-            if r.is_err() {
+            if let Err(e) = r {
                 self.out = None;
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    self.error = Some(e);
+                }
             }
         }
     }
@@ -291,7 +299,7 @@ fn drive(
     stats: &mut CaptureStats,
     idled: &Arc<AtomicBool>,
 ) -> Result<LiveOutcome, CaptureError> {
-    let mut lines = Lines { out };
+    let mut lines = Lines { out, error: None };
     let interval_ns = live
         .interval
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX).max(1));
@@ -424,5 +432,6 @@ fn drive(
             inventory,
         },
         reason,
+        lines_error: lines.error,
     })
 }

@@ -261,3 +261,44 @@ fn follow_reads_a_growing_file() {
     assert_eq!(r["capture"]["packets"], payloads.len() as u64);
     assert_eq!(r["capture"]["truncated"], false);
 }
+
+/// Interval lines that cannot be written (a full disk) are an error, said and exit 5, after the
+/// final report was written all the same; to a file and to standard output alike.
+#[test]
+fn live_lines_to_a_full_disk_are_an_error_after_the_report() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        crate::util::skip_or_fail("/dev/full not found");
+        return;
+    }
+    let dir = TempDir::new("live-full");
+    let capture = bundled("all-article.pcap");
+    for to_file in [true, false] {
+        let report = dir.path().join(format!("report-{to_file}.json"));
+        let mut cmd = vmkflow();
+        cmd.args(["analyze", "-", "--interval", "1", "-q", "--json"])
+            .arg(&report)
+            .stdin(std::fs::File::open(&capture).expect("capture"))
+            .stderr(Stdio::piped());
+        if to_file {
+            cmd.arg("--live-out").arg(full).stdout(Stdio::null());
+        } else {
+            cmd.stdout(std::fs::File::create(full).expect("/dev/full"));
+        }
+        let out = cmd.output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "to file {to_file}: {stderr}");
+        let said = if to_file {
+            "the live lines to /dev/full"
+        } else {
+            "the live lines to standard output"
+        };
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(stderr.contains("No space left"), "{stderr}");
+        let r = read_report(&report);
+        assert!(
+            r["capture"]["packets"].as_u64() > Some(1000),
+            "the report is complete"
+        );
+    }
+}
