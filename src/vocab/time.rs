@@ -42,6 +42,9 @@ pub fn rfc3339(ns: i64) -> String {
 }
 
 /// Parses an RFC 3339 timestamp (`Z` or `±hh:mm` offset, optional fraction) into nanoseconds.
+/// Every valid time is accepted, years 0000 to 9999: those beyond what 64-bit nanoseconds hold
+/// (before 1677-09-21, after 2262-04-11) are taken as the first or last instant they hold, which
+/// for a migration window's start or end means "from the beginning" or "to the end".
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 {
@@ -101,12 +104,33 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_s;
-    secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)
+    let ns = i128::from(secs) * 1_000_000_000 + i128::from(frac_ns);
+    Some(ns.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_valid_year_is_accepted() {
+        assert_eq!(
+            parse_rfc3339("9999-12-31T23:59:59.999999999Z"),
+            Some(i64::MAX),
+            "after 2262: the last instant"
+        );
+        assert_eq!(parse_rfc3339("0000-01-01T00:00:00Z"), Some(i64::MIN));
+        assert_eq!(
+            parse_rfc3339("2262-04-11T23:47:16.854775807Z"),
+            Some(i64::MAX),
+            "the last instant itself"
+        );
+        assert_eq!(
+            parse_rfc3339("2262-04-11T23:47:16.854775806Z"),
+            Some(i64::MAX - 1)
+        );
+        assert_eq!(parse_rfc3339("9999-13-31T23:59:59Z"), None, "still checked");
+    }
 
     #[test]
     fn rfc3339_round_trip() {
