@@ -417,6 +417,8 @@ fn capture_section(
             .iter()
             .map(|e| e.stats.records_with_unknown_interface)
             .sum(),
+        interfaces_not_kept: ends.iter().map(|e| e.stats.interfaces_not_kept).sum(),
+        interfaces_not_listed: ends.iter().map(|e| e.stats.interfaces_not_listed).sum(),
         bytes_read: ends.iter().map(|e| e.stats.bytes_read).sum(),
         truncated: ends.iter().any(|e| e.stats.truncated),
         truncated_at: ends.iter().find_map(|e| e.stats.truncated_at),
@@ -714,7 +716,16 @@ impl<'o> Pipeline<'o> {
                 )
             })
         });
+        let not_kept = (capture.interfaces_not_kept > 0).then(|| {
+            format!(
+                "{} interfaces were declared beyond the {} kept per pcapng section: their packets \
+                 are not analysed (counted in capture.records_with_unknown_interface)",
+                capture.interfaces_not_kept,
+                crate::capture::MAX_INTERFACES_PER_SECTION
+            )
+        });
         let warnings = drops
+            .chain(not_kept)
             .chain(unaligned)
             .chain(inv.notes.iter().cloned())
             .chain(analysed.iter().filter(|m| m.labelled).flat_map(|m| {

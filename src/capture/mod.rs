@@ -139,7 +139,19 @@ pub struct CaptureStats {
     pub truncated: bool,
     /// Where and how the stream ended early, when it did.
     pub truncated_at: Option<TruncatedAt>,
+    /// Interfaces declared beyond [`MAX_INTERFACES_PER_SECTION`] in a section: not kept, their
+    /// packets counted in `records_with_unknown_interface`.
+    pub interfaces_not_kept: u64,
+    /// Interfaces kept but beyond the [`MAX_INTERFACES_LISTED`] listed in `interfaces`.
+    pub interfaces_not_listed: u64,
 }
+
+/// Interfaces of one pcapng section kept to decode its packets (a file may declare millions:
+/// the rest are counted, and their packets are records on an unknown interface).
+pub const MAX_INTERFACES_PER_SECTION: usize = 65_536;
+
+/// Interfaces listed with their options in the statistics and the report (the rest counted).
+pub const MAX_INTERFACES_LISTED: usize = 4_096;
 
 impl CaptureStats {
     /// The statistics of an input that could not be read as a capture at all (empty, not a
@@ -156,6 +168,8 @@ impl CaptureStats {
             bytes_read: 0,
             truncated: false,
             truncated_at: None,
+            interfaces_not_kept: 0,
+            interfaces_not_listed: 0,
         }
     }
 
@@ -172,6 +186,8 @@ impl CaptureStats {
             bytes_read: at.available,
             truncated: true,
             truncated_at: Some(at),
+            interfaces_not_kept: 0,
+            interfaces_not_listed: 0,
         }
     }
 }

@@ -87,6 +87,8 @@ impl PcapState {
             }],
             skipped_blocks: SkippedBlocks::default(),
             records_with_unknown_interface: 0,
+            interfaces_not_kept: 0,
+            interfaces_not_listed: 0,
             bytes_read: 24,
             truncated: false,
             truncated_at: None,

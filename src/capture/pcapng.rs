@@ -12,8 +12,8 @@ use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionhe
 use super::input::{Fill, MAX_RECORD, Window};
 use super::time::{TsResolution, clamp_ns};
 use super::{
-    CaptureStats, Format, FrameMeta, Interface, SkippedBlocks, Step, StepError, TruncatedAt,
-    link_type_of, need, parse_failure,
+    CaptureStats, Format, FrameMeta, Interface, MAX_INTERFACES_LISTED, MAX_INTERFACES_PER_SECTION,
+    SkippedBlocks, Step, StepError, TruncatedAt, link_type_of, need, parse_failure,
 };
 use crate::vocab::bytes::{Order, array_at, i64_at, u16_at, u32_at};
 use crate::vocab::wire::LinkType;
@@ -115,6 +115,8 @@ impl PcapngState {
             interfaces: Vec::new(),
             skipped_blocks: SkippedBlocks::default(),
             records_with_unknown_interface: 0,
+            interfaces_not_kept: 0,
+            interfaces_not_listed: 0,
             bytes_read: 0,
             truncated: false,
             truncated_at: None,
@@ -269,6 +271,10 @@ impl PcapngState {
                         _ => {}
                     }
                 }
+                if self.ifaces.len() >= MAX_INTERFACES_PER_SECTION {
+                    stats.interfaces_not_kept += 1;
+                    return Ok(Step::Skip(len));
+                }
                 let link_type = link_type_of(idb.linktype);
                 let global_id = self.next_global;
                 self.next_global += 1;
@@ -279,6 +285,10 @@ impl PcapngState {
                     res,
                     offset_s,
                 });
+                if stats.interfaces.len() >= MAX_INTERFACES_LISTED {
+                    stats.interfaces_not_listed += 1;
+                    return Ok(Step::Skip(len));
+                }
                 stats.interfaces.push(Interface {
                     id: global_id,
                     section: self.section,

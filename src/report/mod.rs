@@ -94,6 +94,11 @@ pub struct CaptureSection {
     pub skipped_blocks: SkippedBlocks,
     /// Packet records naming an interface the section did not declare (not decoded).
     pub records_with_unknown_interface: u64,
+    /// Interfaces declared beyond the 65 536 kept per section (their packets are records on an
+    /// unknown interface).
+    pub interfaces_not_kept: u64,
+    /// Interfaces kept but not listed in `interfaces` (beyond the first 4 096).
+    pub interfaces_not_listed: u64,
     /// Bytes of the (decompressed) input consumed.
     pub bytes_read: u64,
     /// True when the capture ends inside a record.

@@ -347,3 +347,63 @@ fn a_window_to_year_9999_is_accepted() {
         .sum();
     assert_eq!(m["payload_bytes"], flows, "the window holds every byte");
 }
+
+/// A pcapng declaring 100 000 interfaces (a hostile file can declare millions): 65 536 are kept
+/// per section to decode packets and 4 096 listed in the report; the rest are counted, and a
+/// packet on an interface not kept is a record on an unknown interface.
+#[test]
+fn interfaces_beyond_the_bounds_are_counted_not_kept() {
+    const DECLARED: u32 = 100_000;
+    let block = |kind: u32, body: &[u8]| {
+        let len = 12 + body.len() as u32;
+        let mut b = Vec::new();
+        b.extend_from_slice(&kind.to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    };
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut bytes = block(0x0a0d_0d0a, &shb);
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&1u16.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&0u32.to_le_bytes());
+    let idb = block(1, &idb);
+    for _ in 0..DECLARED {
+        bytes.extend_from_slice(&idb);
+    }
+    for iface in [0u32, DECLARED - 1] {
+        let mut epb = Vec::new();
+        for v in [iface, 0, 1_000_000, 60, 60] {
+            epb.extend_from_slice(&v.to_le_bytes());
+        }
+        epb.extend_from_slice(&[0u8; 60]);
+        bytes.extend_from_slice(&block(6, &epb));
+    }
+    let dir = TempDir::new("interfaces");
+    let p = dir.write("many-interfaces.pcapng", &bytes);
+    let json = dir.path().join("report.json");
+    let r = analyze_to(&p, &json);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = crate::util::read_report(&json);
+    let c = &report["capture"];
+    assert_eq!(c["interfaces"].as_array().map(Vec::len), Some(4_096));
+    assert_eq!(c["interfaces_not_listed"], 65_536 - 4_096);
+    assert_eq!(c["interfaces_not_kept"], DECLARED - 65_536);
+    assert_eq!(c["packets"], 1);
+    assert_eq!(c["records_with_unknown_interface"], 1);
+    let size = std::fs::metadata(&json).expect("report").len();
+    assert!(size < 4_000_000, "report of {size} bytes");
+    assert!(
+        report["warnings"].as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w.as_str().unwrap_or("").contains("34464 interfaces"))),
+        "{}",
+        report["warnings"]
+    );
+}
