@@ -296,12 +296,12 @@ fn vantages(
 /// The capture section of a run over `ends` (one per input).
 fn capture_section(
     totals: CaptureTotals,
+    inputs: &[InputTotals],
     ends: &[InputEnd],
     vantages: &[Vec<Vantage>],
     dedup: &Dedup,
     clocks: Vec<ClockSection>,
 ) -> CaptureSection {
-    let inputs = totals.inputs();
     let CaptureTotals { mut link_types, .. } = totals;
     link_types.sort();
     let duration_s = match (totals.first_ts, totals.last_ts) {
@@ -642,7 +642,8 @@ impl<'o> Pipeline<'o> {
                 inventory.notes.push(note);
             }
         }
-        let vantages = vantages(ends, &self.totals.inputs(), &self.opts.set, &inventory);
+        let inputs = self.totals.inputs();
+        let vantages = vantages(ends, &inputs, &self.opts.set, &inventory);
         if !self.coverage_given {
             self.coverage = Coverage {
                 vantages: vantages.iter().flatten().cloned().collect(),
@@ -697,7 +698,7 @@ impl<'o> Pipeline<'o> {
                 )
             })
             .collect();
-        let capture = capture_section(self.totals, ends, &vantages, &self.dedup, clocks);
+        let capture = capture_section(self.totals, &inputs, ends, &vantages, &self.dedup, clocks);
         let drops = capture.interfaces.iter().filter_map(|i| {
             let (a, b) = (
                 i.interface.dropped_by_interface.unwrap_or(0),

@@ -177,17 +177,10 @@ impl CaptureStats {
     fn header_cut(format: Format, at: TruncatedAt) -> CaptureStats {
         CaptureStats {
             format,
-            gzip: false,
-            ts_precision: "unknown",
-            sections: 0,
-            interfaces: Vec::new(),
-            skipped_blocks: SkippedBlocks::default(),
-            records_with_unknown_interface: 0,
             bytes_read: at.available,
             truncated: true,
             truncated_at: Some(at),
-            interfaces_not_kept: 0,
-            interfaces_not_listed: 0,
+            ..CaptureStats::unread()
         }
     }
 }

@@ -323,27 +323,15 @@ fn a_window_to_year_9999_is_accepted() {
         br#"{"migrations":[{"id":"all","kind":"vmotion","state":"hot","start":"1970-01-01T00:00:00Z","end":"9999-12-31T23:59:59.999999999Z"}]}"#,
     );
     let capture = crate::util::bundled("namespace-tcp.pcap");
-    let r = run(&[
-        "analyze",
-        capture.to_str().expect("path"),
-        "--migrations",
-        labels.to_str().expect("path"),
-        "--json",
-        "-",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let report = r.json();
+    let report =
+        crate::util::analyze_with(&capture, &["--migrations", labels.to_str().expect("path")]);
     let m = &report["migrations"][0];
     assert_eq!(m["end"], "2262-04-11T23:47:16.854775807Z");
     let flows: u64 = report["flows"]
         .as_array()
         .expect("flows")
         .iter()
-        .map(|f| {
-            f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0)
-                + f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0)
-        })
+        .map(crate::util::flow_payload)
         .sum();
     assert_eq!(m["payload_bytes"], flows, "the window holds every byte");
 }

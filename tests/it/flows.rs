@@ -287,19 +287,10 @@ fn port_overrides_and_top_n() {
         .as_array()
         .expect("flows")
         .iter()
-        .map(|f| {
-            f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0)
-                + f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0)
-        })
+        .map(crate::util::flow_payload)
         .collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    let listed: Vec<u64> = flows
-        .iter()
-        .map(|f| {
-            f["client_to_server"]["payload_bytes"].as_u64().unwrap_or(0)
-                + f["server_to_client"]["payload_bytes"].as_u64().unwrap_or(0)
-        })
-        .collect();
+    let listed: Vec<u64> = flows.iter().map(crate::util::flow_payload).collect();
     assert_eq!(listed, sizes[..2].to_vec());
     assert_eq!(top["classes"], plain["classes"]);
     let bad = run(&[

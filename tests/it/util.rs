@@ -388,3 +388,13 @@ pub fn without_input_names(mut v: Value) -> Value {
     }
     v
 }
+
+/// A flow's payload bytes both ways, as the report lists it.
+pub fn flow_payload(flow: &Value) -> u64 {
+    flow["client_to_server"]["payload_bytes"]
+        .as_u64()
+        .unwrap_or(0)
+        + flow["server_to_client"]["payload_bytes"]
+            .as_u64()
+            .unwrap_or(0)
+}
