@@ -39,6 +39,10 @@ pub const CHANNEL_FRAMES: usize = 4096;
 /// How often the main thread looks at the stop flag and the wall clock while the stream stalls.
 const TICK: Duration = Duration::from_millis(100);
 
+/// Longest the reader thread holds back changed statistics (interfaces, sections, skipped
+/// blocks) from the analysing thread while frames still come; the last are sent with the end.
+const STATS_EVERY: Duration = Duration::from_millis(100);
+
 /// Settings of a live run.
 pub struct LiveOptions {
     /// Write an interval line every this much capture time, and of wall time when the stream
@@ -115,8 +119,10 @@ pub(crate) fn wall_now() -> String {
     time::rfc3339(ns)
 }
 
-/// A cheap summary of the statistics that change only with non-packet records.
-fn fingerprint(s: &CaptureStats) -> (usize, u32, u64, u64) {
+/// How many non-packet records the statistics have counted: sections, interfaces (kept or not),
+/// skipped blocks and records on undeclared interfaces. It only grows, and each change is one
+/// record read.
+fn records_counted(s: &CaptureStats) -> u64 {
     let k = &s.skipped_blocks;
     let skipped = k.name_resolution
         + k.interface_statistics
@@ -125,12 +131,12 @@ fn fingerprint(s: &CaptureStats) -> (usize, u32, u64, u64) {
         + k.systemd_journal
         + k.process_information
         + k.unknown;
-    (
-        s.interfaces.len(),
-        s.sections,
-        skipped,
-        s.records_with_unknown_interface,
-    )
+    s.interfaces.len() as u64
+        + s.interfaces_not_listed
+        + s.interfaces_not_kept
+        + u64::from(s.sections)
+        + skipped
+        + s.records_with_unknown_interface
 }
 
 fn open(
@@ -165,7 +171,9 @@ fn read_loop(source: Source, reader: Result<CaptureReader, CaptureError>, tx: Sy
     if tx.send(Msg::Opened(reader.partial_stats())).is_err() {
         return;
     }
-    let mut fp = fingerprint(reader.stats());
+    let mut counted = records_counted(reader.stats());
+    let mut frames_since = 0u64;
+    let mut last_stats = Instant::now();
     loop {
         let msg = match reader.next_frame() {
             Ok(Some(f)) => {
@@ -179,9 +187,19 @@ fn read_loop(source: Source, reader: Result<CaptureReader, CaptureError>, tx: Sy
                     position: 0,
                 };
                 let position = reader.position();
-                let now = fingerprint(reader.stats());
-                if now != fp {
-                    fp = now;
+                frames_since += 1;
+                let now = records_counted(reader.stats());
+                let since = (now - counted) + frames_since;
+                // A copy of the statistics costs one step per listed interface: it waits until
+                // at least as many records were read since the last copy, so streaming costs
+                // the same per record as reading a file, however many sections, interfaces or
+                // skipped blocks come between packets. After STATS_EVERY of wall time a change
+                // is sent anyway, so a stream that stalls still shows what it declared.
+                let listed = reader.stats().interfaces.len() as u64;
+                if now != counted && (since >= listed || last_stats.elapsed() >= STATS_EVERY) {
+                    counted = now;
+                    frames_since = 0;
+                    last_stats = Instant::now();
                     if tx.send(Msg::Stats(reader.partial_stats())).is_err() {
                         return;
                     }
@@ -434,4 +452,92 @@ fn drive(
         reason,
         lines_error: lines.error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = 12 + body.len() as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    /// Interfaces copied from the reader thread to the analysing thread while `bytes` stream,
+    /// and the packets that came through.
+    fn copies(bytes: Vec<u8>) -> (u64, u64) {
+        let reader = CaptureReader::from_bytes("hostile.pcapng", bytes);
+        let (tx, rx) = mpsc::sync_channel(CHANNEL_FRAMES);
+        let t = std::thread::spawn(move || read_loop(Source::Stdin, reader, tx));
+        let (mut copied, mut packets) = (0, 0);
+        for m in rx {
+            match m {
+                Msg::Stats(s) | Msg::Opened(s) | Msg::End(s, _) => {
+                    copied += s.interfaces.len() as u64
+                }
+                Msg::Frame(_) => packets += 1,
+                Msg::OpenFailed(e) => panic!("{e}"),
+            }
+        }
+        t.join().expect("reader thread");
+        (copied, packets)
+    }
+
+    /// Issue 13, finding 1: a pcapng of 20 000 sections, one interface and one packet each, or of
+    /// 100 000 interfaces with a custom block before each of 2 000 packets, made the reader
+    /// thread copy its whole interface list (up to 4 096) for every packet: 80 million copies
+    /// for 60 000 records. Now a copy waits for as many records as it copies.
+    #[test]
+    fn streaming_copies_statistics_in_proportion_to_the_records() {
+        let shb = block(
+            0x0a0d_0d0a,
+            &[
+                &0x1a2b_3c4du32.to_le_bytes()[..],
+                &1u16.to_le_bytes(),
+                &0u16.to_le_bytes(),
+                &(-1i64).to_le_bytes(),
+            ]
+            .concat(),
+        );
+        let idb = block(1, &[1, 0, 0, 0, 0, 0, 0, 0]);
+        let epb = |ts: u32| {
+            let mut body = Vec::new();
+            for v in [0, 0, ts, 60, 60] {
+                body.extend_from_slice(&v.to_le_bytes());
+            }
+            body.extend_from_slice(&[0; 60]);
+            block(6, &body)
+        };
+        let mut sections = Vec::new();
+        for s in 0..20_000 {
+            sections.extend([shb.clone(), idb.clone(), epb(s)].concat());
+        }
+        let mut custom = shb.clone();
+        for _ in 0..100_000 {
+            custom.extend_from_slice(&idb);
+        }
+        let cb = block(0xbad, &[0x39, 0x30, 0, 0, b'x', b'x', b'x', b'x']);
+        for k in 0..2_000 {
+            custom.extend([cb.clone(), epb(k)].concat());
+        }
+        for (what, bytes, records, packets) in [
+            ("sections", sections, 60_000u64, 20_000u64),
+            ("custom blocks", custom, 104_001, 2_000),
+        ] {
+            let began = Instant::now();
+            let (copied, seen) = copies(bytes);
+            assert_eq!(seen, packets, "{what}");
+            // The first and final statistics, and one send per STATS_EVERY of wall time (4 096
+            // interfaces each), come on top of one copied interface per record.
+            let sends = 2 + began.elapsed().as_millis() / STATS_EVERY.as_millis();
+            assert!(
+                copied <= records + 4_096 * sends as u64,
+                "{what}: {copied} interfaces copied for {records} records"
+            );
+        }
+    }
 }
