@@ -18,7 +18,7 @@ use crate::classify::{self, Classifier, ClassifyConfig, infer};
 use crate::decode::{self, DecodeStats, Decoded};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Scenario, Timestamp};
-use crate::migration::{self, timeline::Timeline};
+use crate::migration::{self, fold::Folder, timeline::Timeline};
 use crate::report::flows;
 use crate::report::migrations::MigrationReport;
 use crate::report::{
@@ -472,6 +472,8 @@ pub struct Pipeline<'o> {
     coverage_given: bool,
     /// Frames already seen, to count a frame seen at two places once.
     dedup: Dedup,
+    /// The bound on conversations held one by one.
+    folder: Folder,
 }
 
 impl<'o> Pipeline<'o> {
@@ -486,6 +488,7 @@ impl<'o> Pipeline<'o> {
             coverage: Coverage::everything(),
             coverage_given: false,
             dedup: Dedup::new(opts.set.dedup_window_ns).probe(set::dedup::PROBE_FRAMES),
+            folder: Folder::new(opts.classify.max_conversations),
         }
     }
 
@@ -539,21 +542,37 @@ impl<'o> Pipeline<'o> {
                 };
             }
         }
-        let classifier = &mut self.classifier;
+        let (classifier, timeline) = (&mut self.classifier, &mut self.timeline);
         let r = self
             .table
             .add(d, frame.data, frame.ts_ns, frame.orig_len, &mut |f| {
-                classifier.flow_ended(f)
+                timeline.flow_ended(f.tag);
+                let conv = timeline.aggregate_of(f.tag);
+                classifier.flow_ended(f, conv)
             });
         if let Some(r) = &r {
             if r.estimated {
                 self.totals.decode.tcp_payload_bytes += r.payload;
                 self.totals.decode.tcp_payload_estimated_bytes += r.payload;
             }
+            if let Some(mac) = r.first_mac {
+                let sender = if r.from_client { r.client } else { r.server };
+                self.classifier.saw_mac(sender, mac);
+            }
             let mut tag = r.tag;
             if tag == NO_TAG {
-                tag = self.timeline.id_for(r.conv());
+                let conv = r.conv();
+                let held = self.timeline.conversations();
+                tag = self.timeline.id_for(conv);
                 self.table.set_tag(&r.key, tag);
+                self.timeline.flow_tagged(tag);
+                if self.timeline.conversations() > held {
+                    let inferring = self.opts.inventory.is_none();
+                    self.folder.observe(&conv, inferring);
+                    let given = self.opts.inventory.as_ref();
+                    let (tl, cls) = (&mut self.timeline, &mut self.classifier);
+                    self.folder.maybe_fold(tl, cls, &mut self.table, given, tag);
+                }
             }
             if let (Some(ts), true) = (frame.ts_ns, r.payload > 0) {
                 self.timeline.add(tag, ts, r.from_client, r.payload);
@@ -627,12 +646,19 @@ impl<'o> Pipeline<'o> {
         clocks: Vec<ClockSection>,
     ) -> (Report, Arc<VmkInventory>) {
         let labels = self.labels();
-        let classifier = &mut self.classifier;
-        self.table.finish(&mut |f| classifier.flow_ended(f));
+        let (classifier, timeline) = (&mut self.classifier, &mut self.timeline);
+        self.table.finish(&mut |f| {
+            timeline.flow_ended(f.tag);
+            let conv = timeline.aggregate_of(f.tag);
+            classifier.flow_ended(f, conv)
+        });
         let mut classified = self.classifier.finish();
+        let folder = &self.folder;
         let mut inventory = match &self.opts.inventory {
             Some(i) => i.clone(),
-            None => infer::infer(&classified.convs, &classified.macs),
+            None => infer::infer(&classified.convs, &classified.macs, &|ip| {
+                folder.may_be_vmk(ip)
+            }),
         };
         if let Some(l) = &labels {
             if let Some((named, note)) =
@@ -658,8 +684,13 @@ impl<'o> Pipeline<'o> {
             totals,
             &mut kept,
             inv,
-            self.table.peak_live as u64,
-            self.table.packets_without_ports,
+            flows::TableCounts {
+                peak_live_flows: self.table.peak_live as u64,
+                packets_without_ports: self.table.packets_without_ports,
+                conversations: self.timeline.conversations() as u64,
+                conversations_folded: self.folder.folded,
+                largest_folded_conversation_bytes: self.folder.largest_folded_bytes,
+            },
         );
         let located = migration::locate_all(&self.timeline, &classified, inv);
         let sets = &self.opts.claim_sets;
@@ -727,6 +758,7 @@ impl<'o> Pipeline<'o> {
         });
         let warnings = drops
             .chain(not_kept)
+            .chain(self.folder.warnings(self.opts.classify.max_conversations))
             .chain(unaligned)
             .chain(inv.notes.iter().cloned())
             .chain(analysed.iter().filter(|m| m.labelled).flat_map(|m| {

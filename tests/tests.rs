@@ -12,6 +12,8 @@ mod answers;
 mod bad_input;
 #[path = "it/cli.rs"]
 mod cli;
+#[path = "it/conversations.rs"]
+mod conversations;
 #[path = "it/corpus.rs"]
 mod corpus;
 #[path = "it/flows.rs"]

@@ -19,52 +19,47 @@ use std::net::IpAddr;
 use super::ConvStats;
 use super::inventory::{InventorySource, Service, Vmk, VmkInventory};
 use crate::vocab::Mac;
-use crate::vocab::conv::ConvKey;
+use crate::vocab::conv::{ConvKey, Peer};
 use crate::vocab::ports::TrafficClass;
 
-/// Infers vmks from conversations.
-pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, Mac>) -> VmkInventory {
+/// Infers vmks from conversations. An address for which `may_be_vmk` says no (one beyond the
+/// bound on the addresses kept for inference) is never made a vmk; an end folded away is none.
+pub fn infer(
+    convs: &[(ConvKey, ConvStats)],
+    macs: &BTreeMap<IpAddr, Mac>,
+    may_be_vmk: &dyn Fn(IpAddr) -> bool,
+) -> VmkInventory {
     let mut services: BTreeMap<IpAddr, BTreeSet<Service>> = BTreeMap::new();
     let mut storage: BTreeSet<IpAddr> = BTreeSet::new();
     let mut nfc: BTreeSet<IpAddr> = BTreeSet::new();
     let mut api_servers: BTreeSet<IpAddr> = BTreeSet::new();
     let mut vlans: BTreeMap<IpAddr, u16> = BTreeMap::new();
-    fn add(m: &mut BTreeMap<IpAddr, BTreeSet<Service>>, ip: IpAddr, s: Service) {
-        m.entry(ip).or_default().insert(s);
+    fn add(m: &mut BTreeMap<IpAddr, BTreeSet<Service>>, ips: &[Option<IpAddr>], s: Service) {
+        for ip in ips.iter().flatten() {
+            m.entry(*ip).or_default().insert(s);
+        }
     }
     for (k, _) in convs {
+        let end = |p: Peer| p.ip().filter(|ip| may_be_vmk(*ip));
+        let (client, server) = (end(k.client), end(k.server));
         if let Some(v) = k.vlan {
-            vlans.entry(k.client).or_insert(v);
-            vlans.entry(k.server).or_insert(v);
+            for ip in [client, server].into_iter().flatten() {
+                vlans.entry(ip).or_insert(v);
+            }
         }
         match k.class {
-            TrafficClass::Vmotion => {
-                add(&mut services, k.client, Service::Vmotion);
-                add(&mut services, k.server, Service::Vmotion);
-            }
-            TrafficClass::Heartbeat => add(&mut services, k.client, Service::Management),
-            TrafficClass::Nfc => {
-                nfc.insert(k.client);
-                nfc.insert(k.server);
-            }
-            TrafficClass::Nfs | TrafficClass::Iscsi => {
-                storage.insert(k.client);
-            }
-            TrafficClass::Vsan => {
-                add(&mut services, k.client, Service::Vsan);
-                add(&mut services, k.server, Service::Vsan);
-            }
-            TrafficClass::Ft => {
-                add(&mut services, k.client, Service::Ft);
-                add(&mut services, k.server, Service::Ft);
-            }
-            TrafficClass::Replication => {
-                add(&mut services, k.client, Service::VsphereReplication);
-                add(&mut services, k.server, Service::VsphereReplication);
-            }
-            TrafficClass::VsphereApi => {
-                api_servers.insert(k.server);
-            }
+            TrafficClass::Vmotion => add(&mut services, &[client, server], Service::Vmotion),
+            TrafficClass::Heartbeat => add(&mut services, &[client], Service::Management),
+            TrafficClass::Nfc => nfc.extend([client, server].into_iter().flatten()),
+            TrafficClass::Nfs | TrafficClass::Iscsi => storage.extend(client),
+            TrafficClass::Vsan => add(&mut services, &[client, server], Service::Vsan),
+            TrafficClass::Ft => add(&mut services, &[client, server], Service::Ft),
+            TrafficClass::Replication => add(
+                &mut services,
+                &[client, server],
+                Service::VsphereReplication,
+            ),
+            TrafficClass::VsphereApi => api_servers.extend(server),
             _ => {}
         }
     }
@@ -73,7 +68,7 @@ pub fn infer(convs: &[(ConvKey, ConvStats)], macs: &BTreeMap<IpAddr, Mac>) -> Vm
             .get(&ip)
             .is_some_and(|s| s.contains(&Service::Management));
         if !has_mgmt {
-            add(&mut services, ip, Service::Provisioning);
+            add(&mut services, &[Some(ip)], Service::Provisioning);
         }
     }
     for ip in api_servers {
@@ -114,10 +109,11 @@ mod tests {
                 } else {
                     IpProtocol::Tcp
                 },
-                client: client.parse().unwrap(),
-                server: server.parse().unwrap(),
+                client: Peer::Addr(client.parse().unwrap()),
+                server: Peer::Addr(server.parse().unwrap()),
                 class,
                 vlan: None,
+                shown: None,
             },
             ConvStats::default(),
         )
@@ -133,7 +129,7 @@ mod tests {
             conv("10.0.30.11", "10.0.30.12", TrafficClass::Nfc),
             conv("10.0.40.11", "10.0.40.100", TrafficClass::Nfs),
         ];
-        let inv = infer(&convs, &BTreeMap::new());
+        let inv = infer(&convs, &BTreeMap::new(), &|_| true);
         let svc = |ip: &str| {
             let i = inv.lookup(ip.parse().unwrap(), None)?;
             Some(inv.vmks[i].services.clone())

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use crate::flow::Flow;
 use crate::flow::signature::Signature;
 use crate::vocab::Mac;
-use crate::vocab::conv::ConvKey;
+use crate::vocab::conv::{ConvKey, Peer};
 use crate::vocab::ports::TrafficClass;
 use inventory::{Network, VmkInventory};
 
@@ -69,6 +69,22 @@ impl ConvStats {
         }
     }
 
+    /// Adds another conversation's sums (one folded into an aggregate).
+    pub fn merge(&mut self, o: &ConvStats) {
+        self.flows += o.flows;
+        for i in 0..2 {
+            self.packets[i] += o.packets[i];
+            self.wire_bytes[i] += o.wire_bytes[i];
+            self.payload_bytes[i] += o.payload_bytes[i];
+            self.retransmitted_bytes[i] += o.retransmitted_bytes[i];
+            self.out_of_order_bytes[i] += o.out_of_order_bytes[i];
+            self.not_captured_bytes[i] += o.not_captured_bytes[i];
+            self.acknowledged_bytes[i] += o.acknowledged_bytes[i];
+        }
+        self.web |= o.web;
+        self.authd |= o.authd;
+    }
+
     /// Packets both ways.
     pub fn total_packets(&self) -> u64 {
         self.packets[0] + self.packets[1]
@@ -99,16 +115,31 @@ pub struct ClassifyConfig {
     pub top: Option<usize>,
     /// Keep at most this many flows whole when `top` is not given.
     pub max_report_flows: usize,
+    /// Conversations held one by one before the smallest are folded into aggregates
+    /// (`--max-conversations`).
+    pub max_conversations: usize,
 }
 
 impl Default for ClassifyConfig {
     fn default() -> Self {
         ClassifyConfig {
             top: None,
-            max_report_flows: 100_000,
+            max_report_flows: MAX_REPORT_FLOWS,
+            max_conversations: MAX_CONVERSATIONS,
         }
     }
 }
+
+/// Flows listed in the report when `--top` is not given.
+pub const MAX_REPORT_FLOWS: usize = 10_000;
+
+/// Conversations held one by one when `--max-conversations` is not given.
+pub const MAX_CONVERSATIONS: usize = 65_536;
+
+/// Addresses whose first source MAC is remembered (for the network of an address that is no
+/// vmk: `vm` for a VMware MAC, and the MAC of an inferred vmk); an address first seen beyond them
+/// has no MAC (so `external` when it is no vmk).
+pub const MAX_MACS: usize = 131_072;
 
 /// Flows folded out of the kept list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -125,6 +156,8 @@ pub struct Classifier {
     convs: FxHashMap<ConvKey, ConvStats>,
     macs: FxHashMap<IpAddr, Mac>,
     kept: Vec<KeptFlow>,
+    /// The payload of the smallest kept flow once the list was trimmed to the cap.
+    kept_floor: Option<u64>,
     /// Flows that were not kept whole.
     pub folded: Folded,
     /// Flows seen.
@@ -139,6 +172,7 @@ impl Classifier {
             convs: FxHashMap::default(),
             macs: FxHashMap::default(),
             kept: Vec::new(),
+            kept_floor: None,
             folded: Folded::default(),
             flows: 0,
         }
@@ -148,27 +182,40 @@ impl Classifier {
         self.cfg.top.unwrap_or(self.cfg.max_report_flows)
     }
 
-    /// Takes one ended flow.
-    pub fn flow_ended(&mut self, f: Flow) {
+    /// The source MAC of a packet from `ip`: remembered when it is the first from that address
+    /// (at most [`MAX_MACS`] addresses).
+    pub fn saw_mac(&mut self, ip: IpAddr, mac: Mac) {
+        if self.macs.len() < MAX_MACS || self.macs.contains_key(&ip) {
+            self.macs.entry(ip).or_insert(mac);
+        }
+    }
+
+    /// Takes one ended flow, adding it to its conversation's sums, or to those of `folded_into`,
+    /// the aggregate its conversation was folded into.
+    pub fn flow_ended(&mut self, f: Flow, folded_into: Option<ConvKey>) {
         self.flows += 1;
         let class = f.class;
-        let key = ConvKey {
+        let key = folded_into.unwrap_or(ConvKey {
             proto: f.key.proto,
-            client: f.client().ip,
-            server: f.server().ip,
+            client: Peer::Addr(f.client().ip),
+            server: Peer::Addr(f.server().ip),
             class,
             vlan: f.key.vlan,
-        };
+            shown: None,
+        });
         self.convs.entry(key).or_default().add(&f);
-        let (cm, sm) = f.client_server_macs();
-        if let Some(m) = cm {
-            self.macs.entry(key.client).or_insert(m);
-        }
-        if let Some(m) = sm {
-            self.macs.entry(key.server).or_insert(m);
-        }
         let cap = self.cap();
         if cap == 0 {
+            self.folded.flows += 1;
+            self.folded.payload_bytes += f.payload_bytes();
+            return;
+        }
+        // Once the list was trimmed, a flow no larger than the smallest kept cannot enter it
+        // (a tie goes to the earlier flow): count it folded without moving it around.
+        if self
+            .kept_floor
+            .is_some_and(|floor| f.payload_bytes() <= floor)
+        {
             self.folded.flows += 1;
             self.folded.payload_bytes += f.payload_bytes();
             return;
@@ -190,6 +237,9 @@ impl Classifier {
             self.folded.flows += 1;
             self.folded.payload_bytes += k.flow.payload_bytes();
         }
+        if self.kept.len() == cap {
+            self.kept_floor = self.kept.last().map(|k| k.flow.payload_bytes());
+        }
     }
 
     /// Flows kept whole so far (bounded by twice the cap).
@@ -200,6 +250,21 @@ impl Classifier {
     /// Conversations so far.
     pub fn conversations(&self) -> &FxHashMap<ConvKey, ConvStats> {
         &self.convs
+    }
+
+    /// Whether the first source MAC seen from `ip` carries a VMware OUI.
+    pub fn vmware_mac(&self, ip: IpAddr) -> bool {
+        self.macs.get(&ip).is_some_and(|m| m.is_vmware())
+    }
+
+    /// Takes a conversation out (to fold it into an aggregate).
+    pub fn take(&mut self, key: &ConvKey) -> Option<ConvStats> {
+        self.convs.remove(key)
+    }
+
+    /// Adds sums to a conversation (an aggregate of folded ones).
+    pub fn merge(&mut self, key: ConvKey, s: &ConvStats) {
+        self.convs.entry(key).or_default().merge(s);
     }
 
     /// The first source MAC seen for an address.
@@ -249,20 +314,30 @@ pub struct Located {
 }
 
 impl Classified {
-    /// Locates an endpoint for a class.
+    /// Locates an end of a conversation for a class (see [`locate`]); an end folded away is a
+    /// VM or not by its flag.
     pub fn locate(
         &self,
         inv: &VmkInventory,
-        ip: IpAddr,
+        peer: Peer,
         vlan: Option<u16>,
         class: TrafficClass,
     ) -> Located {
-        locate(inv, &self.macs, ip, vlan, class)
+        let mac = peer.ip().and_then(|ip| self.macs.get(&ip).copied());
+        locate_peer(inv, peer, vlan, mac, class)
+    }
+
+    /// Whether an end's first source MAC carries a VMware OUI.
+    pub fn vmware_mac(&self, peer: Peer) -> bool {
+        match peer {
+            Peer::Addr(ip) => self.macs.get(&ip).is_some_and(|m| m.is_vmware()),
+            Peer::Folded { vmware_mac } => vmware_mac,
+        }
     }
 }
 
 /// Locates an endpoint for a class: its vmk (by address and VLAN) and its network (from the vmk's
-/// services, or from the first source MAC seen for the address when it is no vmk).
+/// services, or from the first source MAC seen from the address when it is no vmk).
 pub fn locate(
     inv: &VmkInventory,
     macs: &BTreeMap<IpAddr, Mac>,
@@ -287,6 +362,28 @@ pub fn locate_with_mac(
     Located {
         vmk,
         network: inv.network(vmk, mac, class),
+    }
+}
+
+/// Locates an end of a conversation, knowing its MAC: [`locate_with_mac`] for an address; an end
+/// folded away is no vmk, on `vm` when its MAC was VMware's, else `external`.
+pub fn locate_peer(
+    inv: &VmkInventory,
+    peer: Peer,
+    vlan: Option<u16>,
+    mac: Option<Mac>,
+    class: TrafficClass,
+) -> Located {
+    match peer {
+        Peer::Addr(ip) => locate_with_mac(inv, ip, vlan, mac, class),
+        Peer::Folded { vmware_mac } => Located {
+            vmk: None,
+            network: if vmware_mac {
+                Network::Vm
+            } else {
+                Network::External
+            },
+        },
     }
 }
 

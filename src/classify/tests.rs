@@ -21,7 +21,7 @@ fn million_short_flows_bounded_memory() {
         let client = (0x0a01_0000 + i / 60_000, (1024 + i % 60_000) as u16);
         let server = (0x0a00_0001, 902);
         let ts = Some(i as i64 * 1_000);
-        let mut sink = |f: Flow| cls.flow_ended(f);
+        let mut sink = |f: Flow| cls.flow_ended(f, None);
         t.add(
             &tcp(client, server, 1, tcp_flags::SYN, 0),
             &[],
@@ -38,7 +38,7 @@ fn million_short_flows_bounded_memory() {
         );
         max_kept = max_kept.max(cls.kept_len());
     }
-    t.finish(&mut |f| cls.flow_ended(f));
+    t.finish(&mut |f| cls.flow_ended(f, None));
     assert!(t.peak_live <= 10_000, "peak {}", t.peak_live);
     assert!(max_kept <= 2_000, "kept {max_kept}");
     assert_eq!(t.created, n as u64);

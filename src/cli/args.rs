@@ -265,8 +265,13 @@ pub struct AnalyzeArgs {
     pub top: Option<usize>,
     /// Most flows listed in the report when --top is not given; the smallest beyond it are
     /// counted in `flow_summary.not_listed`.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = vmkflow::classify::MAX_REPORT_FLOWS)]
     pub max_report_flows: usize,
+    /// Most conversations (flows without their ports) held one by one; beyond it the smallest
+    /// are folded into aggregates that keep every total exact, counted in
+    /// `flow_summary.conversations_folded`.
+    #[arg(long, value_name = "N", default_value_t = vmkflow::classify::MAX_CONVERSATIONS)]
+    pub max_conversations: usize,
     /// Most flows held in the live flow table; beyond it the least recently active are ended.
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     pub max_live_flows: usize,

@@ -269,6 +269,7 @@ impl AnalyzeConfig {
             classify: ClassifyConfig {
                 top: args.top,
                 max_report_flows: args.max_report_flows,
+                max_conversations: args.max_conversations,
             },
             inventory: None,
             labels: Labels::None,

@@ -136,6 +136,13 @@ impl FlowTable {
                 i
             }
             None => {
+                if self.slots.len() == self.slots.capacity() {
+                    // Grow in steps, to the bound at most: doubling a table of 200 000 flows
+                    // would leave room for 100 000 more than can ever be live.
+                    let room = self.slots.len().max(1024);
+                    let room = room.min(self.cfg.max_live.saturating_sub(self.slots.len()));
+                    self.slots.reserve_exact(room.max(1));
+                }
                 self.slots.push(Some(flow));
                 (self.slots.len() - 1) as u32
             }
@@ -262,9 +269,12 @@ impl FlowTable {
             let n = head.len().min(payload as usize).min(SIGNATURE_BYTES);
             flow.signatures[di] = Signature::of(head.get(..n).unwrap_or(&[]));
         }
-        if flow.macs[di].is_none() {
+        let first_mac = if flow.macs[di].is_none() {
             flow.macs[di] = d.src_mac;
-        }
+            d.src_mac
+        } else {
+            None
+        };
         // A TCP header cut before its length (a snap or mirror length inside the header): the
         // payload is the IP payload less the header length this flow showed, else the minimum.
         let (payload, estimated, tcp_len) = match d.transport {
@@ -369,9 +379,20 @@ impl FlowTable {
             client: flow.client().ip,
             server: flow.server().ip,
             class: flow.class,
+            first_mac,
         };
         self.peak_live = self.peak_live.max(live);
         Some(r)
+    }
+
+    /// Changes the tags of live flows: `new_tag` gives the new tag for an old one, or `None` to
+    /// keep it.
+    pub fn retag(&mut self, new_tag: &dyn Fn(u32) -> Option<u32>) {
+        for f in self.slots.iter_mut().flatten() {
+            if let Some(t) = new_tag(f.tag) {
+                f.tag = t;
+            }
+        }
     }
 
     /// Attaches a tag to a live flow.
@@ -444,12 +465,20 @@ impl FlowTable {
         self.by_tuple = FxHashMap::default();
         self.free = Vec::new();
         self.recent = [None; RECENT];
-        let mut all: Vec<Flow> = std::mem::take(&mut self.slots)
-            .into_iter()
-            .flatten()
+        // Order the slots, not the flows: a copy of every live flow would double the table's
+        // memory at its peak.
+        let mut order: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|f| (f.serial, i as u32)))
             .collect();
-        all.sort_by_key(|f| f.serial);
-        for mut f in all {
+        order.sort_unstable();
+        let mut slots = std::mem::take(&mut self.slots);
+        for (_, i) in order {
+            let Some(mut f) = slots.get_mut(i as usize).and_then(Option::take) else {
+                continue;
+            };
             f.end(if f.closed() {
                 EndReason::Closed
             } else {

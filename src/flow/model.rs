@@ -7,7 +7,7 @@ use super::signature::Signature;
 use super::tcp;
 use crate::decode::TunnelKind;
 use crate::vocab::Mac;
-use crate::vocab::conv::ConvKey;
+use crate::vocab::conv::{ConvKey, Peer};
 use crate::vocab::ports::TrafficClass;
 use crate::vocab::wire::IpProtocol;
 
@@ -241,6 +241,9 @@ pub struct PacketRef {
     pub server: IpAddr,
     /// The flow's class.
     pub class: TrafficClass,
+    /// The packet's source MAC when it is the first of its direction of the flow to carry one
+    /// (the first MAC seen from the sender's address in this flow).
+    pub first_mac: Option<Mac>,
 }
 
 impl PacketRef {
@@ -248,10 +251,11 @@ impl PacketRef {
     pub fn conv(&self) -> ConvKey {
         ConvKey {
             proto: self.key.proto,
-            client: self.client,
-            server: self.server,
+            client: Peer::Addr(self.client),
+            server: Peer::Addr(self.server),
             class: self.class,
             vlan: self.key.vlan,
+            shown: None,
         }
     }
 }

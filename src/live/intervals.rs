@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 
 use super::line::{IntervalLine, LIVE_SCHEMA_VERSION, TopFlow};
 use crate::classify::inventory::{Network, VmkInventory};
-use crate::classify::{ConvStats, infer, locate_with_mac};
+use crate::classify::{ConvStats, infer, locate_peer};
 use crate::flow::{Endpoint, FlowKey, PacketRef};
 use crate::vocab::Mac;
 use crate::vocab::conv::ConvKey;
@@ -74,8 +74,8 @@ impl Attribution {
         if self.evidence.len() < MAX_EVIDENCE && self.evidence.insert(p.conv) {
             self.dirty = true;
         }
-        for (ip, mac) in [(p.conv.client, p.client_mac), (p.conv.server, p.server_mac)] {
-            if let Some(m) = mac {
+        for (peer, mac) in [(p.conv.client, p.client_mac), (p.conv.server, p.server_mac)] {
+            if let (Some(ip), Some(m)) = (peer.ip(), mac) {
                 if self.macs.len() < MAX_EVIDENCE && !self.macs.contains_key(&ip) {
                     self.macs.insert(ip, m);
                     self.dirty = true;
@@ -88,10 +88,10 @@ impl Attribution {
     /// would make one of them a vmk, which holds for every data class).
     pub fn has_vmk(&self, conv: &ConvKey) -> bool {
         match &self.given {
-            Some(inv) => {
-                inv.lookup(conv.client, conv.vlan).is_some()
-                    || inv.lookup(conv.server, conv.vlan).is_some()
-            }
+            Some(inv) => [conv.client, conv.server]
+                .iter()
+                .filter_map(|p| p.ip())
+                .any(|ip| inv.lookup(ip, conv.vlan).is_some()),
             None => conv.class.is_data(),
         }
     }
@@ -106,7 +106,7 @@ impl Attribution {
                 .iter()
                 .map(|k| (*k, ConvStats::default()))
                 .collect();
-            self.inferred = infer::infer(&convs, &self.macs);
+            self.inferred = infer::infer(&convs, &self.macs, &|_| true);
             self.dirty = false;
         }
         &self.inferred
@@ -116,8 +116,8 @@ impl Attribution {
     fn networks(&mut self, p: &Pending) -> (Network, Network) {
         let inv = self.inventory();
         let k = &p.conv;
-        let c = locate_with_mac(inv, k.client, k.vlan, p.client_mac, k.class);
-        let s = locate_with_mac(inv, k.server, k.vlan, p.server_mac, k.class);
+        let c = locate_peer(inv, k.client, k.vlan, p.client_mac, k.class);
+        let s = locate_peer(inv, k.server, k.vlan, p.server_mac, k.class);
         (c.network, s.network)
     }
 }

@@ -116,15 +116,21 @@ pub fn name_from_labels(
             if !in_window {
                 continue;
             }
+            let (client, server) = (s.key.client.ip(), s.key.server.ip());
             match s.key.class {
                 // Host to host: the source opens the connections.
                 TrafficClass::Vmotion | TrafficClass::Nfc if src != dst => {
-                    names.entry(s.key.client).or_default().insert(src);
-                    names.entry(s.key.server).or_default().insert(dst);
+                    for (ip, name) in [(client, src), (server, dst)] {
+                        if let Some(ip) = ip {
+                            names.entry(ip).or_default().insert(name);
+                        }
+                    }
                 }
                 // A Storage vMotion on one host: it is the client of the storage traffic.
                 TrafficClass::Nfs | TrafficClass::Iscsi if src == dst => {
-                    names.entry(s.key.client).or_default().insert(src);
+                    if let Some(ip) = client {
+                        names.entry(ip).or_default().insert(src);
+                    }
                 }
                 _ => {}
             }

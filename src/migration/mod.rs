@@ -10,6 +10,7 @@
 
 pub mod coverage;
 pub mod detect;
+pub mod fold;
 pub mod hosts;
 pub mod phases;
 pub mod timeline;
@@ -28,7 +29,7 @@ use crate::vocab::units::human_bytes;
 use crate::vocab::vantage::Coverage;
 use coverage::View;
 use hosts::HostMatch;
-use timeline::{BIN_NS, Timeline};
+use timeline::{BIN_NS, SeriesKind, Timeline};
 
 /// A conversation located in the inventory, once per analysis.
 #[derive(Debug, Clone)]
@@ -78,8 +79,16 @@ pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<Loca
     tl.series
         .iter()
         .enumerate()
+        .filter(|(_, s)| s.kind != SeriesKind::Free)
         .map(|(i, s)| {
             let k = &s.key;
+            let stats = c
+                .convs
+                .binary_search_by_key(k, |(key, _)| *key)
+                .ok()
+                .and_then(|i| c.convs.get(i))
+                .map(|(_, s)| *s)
+                .unwrap_or_default();
             let cl = c.locate(inv, k.client, k.vlan, k.class);
             let sv = c.locate(inv, k.server, k.vlan, k.class);
             let host = |v: Option<usize>| v.and_then(|i| inv.vmks.get(i)).map(|v| v.host.clone());
@@ -97,24 +106,12 @@ pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<Loca
                     }
                     None => false,
                 });
-            let stats = c
-                .convs
-                .binary_search_by_key(k, |(key, _)| *key)
-                .ok()
-                .and_then(|i| c.convs.get(i))
-                .map(|(_, s)| *s)
-                .unwrap_or_default();
             let given = inv.source != InventorySource::Inferred;
-            let mac = |ip| {
-                c.macs
-                    .get(&ip)
-                    .is_some_and(|m: &crate::vocab::Mac| m.is_vmware())
-            };
             let vsphere = if stats.authd {
                 Some(VsphereEvidence::AuthdBanner)
             } else if given && (cl.vmk.is_some() || sv.vmk.is_some()) {
                 Some(VsphereEvidence::Inventory)
-            } else if mac(k.client) || mac(k.server) {
+            } else if c.vmware_mac(k.client) || c.vmware_mac(k.server) {
                 Some(VsphereEvidence::VmwareMac)
             } else {
                 None

@@ -40,6 +40,37 @@ pub struct Series {
     /// captured), by bin, in capture order; also in `bins`. Empty when both directions were
     /// captured.
     pub acknowledged: Vec<(i64, u64)>,
+    /// A conversation, an aggregate of folded ones, or a free slot.
+    pub kind: SeriesKind,
+    /// Payload bytes in `bins`.
+    pub payload: u64,
+    /// Flows of the conversation live in the flow table.
+    pub live_flows: u32,
+}
+
+impl Series {
+    fn new(key: ConvKey, kind: SeriesKind) -> Series {
+        Series {
+            key,
+            bins: Vec::new(),
+            not_captured: Vec::new(),
+            acknowledged: Vec::new(),
+            kind,
+            payload: 0,
+            live_flows: 0,
+        }
+    }
+}
+
+/// What a [`Series`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesKind {
+    /// One conversation.
+    Conversation,
+    /// Conversations folded together when the table was full.
+    Aggregate,
+    /// Nothing: a conversation folded away; the slot serves the next new one.
+    Free,
 }
 
 /// A RARP frame.
@@ -65,26 +96,129 @@ pub struct Timeline {
     pub rarps_not_kept: u64,
     /// When data-class flows began, with their conversation id (at most [`MAX_STARTS`]).
     pub starts: Vec<(i64, u32)>,
+    /// Free slots of `series`.
+    free: Vec<u32>,
+    /// Aggregates among `series`.
+    aggregates: usize,
 }
 
 /// Most flow starts remembered.
 pub const MAX_STARTS: usize = 100_000;
 
 impl Timeline {
-    /// The id of a conversation, created on first use.
+    /// The id of a conversation, created on first use (in a free slot when there is one).
     pub fn id_for(&mut self, key: ConvKey) -> u32 {
+        self.id_of(key, SeriesKind::Conversation).0
+    }
+
+    /// The id of a series, and whether it was created now.
+    fn id_of(&mut self, key: ConvKey, kind: SeriesKind) -> (u32, bool) {
         if let Some(id) = self.ids.get(&key) {
-            return *id;
+            return (*id, false);
         }
-        let id = self.series.len() as u32;
-        self.series.push(Series {
-            key,
-            bins: Vec::new(),
-            not_captured: Vec::new(),
-            acknowledged: Vec::new(),
-        });
+        let id = match self.free.pop() {
+            Some(id) => {
+                if let Some(s) = self.series.get_mut(id as usize) {
+                    *s = Series::new(key, kind);
+                }
+                id
+            }
+            None => {
+                self.series.push(Series::new(key, kind));
+                (self.series.len() - 1) as u32
+            }
+        };
+        if kind == SeriesKind::Aggregate {
+            self.aggregates += 1;
+        }
         self.ids.insert(key, id);
-        id
+        (id, true)
+    }
+
+    /// Conversations held one by one (not counting aggregates).
+    pub fn conversations(&self) -> usize {
+        self.series.len() - self.free.len() - self.aggregates
+    }
+
+    /// A flow of series `id` entered the flow table.
+    pub fn flow_tagged(&mut self, id: u32) {
+        if let Some(s) = self.series.get_mut(id as usize) {
+            s.live_flows += 1;
+        }
+    }
+
+    /// A flow of series `id` left the flow table.
+    pub fn flow_ended(&mut self, id: u32) {
+        if let Some(s) = self.series.get_mut(id as usize) {
+            s.live_flows = s.live_flows.saturating_sub(1);
+        }
+    }
+
+    /// The key of the aggregate a flow tagged `id` now counts in, when its conversation was
+    /// folded.
+    pub fn aggregate_of(&self, id: u32) -> Option<ConvKey> {
+        self.series
+            .get(id as usize)
+            .filter(|s| s.kind == SeriesKind::Aggregate)
+            .map(|s| s.key)
+    }
+
+    /// Folds conversations into aggregates: each `(id, key)` moves conversation `id`'s bins into
+    /// the aggregate `key` (created when new), and its slot is freed. Flow starts follow.
+    /// Returns the aggregate of each conversation folded, for the live flows' tags.
+    pub fn fold(&mut self, moves: &[(u32, ConvKey)]) -> FxHashMap<u32, u32> {
+        let mut into: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut staged: FxHashMap<u32, Series> = FxHashMap::default();
+        for &(id, key) in moves {
+            let (agg, _) = self.id_of(key, SeriesKind::Aggregate);
+            let Some(s) = self.series.get_mut(id as usize) else {
+                continue;
+            };
+            let old = std::mem::replace(s, Series::new(s.key, SeriesKind::Free));
+            self.ids.remove(&old.key);
+            self.free.push(id);
+            into.insert(id, agg);
+            let st = staged
+                .entry(agg)
+                .or_insert_with(|| Series::new(key, SeriesKind::Aggregate));
+            st.bins.extend(old.bins);
+            st.not_captured.extend(old.not_captured);
+            st.acknowledged.extend(old.acknowledged);
+            st.payload += old.payload;
+            st.live_flows += old.live_flows;
+        }
+        let mut aggs: Vec<(u32, Series)> = staged.into_iter().collect();
+        aggs.sort_by_key(|(id, _)| *id);
+        for (agg, mut st) in aggs {
+            let Some(s) = self.series.get_mut(agg as usize) else {
+                continue;
+            };
+            st.bins.append(&mut s.bins);
+            st.bins.sort_by_key(|b| b.idx);
+            let mut bins: Vec<Bin> = Vec::with_capacity(st.bins.len());
+            for b in st.bins {
+                match bins.last_mut() {
+                    Some(l) if l.idx == b.idx => {
+                        l.bytes[0] += b.bytes[0];
+                        l.bytes[1] += b.bytes[1];
+                    }
+                    _ => bins.push(b),
+                }
+            }
+            s.bins = bins;
+            s.payload += st.payload;
+            s.live_flows += st.live_flows;
+            s.not_captured.append(&mut st.not_captured);
+            s.not_captured.sort_by_key(|e| e.0);
+            s.acknowledged.append(&mut st.acknowledged);
+            s.acknowledged.sort_by_key(|e| e.0);
+        }
+        for (_, id) in &mut self.starts {
+            if let Some(agg) = into.get(id) {
+                *id = *agg;
+            }
+        }
+        into
     }
 
     /// Adds payload bytes of one packet.
@@ -94,6 +228,7 @@ impl Timeline {
         };
         let idx = ts.div_euclid(BIN_NS);
         let d = if from_client { 0 } else { 1 };
+        s.payload += payload;
         match s.bins.last_mut() {
             Some(b) if b.idx == idx => b.bytes[d] += payload,
             Some(b) if b.idx > idx => {
@@ -156,6 +291,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::conv::Peer;
     use crate::vocab::ports::TrafficClass;
 
     #[test]
@@ -163,10 +299,11 @@ mod tests {
         let mut t = Timeline::default();
         let key = ConvKey {
             proto: crate::vocab::wire::IpProtocol::Tcp,
-            client: "10.0.0.1".parse().unwrap(),
-            server: "10.0.0.2".parse().unwrap(),
+            client: Peer::Addr("10.0.0.1".parse().unwrap()),
+            server: Peer::Addr("10.0.0.2".parse().unwrap()),
             class: TrafficClass::Vmotion,
             vlan: None,
+            shown: None,
         };
         let id = t.id_for(key);
         assert_eq!(t.id_for(key), id);
@@ -201,5 +338,65 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn folding_merges_bins_redirects_starts_and_frees_slots() {
+        let key = |client: &str| ConvKey {
+            proto: crate::vocab::wire::IpProtocol::Udp,
+            client: Peer::Addr(client.parse().unwrap()),
+            server: Peer::Addr("10.0.0.9".parse().unwrap()),
+            class: TrafficClass::Dns,
+            vlan: None,
+            shown: None,
+        };
+        let mut t = Timeline::default();
+        let (a, b, c) = (
+            t.id_for(key("10.0.0.1")),
+            t.id_for(key("10.0.0.2")),
+            t.id_for(key("10.0.0.3")),
+        );
+        t.add(a, 5 * BIN_NS, true, 10);
+        t.add(b, 5 * BIN_NS + 1, false, 7);
+        t.add(b, 9 * BIN_NS, true, 1);
+        t.add(c, 6 * BIN_NS, true, 100);
+        t.flow_start(5 * BIN_NS, a);
+        t.flow_start(6 * BIN_NS, c);
+        let agg = ConvKey {
+            client: Peer::Folded { vmware_mac: false },
+            shown: Some(crate::vocab::conv::Shown {
+                web: false,
+                authd: false,
+            }),
+            ..key("10.0.0.1")
+        };
+        let into = t.fold(&[(a, agg), (b, agg)]);
+        let g = into[&a];
+        assert_eq!(into[&b], g);
+        assert_eq!(t.conversations(), 1);
+        assert_eq!(t.aggregate_of(g), Some(agg));
+        assert_eq!(t.aggregate_of(c), None);
+        let s = &t.series[g as usize];
+        assert_eq!(s.kind, SeriesKind::Aggregate);
+        assert_eq!(s.payload, 18);
+        assert_eq!(
+            s.bins,
+            vec![
+                Bin {
+                    idx: 5,
+                    bytes: [10, 7]
+                },
+                Bin {
+                    idx: 9,
+                    bytes: [1, 0]
+                }
+            ]
+        );
+        assert_eq!(t.starts, vec![(5 * BIN_NS, g), (6 * BIN_NS, c)]);
+        // A folded conversation's slot serves the next new one, which starts empty.
+        let d = t.id_for(key("10.0.0.4"));
+        assert!([a, b].contains(&d), "{d}");
+        assert!(t.series[d as usize].bins.is_empty());
+        assert_eq!(t.conversations(), 2);
     }
 }

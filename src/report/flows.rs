@@ -237,6 +237,29 @@ pub struct FlowSummary {
     pub peak_live_flows: u64,
     /// IP packets of TCP/UDP without ports (later fragments, cut headers): in no flow.
     pub packets_without_ports: u64,
+    /// Conversations (flows without their ports) held one by one at the end.
+    pub conversations: u64,
+    /// Conversations folded into aggregates when more were open than `--max-conversations`
+    /// (every total still counts them; one folded twice counts twice).
+    pub conversations_folded: u64,
+    /// Most payload bytes a conversation had when it was folded: every conversation larger
+    /// than this was held one by one to the end.
+    pub largest_folded_conversation_bytes: u64,
+}
+
+/// What the flow table and the conversation bound counted, for the flow summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableCounts {
+    /// Most flows live at once.
+    pub peak_live_flows: u64,
+    /// IP packets of TCP/UDP without ports.
+    pub packets_without_ports: u64,
+    /// Conversations held one by one at the end.
+    pub conversations: u64,
+    /// Conversations folded into aggregates.
+    pub conversations_folded: u64,
+    /// Most payload bytes of a folded conversation.
+    pub largest_folded_conversation_bytes: u64,
 }
 
 fn end_name(e: Option<EndReason>) -> &'static str {
@@ -414,8 +437,7 @@ pub fn sections(
     totals: TrafficTotals,
     kept: &mut Vec<KeptFlow>,
     inv: &Arc<VmkInventory>,
-    peak_live: u64,
-    packets_without_ports: u64,
+    counts: TableCounts,
 ) -> FlowSections {
     let flows = FlowList {
         kept: Arc::new(std::mem::take(kept)),
@@ -441,8 +463,11 @@ pub fn sections(
             not_listed: c.folded.flows,
             not_listed_payload_bytes: c.folded.payload_bytes,
             flows_spanning_networks: totals.flows_spanning_networks,
-            peak_live_flows: peak_live,
-            packets_without_ports,
+            peak_live_flows: counts.peak_live_flows,
+            packets_without_ports: counts.packets_without_ports,
+            conversations: counts.conversations,
+            conversations_folded: counts.conversations_folded,
+            largest_folded_conversation_bytes: counts.largest_folded_conversation_bytes,
         },
         flows,
     }
