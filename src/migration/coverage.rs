@@ -115,10 +115,14 @@ pub fn view(inv: &VmkInventory, hosts: &[String], coverage: &Coverage) -> View {
     if coverage.is_everything() {
         return View::everything();
     }
-    let vmks = inv
-        .vmks
+    // The hosts' runs of the inventory (sorted by host), not a scan per vmk and host: with an
+    // inferred inventory each address is a host, and tens of thousands made this quadratic.
+    let mut hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let vmks = hosts
         .iter()
-        .filter(|v| hosts.contains(&v.host))
+        .flat_map(|h| inv.host_vmks(h))
         .map(|v| {
             let mut networks = service_networks(&v.services);
             // The other reading of an inventory that cannot say some services: a vmk without a
@@ -130,8 +134,7 @@ pub fn view(inv: &VmkInventory, hosts: &[String], coverage: &Coverage) -> View {
                 networks.dedup();
             }
             // The host's provisioning-or-management network under either reading.
-            let run = inv.vmks.iter().filter(|o| o.host == v.host);
-            let provisioning_maybe = run.clone().any(|o| {
+            let provisioning_maybe = inv.host_vmks(&v.host).iter().any(|o| {
                 o.services.is_empty() && o.unknown_services.contains(&Service::Provisioning)
             });
             let has_provisioning = inv.host_has_provisioning(&v.host);

@@ -311,14 +311,22 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 impl VmkInventory {
-    /// Whether a host has a vmk tagged provisioning.
-    pub fn host_has_provisioning(&self, host: &str) -> bool {
-        // `vmks` is sorted by host (see `new`): search the host's run instead of scanning, which
-        // made reports of captures with tens of thousands of addresses quadratic.
+    /// The vmks of a host. `vmks` is sorted by host (see `new`): the host's run is searched
+    /// instead of scanned, which made reports of captures with tens of thousands of addresses
+    /// quadratic.
+    pub fn host_vmks(&self, host: &str) -> &[Vmk] {
         let start = self.vmks.partition_point(|v| v.host.as_str() < host);
-        self.vmks[start..]
+        let len = self.vmks[start..]
             .iter()
             .take_while(|v| v.host == host)
+            .count();
+        &self.vmks[start..start + len]
+    }
+
+    /// Whether a host has a vmk tagged provisioning.
+    pub fn host_has_provisioning(&self, host: &str) -> bool {
+        self.host_vmks(host)
+            .iter()
             .any(|v| v.services.contains(&Service::Provisioning))
     }
 }
