@@ -305,7 +305,8 @@ fn capture_section(
     let CaptureTotals { mut link_types, .. } = totals;
     link_types.sort();
     let duration_s = match (totals.first_ts, totals.last_ts) {
-        (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+        // Exact across the whole 64-bit range (a pcapng's offsets can reach both ends).
+        (Some(a), Some(b)) => (i128::from(b) - i128::from(a)) as f64 / 1e9,
         _ => 0.0,
     };
     let single = ends.len() == 1;

@@ -93,7 +93,7 @@ pub fn detect(
         .filter(|s| s.2 >= MIN_SESSION_BYTES)
         .enumerate()
         .map(|(n, (a, b, _))| {
-            let (start, end) = (a * BIN_NS, (b + 1) * BIN_NS - 1);
+            let (start, end) = (a.saturating_mul(BIN_NS), (b + 1).saturating_mul(BIN_NS) - 1);
             let scope = Scope::new(tl, located, &BTreeSet::new(), start, end);
             let (breakdown, mut evidence) = scope.evidence();
             let data_hosts = scope.hosts();
@@ -157,11 +157,15 @@ pub fn detect(
 /// Whether data in bin `idx` continues the session whose last data bin is `last`: the pause is
 /// short, and not a pause after which new connections carry the data.
 fn continues(last: i64, idx: i64, opened_between: &dyn Fn(i64, i64) -> bool) -> bool {
-    let gap = (idx - last) * BIN_NS;
+    let gap = (idx - last).saturating_mul(BIN_NS);
     if gap > SESSION_GAP_NS {
         return false;
     }
-    !(gap >= NEW_CONNECTIONS_GAP_NS && opened_between((last + 1) * BIN_NS, (idx + 1) * BIN_NS - 1))
+    !(gap >= NEW_CONNECTIONS_GAP_NS
+        && opened_between(
+            (last + 1).saturating_mul(BIN_NS),
+            (idx + 1).saturating_mul(BIN_NS) - 1,
+        ))
 }
 
 fn looks_like(b: &super::Breakdown) -> Vec<KindState> {

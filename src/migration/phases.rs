@@ -56,8 +56,8 @@ pub(crate) fn phases(
     else {
         return (build(scope, &[("setup", start, end)]), None);
     };
-    let first_bulk = (first_idx * BIN_NS).max(start);
-    let last_bulk_end = ((last_idx + 1) * BIN_NS).min(end);
+    let first_bulk = (first_idx.saturating_mul(BIN_NS)).max(start);
+    let last_bulk_end = ((last_idx + 1).saturating_mul(BIN_NS)).min(end);
     let mut cuts: Vec<(&'static str, i64, i64)> = vec![("setup", start, first_bulk)];
     let mut switchover = None;
     if state == PowerState::Hot && !vmotion.is_empty() {
@@ -67,7 +67,7 @@ pub(crate) fn phases(
         let mut burst_start = last_vm;
         let mut burst_bytes = last_bytes;
         for (&idx, &b) in iter {
-            if (burst_start - idx) * BIN_NS > SWITCHOVER_GAP_NS {
+            if (burst_start - idx).saturating_mul(BIN_NS) > SWITCHOVER_GAP_NS {
                 break;
             }
             burst_start = idx;
@@ -78,13 +78,13 @@ pub(crate) fn phases(
             burst_start = last_vm;
             burst_bytes = last_bytes;
         }
-        let burst_ts = (burst_start * BIN_NS).max(first_bulk);
-        let last_vm_end = ((last_vm + 1) * BIN_NS).min(end);
+        let burst_ts = (burst_start.saturating_mul(BIN_NS)).max(first_bulk);
+        let last_vm_end = ((last_vm + 1).saturating_mul(BIN_NS)).min(end);
         let rarp = scope
             .tl
             .rarps
             .iter()
-            .find(|r| r.ts >= burst_ts && r.ts <= end + RARP_SLACK_NS);
+            .find(|r| r.ts >= burst_ts && r.ts <= end.saturating_add(RARP_SLACK_NS));
         // The phases tile the window: a RARP after the window ends the switchover at the
         // window's end (the switchover evidence still gives its time).
         let sw_end = rarp.map_or(last_vm_end, |r| r.ts.max(last_vm_end)).min(end);
@@ -102,7 +102,11 @@ pub(crate) fn phases(
                     .tl
                     .rarps
                     .iter()
-                    .filter(|x| x.mac == r.mac && x.ts >= burst_ts && x.ts <= end + RARP_SLACK_NS)
+                    .filter(|x| {
+                        x.mac == r.mac
+                            && x.ts >= burst_ts
+                            && x.ts <= end.saturating_add(RARP_SLACK_NS)
+                    })
                     .count() as u64,
                 after_last_vmotion_byte_ns: r.ts - last_vm_end,
             }),
@@ -117,7 +121,7 @@ pub(crate) fn phases(
 /// The phase of bin `idx`: the one holding its start time (the one before a gap, the last
 /// after the end).
 fn phase_of(cuts: &[(&'static str, i64, i64)], idx: i64) -> usize {
-    let t = idx * BIN_NS;
+    let t = idx.saturating_mul(BIN_NS);
     let last = cuts.len().saturating_sub(1);
     cuts.iter()
         .position(|(_, s, e)| t < *e && t >= *s)

@@ -15,7 +15,7 @@ use crate::vocab::time::rfc3339;
 
 /// Seconds between two times in ns.
 fn secs(start: i64, end: i64) -> f64 {
-    (end - start) as f64 / 1e9
+    (i128::from(end) - i128::from(start)) as f64 / 1e9
 }
 
 /// One migration in the report.
