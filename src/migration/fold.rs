@@ -238,17 +238,8 @@ impl Folder {
 /// Bits of the filter of folded addresses (1 MiB).
 const FOLDED_FILTER_BITS: usize = 1 << 23;
 
-/// Classes whose ends inference may make vmks (see [`crate::classify::infer`]).
+/// Classes whose ends inference may make vmks (see [`crate::classify::infer`]): the data
+/// classes and the heartbeat.
 fn vsphere_class(c: TrafficClass) -> bool {
-    matches!(
-        c,
-        TrafficClass::Vmotion
-            | TrafficClass::Heartbeat
-            | TrafficClass::Nfc
-            | TrafficClass::Nfs
-            | TrafficClass::Iscsi
-            | TrafficClass::Vsan
-            | TrafficClass::Ft
-            | TrafficClass::Replication
-    )
+    c.is_data() || c == TrafficClass::Heartbeat
 }

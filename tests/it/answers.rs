@@ -353,27 +353,15 @@ fn cut_tcp_headers_in_a_tunnel_are_estimated_and_said() {
     }
 }
 
-/// A TCP connection's segments, written into a pcap one frame at a time: enough of a real
-/// exchange (handshake, payload both ways, sequence numbers) for the flow stage.
-struct PcapWriter {
-    out: Vec<u8>,
-    ts_us: u64,
-}
+/// A TCP connection's segments, written into a pcap one frame at a time.
+struct PcapWriter(crate::util::PcapWriter);
 
 impl PcapWriter {
     fn new() -> PcapWriter {
-        let mut out = Vec::new();
-        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        PcapWriter {
-            out,
-            ts_us: 1_700_000_000_000_000,
-        }
+        PcapWriter(crate::util::PcapWriter::new(50))
     }
 
     /// One Ethernet/IPv4/TCP frame, 50 µs after the one before.
-    #[allow(clippy::too_many_arguments)]
     fn tcp(
         &mut self,
         macs: ([u8; 6], [u8; 6]),
@@ -383,27 +371,8 @@ impl PcapWriter {
         flags: u8,
         payload: &[u8],
     ) {
-        let ip_len = 40 + payload.len();
-        let mut f = Vec::with_capacity(14 + ip_len);
-        f.extend_from_slice(&macs.1);
-        f.extend_from_slice(&macs.0);
-        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, (ip_len >> 8) as u8, ip_len as u8]);
-        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
-        f.extend_from_slice(&src.0);
-        f.extend_from_slice(&dst.0);
-        f.extend_from_slice(&src.1.to_be_bytes());
-        f.extend_from_slice(&dst.1.to_be_bytes());
-        f.extend_from_slice(&seq.to_be_bytes());
-        f.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        f.extend_from_slice(payload);
-        self.ts_us += 50;
-        self.out
-            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
-        self.out
-            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
-        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.out.extend_from_slice(&f);
+        let (src, dst) = ((macs.0, src.0, src.1), (macs.1, dst.0, dst.1));
+        self.0.frame(src, dst, Some((flags, seq)), payload);
     }
 
     /// A connection: handshake, the server's greeting (if any), the client's request, then
@@ -471,7 +440,7 @@ fn ordinary_traffic_is_not_a_migration() {
         true,
     );
     w.connection(zero, (lo, 41001), (lo, 902), b"", b"", 3 << 20, false);
-    let plain = dir.write("loopback.pcap", &w.out);
+    let plain = dir.write("loopback.pcap", &w.0.out);
     let (r, _) = analyze(&plain, &["--no-sidecars"]);
     assert_eq!(
         r["migrations"],
@@ -517,7 +486,7 @@ fn ordinary_traffic_is_not_a_migration() {
         3 << 20,
         false,
     );
-    let nfc = dir.write("nfc.pcap", &w.out);
+    let nfc = dir.write("nfc.pcap", &w.0.out);
     let (r, _) = analyze(&nfc, &["--no-sidecars"]);
     let m = r["migrations"].as_array().expect("migrations");
     assert_eq!(m.len(), 1, "{m:?}");

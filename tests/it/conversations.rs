@@ -3,79 +3,13 @@
 //! without the bound; memory stays flat however many distinct conversations come.
 
 use std::io::Write;
-use std::net::Ipv4Addr;
 use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, read_report, vmkflow};
+use crate::util::{End, PcapWriter, TempDir, analyze_with, read_report, vmkflow};
 
 const VMWARE: [u8; 3] = [0x00, 0x50, 0x56];
-
-/// A little-endian microsecond pcap written frame by frame.
-struct Pcap {
-    bytes: Vec<u8>,
-    ts_us: u64,
-}
-
-impl Pcap {
-    fn new() -> Pcap {
-        let mut bytes = Vec::new();
-        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 1] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        Pcap {
-            bytes,
-            ts_us: 1_700_000_000_000_000,
-        }
-    }
-
-    /// One Ethernet + IPv4 frame from `src` to `dst` (MACs, addresses, ports) carrying TCP
-    /// (`flags`, `seq`) or UDP (`flags` = None), 100 µs after the previous one.
-    #[allow(clippy::too_many_arguments)]
-    fn frame(
-        &mut self,
-        (smac, src, sport): ([u8; 6], Ipv4Addr, u16),
-        (dmac, dst, dport): ([u8; 6], Ipv4Addr, u16),
-        tcp: Option<(u8, u32)>,
-        payload: usize,
-    ) {
-        let l4 = if tcp.is_some() { 20 } else { 8 };
-        let ip_len = 20 + l4 + payload;
-        let mut f = Vec::with_capacity(14 + ip_len);
-        f.extend_from_slice(&dmac);
-        f.extend_from_slice(&smac);
-        f.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
-        f.extend_from_slice(&(ip_len as u16).to_be_bytes());
-        let proto = if tcp.is_some() { 6 } else { 17 };
-        f.extend_from_slice(&[0, 1, 0x40, 0, 64, proto, 0, 0]);
-        f.extend_from_slice(&src.octets());
-        f.extend_from_slice(&dst.octets());
-        f.extend_from_slice(&sport.to_be_bytes());
-        f.extend_from_slice(&dport.to_be_bytes());
-        match tcp {
-            Some((flags, seq)) => {
-                f.extend_from_slice(&seq.to_be_bytes());
-                f.extend_from_slice(&[0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-            }
-            None => {
-                f.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
-                f.extend_from_slice(&[0, 0]);
-            }
-        }
-        f.resize(14 + ip_len, 0x5a);
-        self.ts_us += 100;
-        for v in [
-            (self.ts_us / 1_000_000) as u32,
-            (self.ts_us % 1_000_000) as u32,
-            f.len() as u32,
-            f.len() as u32,
-        ] {
-            self.bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        self.bytes.extend_from_slice(&f);
-    }
-}
 
 fn mac(oui: [u8; 3], n: u32) -> [u8; 6] {
     let b = n.to_be_bytes();
@@ -90,28 +24,24 @@ const PSH_ACK: u8 = 0x18;
 /// small conversations from other addresses (VMs with VMware MACs and machines without) to the
 /// first host and to vCenter, then more vMotion data.
 fn vsphere_with_scans(scans: u32) -> Vec<u8> {
-    let a = (mac(VMWARE, 0x61_0001), Ipv4Addr::new(10, 0, 20, 11), 40_000);
-    let b = (mac(VMWARE, 0x62_0001), Ipv4Addr::new(10, 0, 20, 12), 8000);
-    let hb = (mac(VMWARE, 0x61_0000), Ipv4Addr::new(10, 0, 10, 11), 902);
-    let vc = (
-        [0x02, 0x11, 0x22, 0x33, 0x44, 0x55],
-        Ipv4Addr::new(10, 0, 10, 5),
-        902,
-    );
-    let mut p = Pcap::new();
-    p.frame(a, b, Some((SYN, 0)), 0);
-    p.frame(b, a, Some((SYN | ACK, 0)), 0);
-    p.frame(a, b, Some((ACK, 1)), 0);
+    let a: End = (mac(VMWARE, 0x61_0001), [10, 0, 20, 11], 40_000);
+    let b: End = (mac(VMWARE, 0x62_0001), [10, 0, 20, 12], 8000);
+    let hb: End = (mac(VMWARE, 0x61_0000), [10, 0, 10, 11], 902);
+    let vc: End = ([0x02, 0x11, 0x22, 0x33, 0x44, 0x55], [10, 0, 10, 5], 902);
+    let mut p = PcapWriter::new(100);
+    p.frame(a, b, Some((SYN, 0)), &[]);
+    p.frame(b, a, Some((SYN | ACK, 0)), &[]);
+    p.frame(a, b, Some((ACK, 1)), &[]);
     let mut seq = 1u32;
-    let mut data = |p: &mut Pcap, rounds: u32| {
+    let mut data = |p: &mut PcapWriter, rounds: u32| {
         for _ in 0..rounds {
-            p.frame(a, b, Some((PSH_ACK, seq)), 1_400);
+            p.frame(a, b, Some((PSH_ACK, seq)), &[0x5a; 1_400]);
             seq += 1_400;
-            p.frame(b, a, Some((ACK, 1)), 0);
+            p.frame(b, a, Some((ACK, 1)), &[]);
         }
     };
     data(&mut p, 20);
-    p.frame(hb, vc, None, 64);
+    p.frame(hb, vc, None, &[0x5a; 64]);
     for i in 0..scans {
         let oui = if i % 2 == 0 {
             VMWARE
@@ -120,20 +50,29 @@ fn vsphere_with_scans(scans: u32) -> Vec<u8> {
         };
         let src = (
             mac(oui, i),
-            Ipv4Addr::from(0xac10_0000 + i),
+            (0xac10_0000 + i).to_be_bytes(),
             (1024 + i % 50_000) as u16,
         );
-        let (dst, port) = if i % 3 == 0 { (vc, 53) } else { (a, 22) };
-        let dst = (dst.0, dst.1, port);
-        if port == 53 {
-            p.frame(src, dst, None, 10 + (i % 7) as usize);
+        let payload = [0x5a; 16];
+        if i % 3 == 0 {
+            p.frame(
+                src,
+                (vc.0, vc.1, 53),
+                None,
+                &payload[..10 + (i % 7) as usize],
+            );
         } else {
-            p.frame(src, dst, Some((PSH_ACK, i)), 10 + (i % 5) as usize);
+            p.frame(
+                src,
+                (a.0, a.1, 22),
+                Some((PSH_ACK, i)),
+                &payload[..10 + (i % 5) as usize],
+            );
         }
     }
     data(&mut p, 20);
-    p.frame(hb, vc, None, 64);
-    p.bytes
+    p.frame(hb, vc, None, &[0x5a; 64]);
+    p.out
 }
 
 /// The report less what folding itself changes: the counts of conversations and the warning
@@ -153,22 +92,6 @@ fn totals_of(mut report: Value) -> Value {
     }
     report["input"] = Value::Null;
     report
-}
-
-fn analyze(dir: &TempDir, capture: &std::path::Path, name: &str, extra: &[&str]) -> Value {
-    let json = dir.path().join(name);
-    let out = vmkflow()
-        .args(["analyze", capture.to_str().expect("UTF-8"), "--quiet"])
-        .args(["--json", json.to_str().expect("UTF-8")])
-        .args(extra)
-        .output()
-        .expect("run vmkflow");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    read_report(&json)
 }
 
 /// With a bound of 64 conversations, 3 000 small ones fold into aggregates: networks, classes,
@@ -195,10 +118,10 @@ fn folded_conversations_keep_every_total() {
             vec!["--scenario", "vmotion:hot", "--inventory", inv],
         ),
     ] {
-        let whole = analyze(&dir, &capture, "whole.json", &extra);
+        let whole = analyze_with(&capture, &extra);
         let mut bounded_args = extra.clone();
         bounded_args.extend(["--max-conversations", "64"]);
-        let bounded = analyze(&dir, &capture, "bounded.json", &bounded_args);
+        let bounded = analyze_with(&capture, &bounded_args);
         let s = &bounded["flow_summary"];
         assert!(
             s["conversations_folded"].as_u64().unwrap_or(0) > 2_000,
@@ -232,20 +155,20 @@ fn folded_conversations_keep_every_total() {
 
 /// One UDP packet from each of `n` distinct clients to one server: `n` distinct conversations.
 fn distinct_conversations(n: u32, out: &mut dyn Write) -> std::io::Result<u64> {
-    let mut p = Pcap::new();
-    let server = ([0x02, 0, 0, 0, 0, 1], Ipv4Addr::new(192, 0, 2, 53), 53);
+    let mut p = PcapWriter::new(100);
+    let server: End = ([0x02, 0, 0, 0, 0, 1], [192, 0, 2, 53], 53);
     let mut wire = 0u64;
-    out.write_all(&p.bytes)?;
+    out.write_all(&p.out)?;
     for i in 0..n {
-        p.bytes.clear();
+        p.out.clear();
         let client = (
             [0x02, 0, 0, 0, 0, 2],
-            Ipv4Addr::from(0x0b00_0000 + i),
+            (0x0b00_0000 + i).to_be_bytes(),
             40_000,
         );
-        p.frame(client, server, None, 4);
-        wire += (p.bytes.len() - 16) as u64;
-        out.write_all(&p.bytes)?;
+        p.frame(client, server, None, b"abcd");
+        wire += (p.out.len() - 16) as u64;
+        out.write_all(&p.out)?;
     }
     Ok(wire)
 }

@@ -398,3 +398,67 @@ pub fn flow_payload(flow: &Value) -> u64 {
             .as_u64()
             .unwrap_or(0)
 }
+
+/// One end of a frame: MAC, IPv4 address, port.
+pub type End = ([u8; 6], [u8; 4], u16);
+
+/// A little-endian microsecond pcap (Ethernet) written one IPv4 frame at a time, `step_us`
+/// apart: enough of real exchanges (handshakes, payload, sequence numbers) for the flow stage.
+pub struct PcapWriter {
+    /// The file so far.
+    pub out: Vec<u8>,
+    ts_us: u64,
+    step_us: u64,
+}
+
+impl PcapWriter {
+    pub fn new(step_us: u64) -> PcapWriter {
+        let mut out = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        PcapWriter {
+            out,
+            ts_us: 1_700_000_000_000_000,
+            step_us,
+        }
+    }
+
+    /// One Ethernet/IPv4 frame from `src` to `dst`: TCP with `(flags, seq)` (acknowledgement
+    /// number 0), or UDP when `tcp` is `None`.
+    pub fn frame(&mut self, src: End, dst: End, tcp: Option<(u8, u32)>, payload: &[u8]) {
+        let l4 = if tcp.is_some() { 20 } else { 8 };
+        let ip_len = 20 + l4 + payload.len();
+        let mut f = Vec::with_capacity(14 + ip_len);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, (ip_len >> 8) as u8, ip_len as u8]);
+        let proto = if tcp.is_some() { 6 } else { 17 };
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, proto, 0, 0]);
+        f.extend_from_slice(&src.1);
+        f.extend_from_slice(&dst.1);
+        f.extend_from_slice(&src.2.to_be_bytes());
+        f.extend_from_slice(&dst.2.to_be_bytes());
+        match tcp {
+            Some((flags, seq)) => {
+                f.extend_from_slice(&seq.to_be_bytes());
+                f.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            }
+            None => {
+                f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+                f.extend_from_slice(&[0, 0]);
+            }
+        }
+        f.extend_from_slice(payload);
+        self.ts_us += self.step_us;
+        for v in [
+            (self.ts_us / 1_000_000) as u32,
+            (self.ts_us % 1_000_000) as u32,
+            f.len() as u32,
+            f.len() as u32,
+        ] {
+            self.out.extend_from_slice(&v.to_le_bytes());
+        }
+        self.out.extend_from_slice(&f);
+    }
+}
