@@ -354,7 +354,7 @@ impl Inventory {
 impl From<&VmkInventory> for Inventory {
     fn from(inv: &VmkInventory) -> Inventory {
         let mut hosts: Vec<Host> = Vec::new();
-        for v in &inv.vmks {
+        for v in inv.vmks.iter() {
             let nic = Vmknic {
                 name: v.name.clone(),
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
