@@ -22,7 +22,7 @@ use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
 
 pub use file::{Host, InvalidInventory, Inventory, InventoryError, Vmknic};
-pub use powercli::PowerCliError;
+pub use powercli::{Export, PowerCliError};
 
 /// A VMkernel service tag (vSphere's `HostVirtualNicManagerNicType`, in snake case).
 #[derive(
