@@ -322,6 +322,9 @@ fn load_checked(path: &Path) -> Result<(Vec<Migration>, Vec<usize>), LabelError>
     Ok((migrations, lines))
 }
 
+/// Most inventory hosts a warning lists.
+const HOSTS_LISTED: usize = 10;
+
 /// Most items named in one warning's list; the rest are counted.
 const NAMED: usize = 3;
 
@@ -485,19 +488,15 @@ impl LabelsFile {
                 }
             }
         }
-        let mut listed: Vec<String> = hosts.iter().take(10).map(|h| h.to_string()).collect();
-        if hosts.len() > 10 {
-            listed.push(format!("{} more", hosts.len() - 10));
+        let mut listed = hosts[..hosts.len().min(HOSTS_LISTED)].join(", ");
+        if hosts.len() > HOSTS_LISTED {
+            listed.push_str(&format!(" and {} more", hosts.len() - HOSTS_LISTED));
         }
         let known_hosts = format!(
             "{} host{}: {}",
             hosts.len(),
             if hosts.len() == 1 { "" } else { "s" },
-            if hosts.is_empty() {
-                "none".to_string()
-            } else {
-                listed.join(", ")
-            }
+            if hosts.is_empty() { "none" } else { &listed }
         );
         // What --write-inventory saves of an inferred inventory names hosts by address.
         let by_address = !hosts.is_empty() && hosts.iter().all(|h| h.starts_with("host-"));
@@ -704,7 +703,7 @@ mod tests {
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let w = f.hosts_not_in(|_| false, "inv.json", &many);
         assert!(w[0].contains("(12 hosts: host-10.0.0.0, "), "{}", w[0]);
-        assert!(w[0].contains("host-10.0.0.9, 2 more)"), "{}", w[0]);
+        assert!(w[0].contains("host-10.0.0.9 and 2 more)"), "{}", w[0]);
         assert!(
             w[0].ends_with("can be given as an address of one of its vmks"),
             "{}",

@@ -380,6 +380,41 @@ fn a_label_host_in_no_inventory_names_the_file_and_line() {
     );
 }
 
+/// The warnings about a label host list the hosts there are: ten of an inventory of thousands,
+/// not every one in every warning.
+#[test]
+fn the_hosts_of_a_large_inventory_are_not_all_listed() {
+    let dir = TempDir::new("inputs-many-hosts");
+    let names: Vec<String> = (0..2000).map(|i| format!("esx{i:04}")).collect();
+    let addrs: Vec<String> = (0..2000)
+        .map(|i| format!("10.1.{}.{}/16", i / 250, i % 250 + 1))
+        .collect();
+    let vmks: Vec<[(&str, &str, Option<u16>); 1]> =
+        addrs.iter().map(|a| [("vmk0", a.as_str(), None)]).collect();
+    let hosts: Vec<(&str, &[(&str, &str, Option<u16>)])> = names
+        .iter()
+        .zip(&vmks)
+        .map(|(n, v)| (n.as_str(), &v[..]))
+        .collect();
+    let inv = dir.write("inv.json", inventory_json(&hosts).as_bytes());
+    let (r, _) = labelled(
+        &dir,
+        &bundled_labels(),
+        &["--inventory", inv.to_str().expect("path")],
+    );
+    let w = warnings(&r);
+    assert!(w.len() > 2, "{w:?}");
+    for w in &w {
+        assert!(w.len() < 400, "{w}");
+    }
+    assert!(
+        w.iter().any(|w| w.starts_with("migration m1: ")
+            && w.contains("(2000 hosts: esx0000, esx0001, ")
+            && w.contains("esx0009 and 1990 more)")),
+        "{w:?}"
+    );
+}
+
 /// 1,000 labels of one migration under other ids gave 1,000 more migrations of the same bytes
 /// and verdicts, silently; now they are counted once, with a warning naming the file and the
 /// lines.
