@@ -12,7 +12,7 @@
 //! `from_reader` (e.g. `serde_json::from_str`), a `Located` value has line 0.
 
 use std::cell::Cell;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 
 use serde::de::{Deserialize, DeserializeOwned, DeserializeSeed, Deserializer};
 
@@ -38,18 +38,51 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     }
 }
 
-/// A reader that counts the newlines it hands out into [`NEWLINES`].
+/// A buffered reader that counts the newlines it hands out into [`NEWLINES`]. serde_json reads
+/// one byte at a time: that byte is served from the buffer without a call through `BufReader`.
 struct Counting<R> {
-    inner: BufReader<R>,
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
 }
 
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count();
+impl<R: Read> Counting<R> {
+    fn new(inner: R) -> Counting<R> {
+        Counting {
+            inner,
+            buf: vec![0; 64 * 1024].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+        }
+    }
+
+    fn count(bytes: &[u8]) {
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
         if newlines > 0 {
             NEWLINES.with(|c| c.set(c.get().map(|l| l + newlines)));
         }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.end {
+            self.end = self.inner.read(&mut self.buf)?;
+            self.pos = 0;
+        }
+        let n = out.len().min(self.end - self.pos);
+        if n == 1 {
+            let b = self.buf[self.pos];
+            out[0] = b;
+            if b == b'\n' {
+                NEWLINES.with(|c| c.set(c.get().map(|l| l + 1)));
+            }
+        } else {
+            out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            Self::count(&out[..n]);
+        }
+        self.pos += n;
         Ok(n)
     }
 }
@@ -76,9 +109,7 @@ where
     S: for<'de> DeserializeSeed<'de, Value = V>,
 {
     let _restore = Restore(NEWLINES.with(|c| c.replace(Some(0))));
-    let mut de = serde_json::Deserializer::from_reader(Counting {
-        inner: BufReader::new(reader),
-    });
+    let mut de = serde_json::Deserializer::from_reader(Counting::new(reader));
     let value = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
@@ -128,6 +159,26 @@ mod tests {
             lines("{\"items\":[{\"name\":\"x\"}\n,\n\n{\"name\":\"y\"}]}"),
             vec![(1, "x".to_string()), (4, "y".to_string())]
         );
+    }
+
+    #[test]
+    fn lines_are_counted_across_buffer_refills() {
+        // About 400 KB: several refills of the 64 KiB buffer.
+        let items: Vec<String> = (0..20_000)
+            .map(|i| format!("{{\"name\": \"{i:016}\"}}"))
+            .collect();
+        let text = format!("{{\"items\": [\n{}\n]}}", items.join(",\n"));
+        let got = lines(&text);
+        assert_eq!(got.len(), 20_000);
+        for (i, (line, name)) in got.iter().enumerate() {
+            assert_eq!((*line, name.as_str()), (i + 2, format!("{i:016}").as_str()));
+        }
+        // A reader asked for more than one byte counts them all.
+        let _restore = Restore(NEWLINES.with(|c| c.replace(Some(0))));
+        let mut r = Counting::new(text.as_bytes());
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(NEWLINES.with(|c| c.get()), Some(20_001));
     }
 
     #[test]
