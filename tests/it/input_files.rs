@@ -161,8 +161,11 @@ fn a_powercli_row_without_address_is_rejected() {
     );
 }
 
-/// Hosts as (name, [(vmk, ip, vlan)]).
-type Hosts<'a> = &'a [(&'a str, &'a [(&'a str, &'a str, Option<u16>)])];
+/// A host's vmknics as (vmk, ip, vlan).
+type Vmknics<'a> = &'a [(&'a str, &'a str, Option<u16>)];
+
+/// Hosts as (name, vmknics).
+type Hosts<'a> = &'a [(&'a str, Vmknics<'a>)];
 
 /// Inventory JSON as `synth` and `--write-inventory` write it (pretty, one host per entry).
 fn inventory_json(hosts: Hosts<'_>) -> String {
@@ -391,7 +394,7 @@ fn the_hosts_of_a_large_inventory_are_not_all_listed() {
         .collect();
     let vmks: Vec<[(&str, &str, Option<u16>); 1]> =
         addrs.iter().map(|a| [("vmk0", a.as_str(), None)]).collect();
-    let hosts: Vec<(&str, &[(&str, &str, Option<u16>)])> = names
+    let hosts: Vec<(&str, Vmknics<'_>)> = names
         .iter()
         .zip(&vmks)
         .map(|(n, v)| (n.as_str(), &v[..]))
