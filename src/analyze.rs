@@ -728,7 +728,8 @@ impl<'o> Pipeline<'o> {
                 crate::capture::MAX_INTERFACES_PER_SECTION
             )
         });
-        let warnings = (self.opts.warnings.iter().cloned())
+        let from_files = self.opts.warnings.iter().cloned();
+        let warnings = from_files
             .chain(drops)
             .chain(not_kept)
             .chain(unaligned)
