@@ -52,6 +52,9 @@ pub struct AnalyzeOptions {
     pub claim_sets: Vec<ClaimSet>,
     /// How several inputs are read as one: duplicates window, clock offsets, vantages.
     pub set: SetOptions,
+    /// What reading the inventory and label files found that the report's reader must know
+    /// (each naming its file and line); the report's first warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Where migration windows come from.
@@ -757,7 +760,9 @@ impl<'o> Pipeline<'o> {
                 crate::capture::MAX_INTERFACES_PER_SECTION
             )
         });
-        let warnings = drops
+        let from_files = self.opts.warnings.iter().cloned();
+        let warnings = from_files
+            .chain(drops)
             .chain(not_kept)
             .chain(self.folder.warnings(self.opts.classify.max_conversations))
             .chain(unaligned)

@@ -20,6 +20,8 @@ mod corpus;
 mod flows;
 #[path = "it/golden.rs"]
 mod golden;
+#[path = "it/input_files.rs"]
+mod input_files;
 #[path = "it/live.rs"]
 mod live;
 #[path = "it/netns.rs"]

@@ -10,9 +10,10 @@ use std::time::Duration;
 use vmkflow::analyze::{AnalyzeOptions, Labels};
 use vmkflow::capture::Source;
 use vmkflow::classify::ClassifyConfig;
-use vmkflow::classify::inventory::VmkInventory;
+use vmkflow::classify::inventory::{InventorySource, VmkInventory};
 use vmkflow::flow::FlowConfig;
-use vmkflow::labels::{self, Migrations, Scenario};
+use vmkflow::labels::{self, LabelsFile, Scenario};
+use vmkflow::migration;
 use vmkflow::set::{self, SetOptions};
 use vmkflow::synth::{
     self, BadSetting, Encap, Format, Model, SplitBy, SplitConfig, SynthConfig, SynthError,
@@ -275,6 +276,7 @@ impl AnalyzeConfig {
             labels: Labels::None,
             claim_sets: ClaimSet::builtin(),
             set: SetOptions::default(),
+            warnings: Vec::new(),
         };
         let given: Vec<Source> = match &args.follow {
             Some(p) => vec![Source::Path(p.clone())],
@@ -350,12 +352,25 @@ impl AnalyzeConfig {
                 (None, true) => None,
             };
             if let Some(p) = mig_path {
-                let m = Migrations::load(&p).map_err(CliError::Migrations)?;
+                let m = LabelsFile::load(&p).map_err(CliError::Migrations)?;
                 let name = p.display().to_string();
                 if args.migrations.is_none() {
                     notes.push(format!(
                         "using the migration labels beside the capture: {name}"
                     ));
+                }
+                options.warnings.extend(m.warnings.iter().cloned());
+                // An inferred inventory (none given) is named after the labels later.
+                if let Some(inv) = &options.inventory {
+                    let known = |h: &str| migration::hosts::find(h, inv).matched.is_some();
+                    let inv_name = match &inv.source {
+                        InventorySource::File(p) | InventorySource::PowerCliCsv(p) => p.as_str(),
+                        _ => "given",
+                    };
+                    let hosts = inv.host_names();
+                    options
+                        .warnings
+                        .extend(m.hosts_not_in(known, inv_name, &hosts));
                 }
                 options.labels = Labels::File {
                     path: name,

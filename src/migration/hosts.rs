@@ -143,7 +143,7 @@ pub fn name_from_labels(
             _ => None,
         })
         .collect();
-    let mut vmks = inv.vmks.clone();
+    let mut vmks = inv.vmks.to_vec();
     let mut renamed = 0;
     for v in &mut vmks {
         if let Some(h) = v.addrs.first().and_then(|(a, _)| named.get(a)) {

@@ -441,6 +441,9 @@ pub(crate) fn acknowledged_note(ev: &Evidence) -> Option<String> {
     })
 }
 
+/// Most inventory hosts a warning about a label host lists.
+const KNOWN_HOSTS_LISTED: usize = 10;
+
 /// Analyses the labelled migrations. A label's hosts are looked up in the inventory (see
 /// [`hosts`]); when it names hosts of which none is there, the window's whole traffic counts as
 /// the migration's, and its claims are inconclusive when another labelled window overlaps it.
@@ -487,10 +490,15 @@ pub fn labelled(
                         .join(", "),
                     known.len(),
                     if known.len() == 1 { "" } else { "s" },
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
+                    match known.len() {
+                        0 => "none".to_string(),
+                        // An inventory of thousands of hosts is not listed in every warning.
+                        n if n > KNOWN_HOSTS_LISTED => format!(
+                            "{} and {} more",
+                            known[..KNOWN_HOSTS_LISTED].join(", "),
+                            n - KNOWN_HOSTS_LISTED
+                        ),
+                        _ => known.join(", "),
                     }
                 ));
             }

@@ -4,6 +4,7 @@
 
 pub(crate) mod bytes;
 pub mod conv;
+pub mod json_lines;
 pub mod kind;
 pub mod mac;
 pub mod ports;

@@ -9,17 +9,19 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use serde::de::Deserializer;
+use rustc_hash::FxHashMap;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use super::powercli::{self, PowerCliError};
 use super::{InventorySource, Service, Vmk, VmkInventory};
 use crate::vocab::Mac;
+use crate::vocab::json_lines::{self, Located};
 use crate::vocab::mac::BadMac;
 
 /// One VMkernel network interface.
@@ -88,6 +90,13 @@ pub enum InvalidInventory {
         /// Its index in `hosts`.
         index: usize,
     },
+    /// A host listed twice (names compared without letter case, as labels find them).
+    DuplicateHost {
+        /// Its name, as written the second time.
+        host: String,
+        /// The line of its first entry, when read from a file.
+        first_line: Option<usize>,
+    },
     /// A vmknic without a name.
     EmptyVmknicName {
         /// Its host.
@@ -127,6 +136,13 @@ impl fmt::Display for InvalidInventory {
         match self {
             InvalidInventory::EmptyHostName { index } => {
                 write!(f, "hosts[{index}]: empty host name")
+            }
+            InvalidInventory::DuplicateHost { host, first_line } => {
+                write!(f, "host `{host}` is listed twice")?;
+                match first_line {
+                    Some(l) => write!(f, " (first on line {l})"),
+                    None => Ok(()),
+                }
             }
             InvalidInventory::EmptyVmknicName { host } => {
                 write!(f, "host {host}: a vmknic has an empty name")
@@ -181,6 +197,8 @@ pub enum InventoryError {
     Invalid {
         /// The file.
         path: PathBuf,
+        /// The line on which the wrong entry (host or vmknic) starts, when known.
+        line: Option<usize>,
         /// What is wrong, and where.
         source: InvalidInventory,
     },
@@ -224,6 +242,11 @@ impl fmt::Display for InventoryError {
         match self {
             InventoryError::Io { source, .. } => write!(f, "{path}: {source}"),
             InventoryError::Json { source, .. } => write!(f, "{path}: {source}"),
+            InventoryError::Invalid {
+                source,
+                line: Some(line),
+                ..
+            } => write!(f, "{path}: line {line}: {source}"),
             InventoryError::Invalid { source, .. } => write!(f, "{path}: {source}"),
             InventoryError::NotUtf8 { source, .. } => {
                 write!(f, "{path}: not UTF-8 text ({source})")
@@ -268,15 +291,28 @@ fn strict_cidr(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 impl Inventory {
-    /// Reads and checks an inventory JSON file (names non-empty, addresses valid CIDRs, VLANs at
-    /// most 4094, MACs well-formed). [`VmkInventory::load`] reads either form, JSON or CSV.
+    /// Reads and checks an inventory JSON file (names non-empty, each host listed once, addresses
+    /// valid CIDRs, VLANs at most 4094, MACs well-formed); an error names the file and the line
+    /// of the wrong host or vmknic. [`VmkInventory::load`] reads either form, JSON or CSV.
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        let inv = read_json(path)?;
-        inv.validate().map_err(|source| InventoryError::Invalid {
-            path: path.to_path_buf(),
-            source,
+        let mut hosts = Vec::new();
+        let mut check = HostCheck::default();
+        read_hosts(path, |index, Located { line, value: host }| {
+            check
+                .host(index, &host.name, Some(line))
+                .map_err(|e| (e, line))?;
+            let mut vmknics = Vec::with_capacity(host.vmknics.len());
+            for v in host.vmknics {
+                parse_vmknic(&host.name, &v.value).map_err(|e| (e, v.line))?;
+                vmknics.push(v.value);
+            }
+            hosts.push(Host {
+                name: host.name,
+                vmknics,
+            });
+            Ok(())
         })?;
-        Ok(inv)
+        Ok(Inventory { hosts })
     }
 
     /// Writes the inventory as pretty JSON.
@@ -291,7 +327,8 @@ impl Inventory {
         w.flush().map_err(io_err)
     }
 
-    /// Checks names, addresses, VLANs and MACs; the error names the first wrong entry.
+    /// Checks names (each host once), addresses, VLANs and MACs; the error names the first wrong
+    /// entry.
     pub fn validate(&self) -> Result<(), InvalidInventory> {
         self.vmks().map(drop)
     }
@@ -299,54 +336,106 @@ impl Inventory {
     /// The vmks the file describes, checked; the error names the first wrong entry.
     pub fn vmks(&self) -> Result<Vec<Vmk>, InvalidInventory> {
         let mut vmks = Vec::new();
+        let mut check = HostCheck::default();
         for (index, h) in self.hosts.iter().enumerate() {
-            if h.name.is_empty() {
-                return Err(InvalidInventory::EmptyHostName { index });
-            }
+            check.host(index, &h.name, None)?;
             for v in &h.vmknics {
-                if v.name.is_empty() {
-                    return Err(InvalidInventory::EmptyVmknicName {
-                        host: h.name.clone(),
-                    });
-                }
-                let addrs =
-                    v.ip.iter()
-                        .map(|a| {
-                            strict_cidr(a).ok_or_else(|| InvalidInventory::Address {
-                                host: h.name.clone(),
-                                vmknic: v.name.clone(),
-                                address: a.clone(),
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                if let Some(vlan) = v.vlan.filter(|&id| id > 4094) {
-                    return Err(InvalidInventory::Vlan {
-                        host: h.name.clone(),
-                        vmknic: v.name.clone(),
-                        vlan,
-                    });
-                }
-                let mac = match &v.mac {
-                    Some(m) => Some(m.parse::<Mac>().map_err(|source| InvalidInventory::Mac {
-                        host: h.name.clone(),
-                        vmknic: v.name.clone(),
-                        source,
-                    })?),
-                    None => None,
-                };
-                vmks.push(Vmk {
-                    host: h.name.clone(),
-                    name: v.name.clone(),
-                    addrs,
-                    vlan: v.vlan,
-                    mac,
-                    services: v.services.clone(),
-                    unknown_services: Vec::new(),
-                });
+                vmks.push(vmk(&h.name, v.clone())?);
             }
         }
         Ok(vmks)
     }
+}
+
+/// A host as the file gives it, each vmknic with the line it starts on.
+#[derive(Deserialize)]
+struct RawHost {
+    name: String,
+    vmknics: Vec<Located<Vmknic>>,
+}
+
+/// Host names seen so far: a host listed twice is an error (names compared without letter case,
+/// as a label's host is found).
+#[derive(Default)]
+struct HostCheck {
+    /// Lowercase name → the line of its entry, when read from a file.
+    seen: FxHashMap<Box<str>, Option<usize>>,
+}
+
+impl HostCheck {
+    /// Checks the host at `index` of `hosts`, starting on `line`.
+    fn host(
+        &mut self,
+        index: usize,
+        name: &str,
+        line: Option<usize>,
+    ) -> Result<(), InvalidInventory> {
+        use std::collections::hash_map::Entry;
+        if name.is_empty() {
+            return Err(InvalidInventory::EmptyHostName { index });
+        }
+        match self.seen.entry(name.to_ascii_lowercase().into_boxed_str()) {
+            Entry::Occupied(first) => Err(InvalidInventory::DuplicateHost {
+                host: name.to_string(),
+                first_line: *first.get(),
+            }),
+            Entry::Vacant(e) => {
+                e.insert(line);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A vmknic's addresses (with prefix lengths) and MAC, parsed.
+type Parsed = (Vec<(IpAddr, u8)>, Option<Mac>);
+
+/// A vmknic's addresses and MAC, parsed and checked with its name and VLAN; the error names the
+/// host and the vmknic.
+fn parse_vmknic(host: &str, v: &Vmknic) -> Result<Parsed, InvalidInventory> {
+    if v.name.is_empty() {
+        return Err(InvalidInventory::EmptyVmknicName {
+            host: host.to_string(),
+        });
+    }
+    let mut addrs = Vec::with_capacity(v.ip.len());
+    for a in &v.ip {
+        addrs.push(strict_cidr(a).ok_or_else(|| InvalidInventory::Address {
+            host: host.to_string(),
+            vmknic: v.name.clone(),
+            address: a.clone(),
+        })?);
+    }
+    if let Some(vlan) = v.vlan.filter(|&id| id > 4094) {
+        return Err(InvalidInventory::Vlan {
+            host: host.to_string(),
+            vmknic: v.name.clone(),
+            vlan,
+        });
+    }
+    let mac = match &v.mac {
+        Some(m) => Some(m.parse::<Mac>().map_err(|source| InvalidInventory::Mac {
+            host: host.to_string(),
+            vmknic: v.name.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    Ok((addrs, mac))
+}
+
+/// The vmk a vmknic of `host` describes, checked.
+fn vmk(host: &str, v: Vmknic) -> Result<Vmk, InvalidInventory> {
+    let (addrs, mac) = parse_vmknic(host, &v)?;
+    Ok(Vmk {
+        host: host.to_string(),
+        name: v.name,
+        addrs,
+        vlan: v.vlan,
+        mac,
+        services: v.services,
+        unknown_services: Vec::new(),
+    })
 }
 
 /// The file form of a lookup inventory (e.g. an inferred one), for `--write-inventory`: one host
@@ -354,7 +443,7 @@ impl Inventory {
 impl From<&VmkInventory> for Inventory {
     fn from(inv: &VmkInventory) -> Inventory {
         let mut hosts: Vec<Host> = Vec::new();
-        for v in &inv.vmks {
+        for v in inv.vmks.iter() {
             let nic = Vmknic {
                 name: v.name.clone(),
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
@@ -376,10 +465,13 @@ impl From<&VmkInventory> for Inventory {
 
 impl VmkInventory {
     /// Reads an inventory file: a PowerCLI CSV export when its name ends in `.csv` (see
-    /// [`is_powercli_csv`]), else inventory JSON. The source records the form and the path.
+    /// [`is_powercli_csv`]), else inventory JSON. The source records the form and the path; the
+    /// notes say what the reader of a report should know (service columns an export lacks, an
+    /// address on several vmks that no VLAN tells apart). JSON is read as it is parsed, into the
+    /// vmks alone: memory grows with the vmks kept, not with a copy of the file's form.
     pub fn load(path: &Path) -> Result<VmkInventory, InventoryError> {
         let name = path.display().to_string();
-        if is_powercli_csv(path) {
+        let (vmks, lines, source, mut notes) = if is_powercli_csv(path) {
             let bytes = std::fs::read(path).map_err(|source| InventoryError::Io {
                 path: path.to_path_buf(),
                 source,
@@ -388,14 +480,15 @@ impl VmkInventory {
                 path: path.to_path_buf(),
                 source: e.utf8_error(),
             })?;
-            let vmks = powercli::parse(&text).map_err(|source| InventoryError::PowerCli {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let mut inv = VmkInventory::new(vmks, InventorySource::PowerCliCsv(name.clone()));
-            let missing = powercli::missing_service_columns(&text);
+            let export =
+                powercli::parse_export(&text).map_err(|source| InventoryError::PowerCli {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            let mut notes = Vec::new();
+            let missing = export.missing_services;
             if !missing.is_empty() {
-                inv.notes.push(format!(
+                notes.push(format!(
                     "{name}: no {} column: whether a vmk has {} is unknown, not false; a claim \
                      whose verdict depends on it is inconclusive",
                     missing
@@ -410,36 +503,236 @@ impl VmkInventory {
                         .join(", ")
                 ));
             }
-            Ok(inv)
+            let source = InventorySource::PowerCliCsv(name.clone());
+            (export.vmks, export.lines, source, notes)
         } else {
-            let vmks = read_json(path)?
-                .vmks()
-                .map_err(|source| InventoryError::Invalid {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            Ok(VmkInventory::new(vmks, InventorySource::File(name)))
-        }
+            let mut vmks = Vec::new();
+            let mut lines = Vec::new();
+            let mut check = HostCheck::default();
+            read_hosts(path, |index, Located { line, value: host }| {
+                check
+                    .host(index, &host.name, Some(line))
+                    .map_err(|e| (e, line))?;
+                for v in host.vmknics {
+                    vmks.push(vmk(&host.name, v.value).map_err(|e| (e, v.line))?);
+                    lines.push(v.line);
+                }
+                Ok(())
+            })?;
+            (vmks, lines, InventorySource::File(name.clone()), Vec::new())
+        };
+        notes.extend(shared_address_notes(&name, &vmks, &lines));
+        drop(lines);
+        let mut vmks = vmks;
+        vmks.shrink_to_fit();
+        let mut inv = VmkInventory::new(vmks, source);
+        inv.notes = notes;
+        Ok(inv)
     }
 }
 
-/// The JSON of an inventory file, unchecked.
-fn read_json(path: &Path) -> Result<Inventory, InventoryError> {
+/// Most addresses on several vmks that are named one by one in the notes; the rest are counted.
+const SHARED_ADDRESSES_NAMED: usize = 5;
+
+/// Most vmks named for one shared address.
+const VMKS_NAMED: usize = 4;
+
+/// Notes on addresses that several vmks hold and no VLAN tells apart (the same VLAN, or one of
+/// them without): a frame of such an address is counted on the first of them by host and name.
+/// vmks on different VLANs may share an address (hosts on separate networks); those are not
+/// said. `lines[i]` is the line of `vmks[i]` in `file`.
+fn shared_address_notes(file: &str, vmks: &[Vmk], lines: &[usize]) -> Vec<String> {
+    let mut by_addr: Vec<(IpAddr, Option<u16>, u32)> = vmks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| v.addrs.iter().map(move |(a, _)| (*a, v.vlan, i as u32)))
+        .collect();
+    by_addr.sort_unstable();
+    // One vmk listing an address twice (e.g. with two prefixes) shares it with nobody.
+    by_addr.dedup();
+    let mut notes = Vec::new();
+    let mut unnamed = 0usize;
+    for run in by_addr.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        // Sorted by VLAN, `None` first: without a VLAN, a vmk is told apart from none.
+        let untagged = run.iter().any(|(_, vlan, _)| vlan.is_none());
+        let ambiguous: Vec<usize> = run
+            .chunk_by(|a, b| a.1 == b.1)
+            .filter(|same_vlan| untagged || same_vlan.len() > 1)
+            .flatten()
+            .map(|(_, _, i)| *i as usize)
+            .collect();
+        if ambiguous.len() < 2 {
+            continue;
+        }
+        if notes.len() == SHARED_ADDRESSES_NAMED {
+            unnamed += 1;
+            continue;
+        }
+        let first = ambiguous
+            .iter()
+            .copied()
+            .min_by(|&a, &b| (&vmks[a].host, &vmks[a].name).cmp(&(&vmks[b].host, &vmks[b].name)))
+            .unwrap_or(ambiguous[0]);
+        let mut named: Vec<String> = ambiguous
+            .iter()
+            .take(VMKS_NAMED)
+            .map(|&i| format!("{} {} (line {})", vmks[i].host, vmks[i].name, lines[i]))
+            .collect();
+        if ambiguous.len() > VMKS_NAMED {
+            named.push(format!("{} more", ambiguous.len() - VMKS_NAMED));
+        }
+        let last = named.pop().unwrap_or_default();
+        notes.push(format!(
+            "{file}: address {} is on {} and {last}, which no VLAN tells apart: its frames are \
+             counted on {} {}, the first by host and name",
+            run[0].0,
+            named.join(", "),
+            vmks[first].host,
+            vmks[first].name
+        ));
+    }
+    if unnamed > 0 {
+        notes.push(format!(
+            "{file}: {unnamed} more address{} on several vmks that no VLAN tells apart, each \
+             counted on the first by host and name",
+            if unnamed == 1 { " is" } else { "es are" }
+        ));
+    }
+    notes
+}
+
+/// Reads an inventory JSON file as it is parsed, handing each host to `each` with its index in
+/// `hosts` and the line it starts on; an error `each` returns (what is wrong, on which line)
+/// ends the reading. Only the host being read is held.
+fn read_hosts(
+    path: &Path,
+    each: impl FnMut(usize, Located<RawHost>) -> Result<(), (InvalidInventory, usize)>,
+) -> Result<(), InventoryError> {
     let file = File::open(path).map_err(|source| InventoryError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|source| match source.is_io() {
+    let mut failed = None;
+    let read = json_lines::from_reader_seed(
+        file,
+        DocSeed {
+            each,
+            failed: &mut failed,
+        },
+    );
+    match (read, failed) {
+        (_, Some((source, line))) => Err(InventoryError::Invalid {
+            path: path.to_path_buf(),
+            line: Some(line),
+            source,
+        }),
+        (Ok(()), None) => Ok(()),
         // A read error (e.g. the path is a directory) is no fault of the JSON.
-        true => InventoryError::Io {
+        (Err(source), None) if source.is_io() => Err(InventoryError::Io {
             path: path.to_path_buf(),
             source: source.into(),
-        },
-        false => InventoryError::Json {
+        }),
+        (Err(source), None) => Err(InventoryError::Json {
             path: path.to_path_buf(),
             source,
-        },
-    })
+        }),
+    }
+}
+
+/// What is wrong with an entry, and the line it starts on.
+type Failed = Option<(InvalidInventory, usize)>;
+
+/// The inventory document, `{"hosts": [...]}` (other keys ignored), its hosts handed to `each`.
+struct DocSeed<'a, F> {
+    each: F,
+    failed: &'a mut Failed,
+}
+
+impl<'de, F> DeserializeSeed<'de> for DocSeed<'_, F>
+where
+    F: FnMut(usize, Located<RawHost>) -> Result<(), (InvalidInventory, usize)>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for DocSeed<'_, F>
+where
+    F: FnMut(usize, Located<RawHost>) -> Result<(), (InvalidInventory, usize)>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an inventory object with `hosts`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut hosts = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "hosts" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if hosts {
+                return Err(de::Error::duplicate_field("hosts"));
+            }
+            hosts = true;
+            map.next_value_seed(HostsSeed {
+                each: &mut self.each,
+                failed: &mut *self.failed,
+            })?;
+        }
+        match hosts {
+            true => Ok(()),
+            false => Err(de::Error::missing_field("hosts")),
+        }
+    }
+}
+
+/// The `hosts` array, each element handed to `each` as it is read.
+struct HostsSeed<'a, F> {
+    each: &'a mut F,
+    failed: &'a mut Failed,
+}
+
+impl<'de, F> DeserializeSeed<'de> for HostsSeed<'_, F>
+where
+    F: FnMut(usize, Located<RawHost>) -> Result<(), (InvalidInventory, usize)>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for HostsSeed<'_, F>
+where
+    F: FnMut(usize, Located<RawHost>) -> Result<(), (InvalidInventory, usize)>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of hosts")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(host) = seq.next_element::<Located<RawHost>>()? {
+            if let Err(e) = (self.each)(index, host) {
+                *self.failed = Some(e);
+                return Err(de::Error::custom("invalid inventory entry"));
+            }
+            index += 1;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -521,6 +814,190 @@ mod tests {
         std::fs::write(&json, "{\"hosts\":").unwrap();
         let e = VmkInventory::load(&json).unwrap_err();
         assert!(matches!(e, InventoryError::Json { .. }), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `(host, [(vmk, ip, vlan)])`.
+    type Hosts<'a> = &'a [(&'a str, &'a [(&'a str, &'a str, Option<u16>)])];
+
+    /// A pretty inventory file, one host per entry.
+    fn write(dir: &Path, name: &str, hosts: Hosts<'_>) -> PathBuf {
+        let inv = Inventory {
+            hosts: hosts
+                .iter()
+                .map(|(h, vmks)| Host {
+                    name: h.to_string(),
+                    vmknics: vmks
+                        .iter()
+                        .map(|(n, ip, vlan)| Vmknic {
+                            name: n.to_string(),
+                            ip: vec![ip.to_string()],
+                            vlan: *vlan,
+                            mac: None,
+                            services: Vec::new(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        let p = dir.join(name);
+        inv.save(&p).unwrap();
+        p
+    }
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("vmkflow-inv-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_entry() {
+        let dir = temp_dir("lines");
+        // Lines: 1 `{`, 2 `"hosts": [`, 3 `{` of esx01, 4 its name, 5 `"vmknics": [`, 6 `{` of
+        // vmk0, …: an entry's line is that of its `{`.
+        let p = write(
+            &dir,
+            "dup.json",
+            &[
+                ("esx01", &[("vmk0", "10.0.10.11/24", None)]),
+                ("Esx01", &[("vmk1", "10.0.20.11/24", None)]),
+            ],
+        );
+        let text = std::fs::read_to_string(&p).unwrap();
+        // The line before the name (counted from 1).
+        let second = text.lines().position(|l| l.contains("Esx01")).unwrap();
+        for e in [
+            VmkInventory::load(&p).unwrap_err(),
+            Inventory::load(&p).unwrap_err(),
+        ] {
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{}: line {second}: host `Esx01` is listed twice (first on line 3)",
+                    p.display()
+                )
+            );
+        }
+        let p = write(
+            &dir,
+            "addr.json",
+            &[(
+                "esx01",
+                &[
+                    ("vmk0", "10.0.10.11/24", None),
+                    ("vmk1", "10.0.20.1/33", None),
+                ],
+            )],
+        );
+        let e = VmkInventory::load(&p).unwrap_err();
+        assert!(
+            matches!(e, InventoryError::Invalid { line: Some(11), .. }),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains(": line 11: host esx01 vmk1: `10.0.20.1/33`"),
+            "{e}"
+        );
+        // In memory there are no lines.
+        let inv = Inventory {
+            hosts: vec![
+                Host {
+                    name: "a".into(),
+                    vmknics: vec![],
+                },
+                Host {
+                    name: "A".into(),
+                    vmknics: vec![],
+                },
+            ],
+        };
+        assert_eq!(
+            inv.validate().unwrap_err().to_string(),
+            "host `A` is listed twice"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn addresses_no_vlan_tells_apart_are_noted() {
+        let dir = temp_dir("shared");
+        let p = write(
+            &dir,
+            "shared.json",
+            &[
+                (
+                    "esx02",
+                    &[
+                        ("vmk0", "10.0.10.1/24", Some(10)),
+                        ("vmk1", "10.0.20.1/24", None),
+                        ("vmk2", "10.0.30.1/24", Some(30)),
+                    ],
+                ),
+                (
+                    "esx01",
+                    &[
+                        // Another VLAN: a separate network, no note.
+                        ("vmk0", "10.0.10.1/24", Some(11)),
+                        // The same address without VLAN: ambiguous.
+                        ("vmk1", "10.0.20.1/24", Some(20)),
+                        // The same VLAN: ambiguous.
+                        ("vmk2", "10.0.30.1/24", Some(30)),
+                    ],
+                ),
+            ],
+        );
+        let inv = VmkInventory::load(&p).unwrap();
+        let name = p.display();
+        assert_eq!(
+            inv.notes,
+            [
+                format!(
+                    "{name}: address 10.0.20.1 is on esx02 vmk1 (line 12) and esx01 vmk1 (line \
+                     34), which no VLAN tells apart: its frames are counted on esx01 vmk1, the \
+                     first by host and name"
+                ),
+                format!(
+                    "{name}: address 10.0.30.1 is on esx02 vmk2 (line 17) and esx01 vmk2 (line \
+                     40), which no VLAN tells apart: its frames are counted on esx01 vmk2, the \
+                     first by host and name"
+                ),
+            ]
+        );
+        let first = inv.lookup("10.0.30.1".parse().unwrap(), Some(30)).unwrap();
+        assert_eq!(
+            (inv.vmks[first].host.as_str(), inv.vmks[first].name.as_str()),
+            ("esx01", "vmk2")
+        );
+        // Many: five named, the rest counted; many vmks on one address: four named.
+        let vmks: Vec<Vmk> = (0..40)
+            .map(|i| Vmk {
+                host: format!("h{i:02}"),
+                name: "vmk0".into(),
+                addrs: vec![(format!("10.0.0.{}", i % 8).parse().unwrap(), 24)],
+                vlan: None,
+                mac: None,
+                services: Vec::new(),
+                unknown_services: Vec::new(),
+            })
+            .collect();
+        let lines: Vec<usize> = (1..=40).collect();
+        let notes = shared_address_notes("f", &vmks, &lines);
+        assert_eq!(notes.len(), 6, "{notes:?}");
+        assert!(
+            notes[0].starts_with(
+                "f: address 10.0.0.0 is on h00 vmk0 (line 1), h08 vmk0 (line 9), h16 vmk0 \
+                 (line 17), h24 vmk0 (line 25) and 1 more, which"
+            ),
+            "{}",
+            notes[0]
+        );
+        assert_eq!(
+            notes[5],
+            "f: 3 more addresses are on several vmks that no VLAN tells apart, each counted on \
+             the first by host and name"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,6 +14,7 @@ pub mod file;
 pub mod powercli;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -21,7 +22,7 @@ use crate::vocab::Mac;
 use crate::vocab::ports::TrafficClass;
 
 pub use file::{Host, InvalidInventory, Inventory, InventoryError, Vmknic};
-pub use powercli::PowerCliError;
+pub use powercli::{Export, PowerCliError};
 
 /// A VMkernel service tag (vSphere's `HostVirtualNicManagerNicType`, in snake case).
 #[derive(
@@ -180,15 +181,16 @@ pub enum InventorySource {
     None,
 }
 
-/// Vmks indexed for endpoint lookup.
+/// Vmks indexed for endpoint lookup. The vmks and their index are shared: a clone (the report
+/// keeps one, the live view another) costs no copy of an inventory of a million vmks.
 #[derive(Debug, Clone)]
 pub struct VmkInventory {
     /// The vmks, sorted by host then name.
-    pub vmks: Vec<Vmk>,
+    pub vmks: Arc<Vec<Vmk>>,
     /// Where it came from.
     pub source: InventorySource,
     /// (address, vmk index), sorted by address for binary search.
-    by_addr: Vec<(IpAddr, usize)>,
+    by_addr: Arc<Vec<(IpAddr, u32)>>,
     /// What a reader of the report should know about this inventory (e.g. service columns
     /// missing from an export).
     pub notes: Vec<String>,
@@ -198,16 +200,18 @@ impl VmkInventory {
     /// Indexes vmks.
     pub fn new(mut vmks: Vec<Vmk>, source: InventorySource) -> VmkInventory {
         vmks.sort_by(|a, b| (&a.host, &a.name).cmp(&(&b.host, &b.name)));
-        let mut by_addr: Vec<(IpAddr, usize)> = vmks
-            .iter()
-            .enumerate()
-            .flat_map(|(i, v)| v.addrs.iter().map(move |(a, _)| (*a, i)))
-            .collect();
-        by_addr.sort();
+        let mut by_addr: Vec<(IpAddr, u32)> =
+            Vec::with_capacity(vmks.iter().map(|v| v.addrs.len()).sum());
+        for (i, v) in vmks.iter().enumerate() {
+            // More than 2³² vmks would not fit in memory anyway.
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            by_addr.extend(v.addrs.iter().map(|(a, _)| (*a, i)));
+        }
+        by_addr.sort_unstable();
         VmkInventory {
-            vmks,
+            vmks: Arc::new(vmks),
             source,
-            by_addr,
+            by_addr: Arc::new(by_addr),
             notes: Vec::new(),
         }
     }
@@ -238,7 +242,7 @@ impl VmkInventory {
             return None;
         }
         let mut other = self.clone();
-        for v in &mut other.vmks {
+        for v in Arc::make_mut(&mut other.vmks) {
             if v.services.is_empty() {
                 v.services = v.unknown_services.clone();
             }
@@ -258,7 +262,7 @@ impl VmkInventory {
         let matches = self.by_addr[start..]
             .iter()
             .take_while(|(a, _)| *a == ip)
-            .map(|(_, i)| *i);
+            .map(|(_, i)| *i as usize);
         let mut first = None;
         for i in matches {
             if first.is_none() {
@@ -493,5 +497,28 @@ mod tests {
         assert!(!in_prefix(ip("fd00:21::5"), ip("fd00:20::11"), 64));
         assert!(in_prefix(ip("1.2.3.4"), ip("9.9.9.9"), 0));
         assert!(!in_prefix(ip("1.2.3.4"), ip("::1"), 0));
+    }
+
+    #[test]
+    fn a_clone_shares_the_vmks() {
+        let inv = VmkInventory::new(
+            vec![Vmk {
+                host: "esx01".into(),
+                name: "vmk0".into(),
+                addrs: vec![("10.0.10.11".parse().unwrap(), 24)],
+                vlan: None,
+                mac: None,
+                services: Vec::new(),
+                unknown_services: vec![Service::Provisioning],
+            }],
+            InventorySource::None,
+        );
+        let copy = inv.clone();
+        assert!(Arc::ptr_eq(&inv.vmks, &copy.vmks));
+        // The other reading of unknown services is its own.
+        let other = inv.with_unknown_services().unwrap();
+        assert!(!Arc::ptr_eq(&inv.vmks, &other.vmks));
+        assert!(inv.vmks[0].services.is_empty());
+        assert_eq!(other.vmks[0].services, [Service::Provisioning]);
     }
 }

@@ -9,6 +9,14 @@
 //! version exports them `VSphereProvisioningEnabled` (or `ProvisioningEnabled`),
 //! `VSphereReplicationEnabled`, `VSphereReplicationNFCEnabled`, `VSphereBackupNFCEnabled`.
 //! VLANs are not in this export (they belong to the port group); the VLAN stays unknown.
+//!
+//! The text is CSV as RFC 4180 has it (what `Export-Csv` writes): fields separated by commas,
+//! rows by line breaks, a field in double quotes may hold commas, line breaks and doubled quotes
+//! (`""`); a quote inside a field that does not start with one is a character of it. What cannot
+//! be read as such is an error naming its line, never a guess: a quote that never closes, text
+//! after a field's closing quote, a row with another number of fields than the header (where a
+//! quoted field runs over several lines, the line where it opens). So is a vmk without an
+//! address, as inventory JSON requires `ip`.
 
 use std::fmt;
 use std::net::AddrParseError;
@@ -31,6 +39,42 @@ pub enum PowerCliError {
     EmptyHostOrName {
         /// The line.
         line: usize,
+    },
+    /// A vmk row whose `IP` is empty.
+    NoAddress {
+        /// The line.
+        line: usize,
+        /// The host.
+        host: String,
+        /// The vmk.
+        vmk: String,
+    },
+    /// A quoted field that runs to the end of the text.
+    UnclosedQuote {
+        /// The line where its quote opens.
+        line: usize,
+    },
+    /// Text after the closing quote of a field (`"vmk1,"10.0.0.1"`: the quote that was meant to
+    /// close the field is missing, and the next field's opening quote closed it).
+    TextAfterQuote {
+        /// The line where the field's quote opens.
+        line: usize,
+        /// The line where the text follows the closing quote.
+        closed: usize,
+        /// The text that follows, abridged.
+        text: String,
+    },
+    /// A row with another number of fields than the header.
+    FieldCount {
+        /// The line where the row starts.
+        line: usize,
+        /// Its fields.
+        fields: usize,
+        /// The header's.
+        header: usize,
+        /// Where a quoted field of the row opens and closes on different lines: a quote left
+        /// open that swallowed the line breaks of the rows after it.
+        spans: Option<(usize, usize)>,
     },
     /// An IP that is not an address.
     Ip {
@@ -65,6 +109,45 @@ impl fmt::Display for PowerCliError {
             PowerCliError::EmptyHostOrName { line } => {
                 write!(f, "line {line}: empty VMHost or Name")
             }
+            PowerCliError::NoAddress { line, host, vmk } => write!(
+                f,
+                "line {line}: {host} {vmk} has no IP: every vmk needs an address (remove the row \
+                 of a vmk without one)"
+            ),
+            PowerCliError::UnclosedQuote { line } => write!(
+                f,
+                "line {line}: a quoted field opens here and never closes (an unbalanced quote)"
+            ),
+            PowerCliError::TextAfterQuote { line, closed, text } => {
+                write!(f, "line {line}: a quoted field opens here and closes ")?;
+                if closed != line {
+                    write!(f, "on line {closed} ")?;
+                }
+                write!(
+                    f,
+                    "before `{text}`: an unbalanced quote (a field's closing quote missing, or a \
+                     quote inside it not doubled)"
+                )
+            }
+            PowerCliError::FieldCount {
+                line,
+                fields,
+                header,
+                spans: None,
+            } => write!(
+                f,
+                "line {line}: {fields} fields where the header has {header}"
+            ),
+            PowerCliError::FieldCount {
+                fields,
+                header,
+                spans: Some((opened, closed)),
+                ..
+            } => write!(
+                f,
+                "line {opened}: a quoted field opens here and closes on line {closed}, leaving \
+                 {fields} fields where the header has {header}: an unbalanced quote"
+            ),
             PowerCliError::Ip { line, ip, .. } => {
                 write!(f, "line {line}: IP `{ip}` is not an address")
             }
@@ -88,25 +171,122 @@ impl std::error::Error for PowerCliError {
     }
 }
 
-/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
+/// One CSV row: its fields, the line where it starts, and where a quoted field of it ran over
+/// several lines.
+struct Record {
+    line: usize,
+    fields: Vec<String>,
+    /// The first quoted field that opens and closes on different lines: (opens, closes).
+    spans: Option<(usize, usize)>,
+}
+
+/// The rows of a CSV text (RFC 4180): blank lines and a `#TYPE` line are skipped; lines are
+/// counted from 1, every line break counted, inside quotes too.
+struct Records<'a> {
+    rest: &'a str,
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str) -> Records<'a> {
+        Records {
+            rest: text.strip_prefix('\u{feff}').unwrap_or(text),
+            line: 1,
         }
     }
-    out.push(cur);
-    out
+
+    /// Reads one field, quoted or not, up to (not past) the comma or line break after it.
+    fn field(&mut self, spans: &mut Option<(usize, usize)>) -> Result<String, PowerCliError> {
+        let Some(quoted) = self.rest.strip_prefix('"') else {
+            let end = self.rest.find([',', '\n']).unwrap_or(self.rest.len());
+            let (field, rest) = self.rest.split_at(end);
+            self.rest = rest;
+            return Ok(field.strip_suffix('\r').unwrap_or(field).to_string());
+        };
+        let opened = self.line;
+        let mut field = String::new();
+        let mut rest = quoted;
+        loop {
+            let Some(q) = rest.find('"') else {
+                return Err(PowerCliError::UnclosedQuote { line: opened });
+            };
+            let (text, after) = rest.split_at(q);
+            self.line += text.matches('\n').count();
+            field.push_str(text);
+            match after[1..].strip_prefix('"') {
+                Some(more) => {
+                    field.push('"');
+                    rest = more;
+                }
+                None => {
+                    rest = &after[1..];
+                    break;
+                }
+            }
+        }
+        if !(rest.is_empty() || rest.starts_with([',', '\n']) || rest.starts_with("\r\n")) {
+            let text: String = rest.chars().take_while(|c| *c != '\n').take(20).collect();
+            return Err(PowerCliError::TextAfterQuote {
+                line: opened,
+                closed: self.line,
+                text,
+            });
+        }
+        if self.line != opened && spans.is_none() {
+            *spans = Some((opened, self.line));
+        }
+        self.rest = rest;
+        Ok(field)
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, PowerCliError>;
+
+    fn next(&mut self) -> Option<Result<Record, PowerCliError>> {
+        // Blank lines and PowerShell's `#TYPE` line are no rows.
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let end = self.rest.find('\n').map_or(self.rest.len(), |i| i + 1);
+            let first = &self.rest[..end];
+            if !(first.trim().is_empty() || first.starts_with("#TYPE")) {
+                break;
+            }
+            self.rest = &self.rest[end..];
+            self.line += 1;
+        }
+        let line = self.line;
+        let mut fields = Vec::new();
+        let mut spans = None;
+        loop {
+            match self.field(&mut spans) {
+                Ok(f) => fields.push(f),
+                Err(e) => {
+                    self.rest = "";
+                    return Some(Err(e));
+                }
+            }
+            if let Some(rest) = self.rest.strip_prefix(',') {
+                self.rest = rest;
+                continue;
+            }
+            if let Some(rest) = self.rest.strip_prefix('\n') {
+                self.rest = rest;
+                self.line += 1;
+            } else if let Some(rest) = self.rest.strip_prefix("\r\n") {
+                self.rest = rest;
+                self.line += 1;
+            }
+            break;
+        }
+        Some(Ok(Record {
+            line,
+            fields,
+            spans,
+        }))
+    }
 }
 
 /// Prefix length of a dotted IPv4 mask (`255.255.255.0` → 24), when it is contiguous.
@@ -133,15 +313,29 @@ const FLAGS: &[(&str, Service)] = &[
     ("vspherebackupnfcenabled", Service::BackupNfc),
 ];
 
+/// An export, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// Its vmks, in the order of its rows.
+    pub vmks: Vec<Vmk>,
+    /// The line of each vmk's row.
+    pub lines: Vec<usize>,
+    /// The service flag columns it lacks, with the service each would have said.
+    pub missing_services: Vec<(&'static str, Service)>,
+}
+
 /// Parses the export; the error names the line and what is missing or wrong.
 pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_start_matches('\u{feff}')))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with("#TYPE"));
-    let (_, header) = lines.next().ok_or(PowerCliError::NoHeader)?;
-    let cols: Vec<String> = fields(header)
+    parse_export(text).map(|e| e.vmks)
+}
+
+/// Parses the export, keeping each vmk's line; the error names the line and what is missing or
+/// wrong.
+pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
+    let mut records = Records::new(text);
+    let header = records.next().ok_or(PowerCliError::NoHeader)??;
+    let cols: Vec<String> = header
+        .fields
         .iter()
         .map(|c| c.trim().to_ascii_lowercase())
         .collect();
@@ -158,13 +352,24 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
         .iter()
         .filter_map(|(n, s)| col(n).map(|i| (i, *s)))
         .collect();
-    let unknown_services: Vec<Service> = missing_services(&cols)
-        .into_iter()
-        .map(|(_, s)| s)
-        .collect();
+    let missing_services = missing_services(&cols);
+    let unknown_services: Vec<Service> = missing_services.iter().map(|(_, s)| *s).collect();
     let mut vmks = Vec::new();
-    for (lineno, line) in lines {
-        let f = fields(line);
+    let mut lines = Vec::new();
+    for record in records {
+        let Record {
+            line: lineno,
+            fields: f,
+            spans,
+        } = record?;
+        if f.len() != cols.len() {
+            return Err(PowerCliError::FieldCount {
+                line: lineno,
+                fields: f.len(),
+                header: cols.len(),
+                spans,
+            });
+        }
         let get = |i: usize| f.get(i).map(|s| s.trim()).unwrap_or("");
         let host = get(host_c);
         let name = get(name_c);
@@ -172,22 +377,25 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
             return Err(PowerCliError::EmptyHostOrName { line: lineno });
         }
         let ip = get(ip_c);
-        let mut addrs = Vec::new();
-        if !ip.is_empty() {
-            let addr = ip.parse().map_err(|source| PowerCliError::Ip {
+        if ip.is_empty() {
+            return Err(PowerCliError::NoAddress {
                 line: lineno,
-                ip: ip.into(),
-                source,
-            })?;
-            let prefix = match mask_c.map(get).filter(|m| !m.is_empty()) {
-                Some(m) => mask_prefix(m).ok_or_else(|| PowerCliError::SubnetMask {
-                    line: lineno,
-                    mask: m.into(),
-                })?,
-                None => 32,
-            };
-            addrs.push((addr, prefix));
+                host: host.into(),
+                vmk: name.into(),
+            });
         }
+        let addr = ip.parse().map_err(|source| PowerCliError::Ip {
+            line: lineno,
+            ip: ip.into(),
+            source,
+        })?;
+        let prefix = match mask_c.map(get).filter(|m| !m.is_empty()) {
+            Some(m) => mask_prefix(m).ok_or_else(|| PowerCliError::SubnetMask {
+                line: lineno,
+                mask: m.into(),
+            })?,
+            None => 32,
+        };
         let mac = match mac_c.map(get).filter(|m| !m.is_empty()) {
             Some(m) => Some(m.parse::<Mac>().map_err(|source| PowerCliError::Mac {
                 line: lineno,
@@ -205,14 +413,19 @@ pub fn parse(text: &str) -> Result<Vec<Vmk>, PowerCliError> {
         vmks.push(Vmk {
             host: host.to_string(),
             name: name.to_string(),
-            addrs,
+            addrs: vec![(addr, prefix)],
             vlan: None,
             mac,
             services,
             unknown_services: unknown_services.clone(),
         });
+        lines.push(lineno);
     }
-    Ok(vmks)
+    Ok(Export {
+        vmks,
+        lines,
+        missing_services,
+    })
 }
 
 /// Service flag columns an export lacks, as PowerCLI names them, with their service; one entry
@@ -253,18 +466,17 @@ const COLUMN_NAMES: &[&str] = &[
     "VSphereBackupNFCEnabled",
 ];
 
-/// The service flag columns an export's header lacks, with the service each would have said.
+/// The service flag columns an export's header lacks, with the service each would have said
+/// (none when the text has no header that reads).
 pub fn missing_service_columns(text: &str) -> Vec<(&'static str, Service)> {
-    let header = text
-        .lines()
-        .map(|l| l.trim_start_matches('\u{feff}'))
-        .find(|l| !l.trim().is_empty() && !l.starts_with("#TYPE"));
-    let cols: Vec<String> = header
-        .map(fields)
-        .unwrap_or_default()
-        .iter()
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
+    let cols: Vec<String> = match Records::new(text).next() {
+        Some(Ok(header)) => header
+            .fields
+            .iter()
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect(),
+        _ => Vec::new(),
+    };
     missing_services(&cols)
 }
 
@@ -308,7 +520,105 @@ mod tests {
         assert!(matches!(e, PowerCliError::Ip { line: 2, .. }), "{e}");
         assert!(e.to_string().contains("1.2.3.999"), "{e}");
         assert!(std::error::Error::source(&e).is_some());
-        let e = parse("VMHost,Name,IP,Mac\nh,vmk0,,00:50").unwrap_err();
+        let e = parse("VMHost,Name,IP,Mac\nh,vmk0,1.2.3.4,00:50").unwrap_err();
         assert_eq!(e.to_string(), "line 2: Mac `00:50` is not a MAC");
+    }
+
+    #[test]
+    fn quoted_fields_hold_commas_quotes_and_line_breaks() {
+        let csv = "\u{feff}VMHost,Name,PortGroupName,IP\r\n\
+                   esx01,vmk1,\"vMotion, \"\"fast\"\"\r\nsecond line\",10.0.20.11\r\n\
+                   \r\n\
+                   esx01,\"vmk2\",\"\",10.0.30.11\r\n\
+                   esx01,vmk3,a\"b,10.0.40.11";
+        let e = parse_export(csv).unwrap();
+        assert_eq!(
+            e.vmks.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+            ["vmk1", "vmk2", "vmk3"]
+        );
+        // Every line break counts, the one inside quotes and the blank line too.
+        assert_eq!(e.lines, [2, 5, 6]);
+        let mut records = Records::new(csv);
+        records.next();
+        let r = records.next().unwrap().unwrap();
+        assert_eq!(r.fields[2], "vMotion, \"fast\"\r\nsecond line");
+        assert_eq!(r.spans, Some((2, 3)));
+    }
+
+    #[test]
+    fn an_unbalanced_quote_is_an_error_where_it_opens() {
+        let header = "VMHost,Name,IP\nesx01,vmk0,10.0.10.11\n";
+        let e = |rows: &str| parse(&format!("{header}{rows}")).unwrap_err();
+        // Never closed.
+        assert_eq!(
+            e("esx01,\"vmk1,10.0.20.11\nesx02,vmk1,10.0.20.12\n"),
+            PowerCliError::UnclosedQuote { line: 3 }
+        );
+        // Closed by the next field's opening quote.
+        let err = e("\"esx01\",\"vmk1,\"10.0.20.11\"\n");
+        assert_eq!(
+            err,
+            PowerCliError::TextAfterQuote {
+                line: 3,
+                closed: 3,
+                text: "10.0.20.11\"".into()
+            }
+        );
+        assert!(err.to_string().starts_with("line 3: "), "{err}");
+        // Closed on a later line by a stray quote, after swallowing its line break.
+        let err = e("esx01,\"vmk1,10.0.20.11\nesx02\",vmk1,10.0.20.12\n");
+        assert_eq!(
+            err,
+            PowerCliError::FieldCount {
+                line: 3,
+                fields: 4,
+                header: 3,
+                spans: Some((3, 4))
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "line 3: a quoted field opens here and closes on line 4, leaving 4 fields where the \
+             header has 3: an unbalanced quote"
+        );
+        // Closed on a later line with text after it.
+        let err = e("esx01,\"vmk1,10.0.20.11\n\"esx02\",vmk1,10.0.20.12\n");
+        assert!(
+            matches!(
+                err,
+                PowerCliError::TextAfterQuote {
+                    line: 3,
+                    closed: 4,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("closes on line 4 before `esx02"),
+            "{err}"
+        );
+        // In the header too.
+        assert_eq!(
+            parse("VMHost,\"Name,IP\n").unwrap_err(),
+            PowerCliError::UnclosedQuote { line: 1 }
+        );
+    }
+
+    #[test]
+    fn rows_need_every_column_and_an_address() {
+        let e = parse("VMHost,Name,IP,Mac\nh,vmk0,1.2.3.4\n").unwrap_err();
+        assert_eq!(e.to_string(), "line 2: 3 fields where the header has 4");
+        let e = parse("VMHost,Name,IP,Mac\nh,vmk0,1.2.3.4,,\n").unwrap_err();
+        assert_eq!(e.to_string(), "line 2: 5 fields where the header has 4");
+        let e = parse("VMHost,Name,IP\n\nh,vmk0, \n").unwrap_err();
+        assert_eq!(
+            e,
+            PowerCliError::NoAddress {
+                line: 3,
+                host: "h".into(),
+                vmk: "vmk0".into()
+            }
+        );
     }
 }
