@@ -219,6 +219,7 @@ impl Topology {
                                 2 => vec![Service::Provisioning],
                                 _ => vec![],
                             },
+                            unknown_services: Vec::new(),
                         }),
                         _ => None,
                     })

@@ -432,6 +432,7 @@ fn labels_round_trip() {
                 vlan: Some(20),
                 mac: Some("00:50:56:61:00:01".into()),
                 services: vec![Service::Vmotion, Service::VsphereReplicationNfc],
+                unknown_services: Vec::new(),
             }],
         }],
     };

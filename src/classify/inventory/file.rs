@@ -44,6 +44,10 @@ pub struct Vmknic {
     /// Service tags; empty for a storage-only vmk.
     #[serde(default)]
     pub services: Vec<Service>,
+    /// Services the source could not say (a PowerCLI export without their columns): unknown,
+    /// not false, so claims that depend on them stay inconclusive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_services: Vec<Service>,
 }
 
 /// One ESXi host and its vmknics.
@@ -434,7 +438,7 @@ fn vmk(host: &str, v: Vmknic) -> Result<Vmk, InvalidInventory> {
         vlan: v.vlan,
         mac,
         services: v.services,
-        unknown_services: Vec::new(),
+        unknown_services: v.unknown_services,
     })
 }
 
@@ -450,6 +454,7 @@ impl From<&VmkInventory> for Inventory {
                 vlan: v.vlan,
                 mac: v.mac.map(|m| m.to_string()),
                 services: v.services.clone(),
+                unknown_services: v.unknown_services.clone(),
             };
             match hosts.last_mut() {
                 Some(h) if h.name == v.host => h.vmknics.push(nic),
@@ -835,6 +840,7 @@ mod tests {
                             vlan: *vlan,
                             mac: None,
                             services: Vec::new(),
+                            unknown_services: Vec::new(),
                         })
                         .collect(),
                 })
