@@ -739,7 +739,7 @@ impl<'o> Pipeline<'o> {
                 i.interface.dropped_by_interface.unwrap_or(0),
                 i.interface.dropped_by_os.unwrap_or(0),
             );
-            (a + b > 0).then(|| {
+            (a > 0 || b > 0).then(|| {
                 format!(
                     "interface {}{}: the capture lost {a} packets at the interface and {b} in the \
                      operating system (pcapng statistics): bytes are missing from this capture",
