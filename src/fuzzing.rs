@@ -114,7 +114,7 @@ pub fn frame(data: &[u8]) -> Ending {
 pub fn labels(data: &[u8]) -> Ending {
     let scratch = Scratch::new();
     let path = scratch.write("fuzz.migrations.json", data);
-    let m = Migrations::load(&path).map_err(|e| e.to_string())?;
+    let m = Migrations::load(&path).map_err(|e| scratch.hide(e.to_string()))?;
     let opts = AnalyzeOptions {
         inventory: bundled_inventory(),
         labels: Labels::File {
@@ -137,7 +137,7 @@ pub fn labels(data: &[u8]) -> Ending {
 pub fn inventory(data: &[u8], name: &str) -> Ending {
     let scratch = Scratch::new();
     let path = scratch.write(name, data);
-    let inv = VmkInventory::load(&path).map_err(|e| e.to_string())?;
+    let inv = VmkInventory::load(&path).map_err(|e| scratch.hide(e.to_string()))?;
     let written = Inventory::from(&inv);
     let saved = scratch.path("fuzz-written.inventory.json");
     written
@@ -147,7 +147,7 @@ pub fn inventory(data: &[u8], name: &str) -> Ending {
         .unwrap_or_else(|e| panic!("the inventory vmkflow wrote is rejected: {e}"));
     // The file form has no field for services a PowerCLI export could not say, so those are
     // left out of the comparison: docs/fuzzing.md, open finding 1
-    // (`fuzz/regressions/open/inventory-unknown-services.csv`).
+    // (`fuzz/regressions/open/powercli/write-inventory-loses-unknown-services.csv`).
     let known = |inv: &VmkInventory| {
         let mut vmks = inv.vmks.clone();
         vmks.iter_mut().for_each(|v| v.unknown_services.clear());
@@ -229,12 +229,11 @@ fn analyze_capture(data: &[u8], opts: &AnalyzeOptions, set: bool) -> Ending {
             Source::Path(scratch.write("esx02-vmk1.pcap", data)),
         ];
         // The report names the files: without their fresh directory, two runs compare equal.
-        let dir = scratch.0.display().to_string();
         return match analyze::run_set(&sources, opts, &mut |_| {}) {
-            Ok(outcome) => Ok(String::from_utf8_lossy(&report_bytes(&outcome))
-                .replace(&dir, "SCRATCH")
+            Ok(outcome) => Ok(scratch
+                .hide(String::from_utf8_lossy(&report_bytes(&outcome)).into_owned())
                 .into_bytes()),
-            Err(e) => Err(e.to_string().replace(&dir, "SCRATCH")),
+            Err(e) => Err(scratch.hide(e.to_string())),
         };
     }
     let outcome = match CaptureReader::from_bytes(NAME, data.to_vec()) {
@@ -291,6 +290,11 @@ impl Scratch {
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         Scratch(dir)
+    }
+
+    /// `text` with this directory's path replaced by `SCRATCH`.
+    fn hide(&self, text: String) -> String {
+        text.replace(&self.0.display().to_string(), "SCRATCH")
     }
 
     fn path(&self, name: &str) -> PathBuf {
