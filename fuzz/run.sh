@@ -14,8 +14,10 @@
 #
 # Seeds: fuzz/seeds/TARGET (made by fuzz/make-seeds.py from captures/), every input that ever
 # failed (fuzz/regressions/TARGET), and for `capture` the corpus's pcapng files.
-# A crash or hang is printed (the panic, and the input in base64) and left in FUZZ_OUT; copy it
-# to fuzz/regressions/TARGET/ (or fuzz/regressions/open/TARGET/ until it is fixed).
+# A new crash or hang is printed (the panic, and the input in base64) and left in FUZZ_OUT, and
+# the run fails; copy it to fuzz/regressions/open/TARGET/ until it is fixed, then one folder up.
+# A crash that panics where an input of fuzz/regressions/open/TARGET/ panics is a known open
+# finding: listed, not failing. A hang counts when it takes over 1 s again outside the fuzzer.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,12 +72,30 @@ dict_of() {
     esac
 }
 
+# The panic of `target` on `file`, as `LOCATION: MESSAGE` (the location without the checkout's
+# path), or nothing when it ends without one.
+panic_of() {
+    local out
+    out=$(RUST_BACKTRACE=0 timeout 60 bash -c '"$0" "$1" < "$2"' "$bin" "$1" "$2" 2>&1) || true
+    grep -A 1 -m 1 'panicked at' <<<"$out" |
+        sed -e 's/^thread .* panicked at //' -e "s#$root/##" | paste -sd ' ' || true
+}
+
 failed=0
 mkdir -p "$out"
 for t in $targets; do
     secs=$(share "$t")
     ((secs > 0)) || continue
     section "fuzzing $t for $secs s"
+    # Open findings (fuzz/regressions/open/TARGET): where they panic today. A crash that panics
+    # at one of these places is one of them, reported but not failing; any other is new.
+    known=()
+    for f in "$here/regressions/open/$t"/*; do
+        [[ -f $f ]] || continue
+        p=$(panic_of "$t" "$f")
+        [[ -n $p ]] && known+=("${p%%: *}")
+    done
+    ((${#known[@]})) && echo "open findings panic at: ${known[*]}"
     seeds="$out/$t.seeds"
     rm -rf "$seeds"
     mkdir -p "$seeds"
@@ -105,7 +125,7 @@ for t in $targets; do
         AFL_NO_AFFINITY=1 TMPDIR=${TMPDIR:-/tmp} \
         cargo afl fuzz "${input[@]}" -o "$out/$t" -V "$secs" -t 1000 -m 1024 \
         -x "$(dict_of "$t")" -- "$bin" "$t" >"$out/$t.log" 2>&1 || {
-        echo "afl-fuzz failed; the end of its log:"
+        echo "afl-fuzz failed (a seed that crashes or hangs stops it); the end of its log:"
         tail -n 30 "$out/$t.log"
         failed=1
         continue
@@ -114,27 +134,48 @@ for t in $targets; do
     for k in run_time execs_done execs_per_sec corpus_count bitmap_cvg saved_crashes saved_hangs; do
         printf '  %-14s %s\n' "$k" "$(sed -n "s/^$k *: //p" "$stats")"
     done
+    shown=0
     for kind in crashes hangs; do
         for f in "$out/$t/default/$kind"/id*; do
             [[ -f $f ]] || continue
-            failed=1
-            echo
-            echo "--- $t: ${kind%es}: $f ($(stat -c %s "$f") bytes)"
             if [[ $kind == crashes ]]; then
-                "$bin" "$t" <"$f" 2>&1 | grep -A 3 'panicked at' | head -n 8 || true
+                p=$(panic_of "$t" "$f")
+                is_known=0
+                for k in "${known[@]}"; do [[ ${p%%: *} == "$k" ]] && is_known=1; done
+                if ((is_known)); then
+                    echo "  known open finding: $p ($(basename "$f"))"
+                    continue
+                fi
+                echo
+                echo "--- $t: NEW CRASH: ${p:-no panic outside the fuzzer (a signal, memory above 1 GiB, or it does not reproduce)}"
             else
-                echo "(runs longer than 1 s)"
+                # A hang counts when it is slow again outside the fuzzer (a busy machine can
+                # make one slow run).
+                ms_start=$(date +%s%N)
+                timeout 10 "$bin" "$t" <"$f" >/dev/null 2>&1 || true
+                ms=$((($(date +%s%N) - ms_start) / 1000000))
+                if ((ms < 1000)); then
+                    echo "  a hang that does not reproduce: $ms ms now ($(basename "$f"))"
+                    continue
+                fi
+                echo
+                echo "--- $t: NEW HANG: ${ms} ms outside the fuzzer (at most 10 s tried)"
             fi
-            echo "base64 (recreate with: base64 -d > fuzz/regressions/open/$t/NAME):"
-            head -c 65536 "$f" | base64 -w 0
-            echo
+            failed=1
+            echo "    $f ($(stat -c %s "$f") bytes)"
+            shown=$((shown + 1))
+            if ((shown <= 5)); then
+                echo "    base64 (recreate with: base64 -d > fuzz/regressions/open/$t/NAME):"
+                head -c 65536 "$f" | base64 -w 0
+                echo
+            fi
         done
     done
 done
 
 section "fuzzing done in $((SECONDS - start)) s"
 if ((failed)); then
-    echo "the fuzzer found crashes or hangs (above): add each input to fuzz/regressions/" >&2
+    echo "new crashes or hangs (above): add each input to fuzz/regressions/open/TARGET/" >&2
     exit 1
 fi
-echo "no crashes, no hangs"
+echo "nothing new: no crashes or hangs but the open findings'"
