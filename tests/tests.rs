@@ -16,6 +16,8 @@ mod cli;
 mod corpus;
 #[path = "it/flows.rs"]
 mod flows;
+#[path = "it/fuzz_regressions.rs"]
+mod fuzz_regressions;
 #[path = "it/golden.rs"]
 mod golden;
 #[path = "it/live.rs"]
