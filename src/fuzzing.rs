@@ -146,7 +146,7 @@ pub fn inventory(data: &[u8], name: &str) -> Ending {
     let again = VmkInventory::load(&saved)
         .unwrap_or_else(|e| panic!("the inventory vmkflow wrote is rejected: {e}"));
     // The file form has no field for services a PowerCLI export could not say, so those are
-    // left out of the comparison: docs/fuzzing.md, open finding 1
+    // left out of the comparison: docs/fuzzing.md, open finding 6
     // (`fuzz/regressions/open/powercli/write-inventory-loses-unknown-services.csv`).
     let known = |inv: &VmkInventory| {
         let mut vmks = inv.vmks.clone();
