@@ -38,12 +38,17 @@ if ! cargo afl --version >/dev/null 2>&1; then
         # Builds AFL++ (afl-fuzz and its LLVM runtime) from the sources in the crate: needs only
         # a C compiler and make.
         cargo install cargo-afl --locked --version "$cargo_afl_version"
-        cargo afl config --build >/dev/null 2>&1 || true
     else
         echo "cargo-afl is not installed: run with FUZZ_INSTALL=1, or" >&2
         echo "    cargo install cargo-afl --locked --version $cargo_afl_version" >&2
         exit 1
     fi
+fi
+
+# AFL++ itself, built once per Rust version (in ~/.local/share/afl.rs).
+if ! built=$(cargo afl config --build 2>&1) && [[ $built != *"already built"* ]]; then
+    echo "$built" >&2
+    exit 1
 fi
 
 section "building the AFL++ harness (fuzz/)"
@@ -95,7 +100,10 @@ for t in $targets; do
         p=$(panic_of "$t" "$f")
         [[ -n $p ]] && known+=("${p%%: *}")
     done
-    ((${#known[@]})) && echo "open findings panic at: ${known[*]}"
+    if ((${#known[@]})); then
+        mapfile -t known < <(printf '%s\n' "${known[@]}" | sort -u)
+        echo "open findings panic at: ${known[*]}"
+    fi
     seeds="$out/$t.seeds"
     rm -rf "$seeds"
     mkdir -p "$seeds"
