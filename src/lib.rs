@@ -19,6 +19,8 @@ pub mod capture;
 pub mod classify;
 pub mod decode;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod labels;
 pub mod live;
 pub mod migration;

@@ -18,6 +18,8 @@ mod conversations;
 mod corpus;
 #[path = "it/flows.rs"]
 mod flows;
+#[path = "it/fuzz_regressions.rs"]
+mod fuzz_regressions;
 #[path = "it/golden.rs"]
 mod golden;
 #[path = "it/input_files.rs"]
