@@ -145,17 +145,9 @@ pub fn inventory(data: &[u8], name: &str) -> Ending {
         .unwrap_or_else(|e| panic!("an accepted inventory cannot be written: {e}"));
     let again = VmkInventory::load(&saved)
         .unwrap_or_else(|e| panic!("the inventory vmkflow wrote is rejected: {e}"));
-    // The file form has no field for services a PowerCLI export could not say, so those are
-    // left out of the comparison: docs/fuzzing.md, open finding 6
-    // (`fuzz/regressions/open/powercli/write-inventory-loses-unknown-services.csv`).
-    let known = |inv: &VmkInventory| {
-        let mut vmks = inv.vmks.clone();
-        vmks.iter_mut().for_each(|v| v.unknown_services.clear());
-        vmks
-    };
+    // The file form keeps even the services a PowerCLI export could not say (unknown_services).
     assert_eq!(
-        known(&inv),
-        known(&again),
+        inv.vmks, again.vmks,
         "the inventory vmkflow wrote reads back different"
     );
     let opts = AnalyzeOptions {

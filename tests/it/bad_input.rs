@@ -336,6 +336,30 @@ fn a_window_to_year_9999_is_accepted() {
     assert_eq!(m["payload_bytes"], flows, "the window holds every byte");
 }
 
+/// The fuzzer's finding 3: a label window ending beyond 2262 (taken as the last instant) made
+/// the RARP search overflow, and the switchover lost its RARP. It finds the same RARP as a window
+/// ending within the capture.
+#[test]
+fn a_window_to_the_year_8126_still_finds_the_rarp() {
+    let dir = TempDir::new("year8126");
+    let rarp_of = |end: &str| {
+        let labels = dir.write(
+            "labels.json",
+            format!(
+                r#"{{"migrations":[{{"id":"m1","kind":"vmotion","state":"hot","start":"2026-03-02T10:00:00.010Z","end":"{end}","source_host":"esx01","dest_host":"esx02"}}]}}"#
+            )
+            .as_bytes(),
+        );
+        let capture = crate::util::bundled("all-vmware.pcapng");
+        let report =
+            crate::util::analyze_with(&capture, &["--migrations", labels.to_str().expect("path")]);
+        report["migrations"][0]["switchover"]["rarp"].clone()
+    };
+    let within = rarp_of("2026-03-02T10:00:20Z");
+    assert_eq!(within["ts"], "2026-03-02T10:00:08.546353241Z");
+    assert_eq!(rarp_of("8126-01-01T00:00:00Z"), within);
+}
+
 /// A pcapng declaring 100 000 interfaces (a hostile file can declare millions): 65 536 are kept
 /// per section to decode packets and 4 096 listed in the report; the rest are counted, and a
 /// packet on an interface not kept is a record on an unknown interface.

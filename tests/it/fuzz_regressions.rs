@@ -98,10 +98,13 @@ fn fuzz_regressions_end_with_a_report_or_a_clean_error() {
     );
 }
 
+/// The inputs of findings not fixed yet, when there are any (none now).
 #[test]
-#[ignore = "open findings of the fuzzer, not fixed yet: docs/fuzzing.md"]
+#[ignore = "open findings of the fuzzer: docs/fuzzing.md"]
 fn fuzz_open_findings_end_with_a_report_or_a_clean_error() {
-    check_folder("regressions/open");
+    if fuzz_dir().join("regressions/open").is_dir() {
+        check_folder("regressions/open");
+    }
 }
 
 #[test]
@@ -702,15 +705,13 @@ fn fuzz_smoke_powercli() {
     });
 }
 
-/// Open finding 6 (docs/fuzzing.md): a PowerCLI export without a service column makes that
-/// service *unknown*, but the inventory `--write-inventory` writes of it says *false*, so the
-/// written file, reused, decides claims the export left inconclusive.
+/// Finding 6 of the fuzzer (docs/fuzzing.md): a PowerCLI export without a service column makes
+/// that service *unknown*, but the inventory `--write-inventory` wrote of it said *false*, so the
+/// written file, reused, decided claims the export left inconclusive.
 #[test]
-#[ignore = "open finding 6 of the fuzzer, not fixed yet: docs/fuzzing.md"]
-fn fuzz_open_finding_6_written_inventory_keeps_unknown_services() {
+fn fuzz_finding_6_written_inventory_keeps_unknown_services() {
     use vmkflow::classify::inventory::{Inventory, VmkInventory};
-    let csv =
-        fuzz_dir().join("regressions/open/powercli/write-inventory-loses-unknown-services.csv");
+    let csv = fuzz_dir().join("regressions/powercli/write-inventory-loses-unknown-services.csv");
     let inv = VmkInventory::load(&csv).expect("the export reads");
     assert!(inv.vmks.iter().all(|v| !v.unknown_services.is_empty()));
     let dir = crate::util::TempDir::new("fuzz-finding-6");
