@@ -274,3 +274,173 @@ pub fn vmotion_streams(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::inventory::Vmk;
+    use crate::migration::{Breakdown, Evidence, Phase, RarpSeen, Switchover, WindowScope};
+    use crate::vocab::Mac;
+    use crate::vocab::kind::{KindState, MigrationKind};
+
+    const S: i64 = 1_000_000_000;
+
+    fn migration(state: PowerState, switchover: Option<Switchover>) -> Analysed {
+        Analysed {
+            id: "m1".into(),
+            vm: None,
+            kind_state: KindState::new(MigrationKind::Vmotion, state),
+            labelled: true,
+            looks_like: Vec::new(),
+            start: 0,
+            end: 10 * S,
+            source_host: Some("a".into()),
+            dest_host: Some("b".into()),
+            hosts: vec!["a".into(), "b".into()],
+            memory_mb: None,
+            disk_mb: None,
+            vsphere_version: None,
+            breakdown: Breakdown::default(),
+            evidence: Evidence::default(),
+            phases: vec![Phase {
+                name: "switchover",
+                start: 5 * S,
+                end: 5 * S + S / 2,
+                active_data_classes: Vec::new(),
+                breakdown: Breakdown::default(),
+            }],
+            switchover,
+            host_matches: Vec::new(),
+            scope: WindowScope::Hosts,
+            inconclusive_because: None,
+            notes: Vec::new(),
+            uncertain: None,
+        }
+    }
+
+    fn sw(rarp_after_s: Option<f64>) -> Switchover {
+        Switchover {
+            burst_start: 5 * S,
+            burst_bytes: 1000,
+            burst_separated: true,
+            rarp: rarp_after_s.map(|a| RarpSeen {
+                mac: Mac([0, 0x50, 0x56, 1, 2, 3]),
+                ts: 5 * S + (a * 1e9) as i64,
+                frames: 3,
+                after_last_vmotion_byte_ns: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn builtin_config_parses_and_cites_its_documents() {
+        let c = FindingsConfig::builtin();
+        assert_eq!(c.switchover_max_s, 1.0);
+        assert!(c.reference("switchover").contains("under one second"));
+        assert!(c.reference("vmotion-streams").contains("KB 2007467"));
+        assert!(c.reference("vmotion-vmk-unused").contains("KB 2007467"));
+    }
+
+    #[test]
+    fn switchover_to_the_rarp_and_its_severity() {
+        let c = FindingsConfig::builtin();
+        let f = switchover(&c, &migration(PowerState::Hot, Some(sw(Some(0.25))))).expect("f");
+        assert_eq!(f.severity, Severity::Info);
+        assert_eq!(f.evidence["duration_s"], 0.25);
+        assert!(f.message.contains("0.250 s"), "{}", f.message);
+        let f = switchover(&c, &migration(PowerState::Hot, Some(sw(Some(1.5))))).expect("f");
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.evidence["duration_s"], 1.5);
+        // Exactly at the goal is still within it.
+        let f = switchover(&c, &migration(PowerState::Hot, Some(sw(Some(1.0))))).expect("f");
+        assert_eq!(f.severity, Severity::Info);
+    }
+
+    #[test]
+    fn switchover_without_rarp_ends_with_its_phase() {
+        let c = FindingsConfig::builtin();
+        let f = switchover(&c, &migration(PowerState::Hot, Some(sw(None)))).expect("f");
+        assert_eq!(f.evidence["duration_s"], 0.5);
+        assert_eq!(f.evidence["rarp_seen"], false);
+        assert!(switchover(&c, &migration(PowerState::Hot, None)).is_none());
+        assert!(switchover(&c, &migration(PowerState::Cold, Some(sw(Some(0.1))))).is_none());
+    }
+
+    fn vmk(host: &str, name: &str, ip: &str, services: Vec<Service>) -> Vmk {
+        Vmk {
+            host: host.into(),
+            name: name.into(),
+            addrs: vec![(ip.parse().expect("ip"), 24)],
+            vlan: None,
+            mac: None,
+            services,
+            unknown_services: Vec::new(),
+        }
+    }
+
+    fn stream(c: &str, s: &str, bytes: u64) -> VmotionStream {
+        VmotionStream {
+            client: c.parse().expect("ip"),
+            server: s.parse().expect("ip"),
+            vlan: None,
+            first_ts: S,
+            last_ts: 2 * S,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn streams_per_vmk_and_pair_and_an_unused_vmotion_vmk() {
+        let inv = VmkInventory::new(
+            vec![
+                vmk("a", "vmk1", "10.0.0.1", vec![Service::Vmotion]),
+                vmk("a", "vmk2", "10.0.1.1", vec![Service::Vmotion]),
+                vmk("b", "vmk1", "10.0.0.2", vec![Service::Vmotion]),
+                vmk("b", "vmk0", "10.0.9.2", vec![Service::Management]),
+            ],
+            InventorySource::File("inv.json".into()),
+        );
+        let streams = [
+            stream("10.0.0.1", "10.0.0.2", 300),
+            stream("10.0.0.1", "10.0.0.2", 100),
+            // Outside the window.
+            VmotionStream {
+                first_ts: 20 * S,
+                last_ts: 21 * S,
+                ..stream("10.0.1.1", "10.0.0.2", 999)
+            },
+        ];
+        let c = FindingsConfig::builtin();
+        let m = migration(PowerState::Hot, None);
+        let f = vmotion_streams(&c, &m, &streams, &inv);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].id, "vmotion-streams");
+        let e = &f[0].evidence;
+        assert_eq!(e["streams"], 2);
+        assert_eq!(e["bytes"], 400);
+        assert_eq!(e["bytes_per_stream"], 200);
+        assert_eq!(e["by_vmk"]["a/vmk1"]["streams"], 2);
+        assert_eq!(e["by_vmk"]["b/vmk1"]["bytes"], 400);
+        assert_eq!(e["by_host_pair"]["a -> b"]["streams"], 2);
+        assert_eq!(f[1].id, "vmotion-vmk-unused");
+        assert_eq!(f[1].severity, Severity::Warning);
+        assert_eq!(f[1].evidence["vmk"], "a/vmk2");
+        // An inferred inventory says nothing of configured services: no warning.
+        let inferred = VmkInventory::new(inv.vmks.to_vec(), InventorySource::Inferred);
+        assert_eq!(vmotion_streams(&c, &m, &streams, &inferred).len(), 1);
+        // No stream in the window: no finding.
+        assert!(vmotion_streams(&c, &m, &streams[2..], &inv).is_empty());
+    }
+
+    #[test]
+    fn warnings_come_first() {
+        let c = FindingsConfig::builtin();
+        let ms = [
+            migration(PowerState::Hot, Some(sw(Some(0.1)))),
+            migration(PowerState::Hot, Some(sw(Some(3.0)))),
+        ];
+        let f = findings(&c, &ms, &[], &VmkInventory::empty());
+        let sev: Vec<Severity> = f.iter().map(|f| f.severity).collect();
+        assert_eq!(sev, [Severity::Warning, Severity::Info]);
+    }
+}
