@@ -682,6 +682,7 @@ impl<'o> Pipeline<'o> {
         let inv_owned = Arc::new(inventory);
         let inv = &inv_owned;
         let mut kept = std::mem::take(&mut classified.kept);
+        let streams = vmotion_streams(&kept);
         let totals = classify::totals::totals(&classified, inv);
         let traffic = flows::sections(
             &classified,
@@ -773,6 +774,12 @@ impl<'o> Pipeline<'o> {
                     .map(move |n| format!("migration {}: {n}", m.id))
             }))
             .collect();
+        let findings = verify::findings::findings(
+            &verify::findings::FindingsConfig::builtin(),
+            &analysed,
+            &streams,
+            inv,
+        );
         let migrations = analysed
             .iter()
             .zip(verdicts)
@@ -793,6 +800,7 @@ impl<'o> Pipeline<'o> {
             migration_labels: self.opts.labels.describe(),
             migrations,
             verification,
+            findings,
             warnings,
         };
         (report, inv_owned)
@@ -1052,4 +1060,22 @@ pub fn run_set(
         error: errors.into_values().next(),
         inventory,
     })
+}
+
+/// The vMotion streams among the flows kept whole: TCP flows of class vmotion (to port 8000).
+fn vmotion_streams(kept: &[classify::KeptFlow]) -> Vec<verify::findings::VmotionStream> {
+    kept.iter()
+        .filter(|k| k.class == crate::vocab::ports::TrafficClass::Vmotion)
+        .filter(|k| k.flow.key.proto == crate::vocab::wire::IpProtocol::Tcp)
+        .filter_map(|k| {
+            Some(verify::findings::VmotionStream {
+                client: k.flow.client().ip,
+                server: k.flow.server().ip,
+                vlan: k.flow.key.vlan,
+                first_ts: k.flow.first_ts()?,
+                last_ts: k.flow.last_ts()?,
+                bytes: k.flow.payload_bytes(),
+            })
+        })
+        .collect()
 }

@@ -16,6 +16,8 @@ mod cli;
 mod conversations;
 #[path = "it/corpus.rs"]
 mod corpus;
+#[path = "it/findings.rs"]
+mod findings;
 #[path = "it/flows.rs"]
 mod flows;
 #[path = "it/fuzz_regressions.rs"]

@@ -36,6 +36,8 @@ pub struct Report {
     pub migrations: Vec<migrations::MigrationReport>,
     /// Per claim set and row, the verdict over all labelled migrations.
     pub verification: Vec<crate::verify::ClaimSetVerification>,
+    /// Findings (issue 14): per migration, what its traffic answers, warnings first.
+    pub findings: Vec<crate::verify::findings::Finding>,
     /// What the user should know to read the report right (label hosts not in the inventory,
     /// …), also printed on standard error.
     pub warnings: Vec<String>,

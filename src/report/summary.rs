@@ -101,6 +101,7 @@ pub fn render(r: &Report) -> String {
     }
     render_traffic(&mut s, r);
     render_migrations(&mut s, r);
+    render_findings(&mut s, r);
     if let Some(t) = &c.truncated_at {
         let _ = writeln!(
             s,
@@ -109,6 +110,27 @@ pub fn render(r: &Report) -> String {
         );
     }
     s
+}
+
+/// The findings, one line each, warnings first (the report keeps them in that order).
+fn render_findings(s: &mut String, r: &Report) {
+    if r.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "Findings:");
+    for f in &r.findings {
+        let _ = writeln!(
+            s,
+            "  {} {}{}: {}",
+            f.severity.name(),
+            f.id,
+            f.migration
+                .as_ref()
+                .map(|m| format!(" [{m}]"))
+                .unwrap_or_default(),
+            f.message
+        );
+    }
 }
 
 /// How many flows the summary lists.

@@ -34,6 +34,7 @@ use crate::vocab::ports::TrafficClass;
 use crate::vocab::units::human_bytes;
 
 mod claims;
+pub mod findings;
 pub use claims::ClaimSetError;
 
 /// The claim set built from the blog's table.
