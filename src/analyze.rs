@@ -566,11 +566,11 @@ impl<'o> Pipeline<'o> {
             let mut tag = r.tag;
             if tag == NO_TAG {
                 let conv = r.conv();
-                let held = self.timeline.conversations();
-                tag = self.timeline.id_for(conv);
+                let (id, new) = self.timeline.open(conv);
+                tag = id;
                 self.table.set_tag(&r.key, tag);
                 self.timeline.flow_tagged(tag);
-                if self.timeline.conversations() > held {
+                if new {
                     let inferring = self.opts.inventory.is_none();
                     self.folder.observe(&conv, inferring);
                     let given = self.opts.inventory.as_ref();

@@ -111,6 +111,11 @@ impl Timeline {
         self.id_of(key, SeriesKind::Conversation).0
     }
 
+    /// [`Timeline::id_for`], and whether the conversation was new.
+    pub fn open(&mut self, key: ConvKey) -> (u32, bool) {
+        self.id_of(key, SeriesKind::Conversation)
+    }
+
     /// The id of a series, and whether it was created now.
     fn id_of(&mut self, key: ConvKey, kind: SeriesKind) -> (u32, bool) {
         if let Some(id) = self.ids.get(&key) {
