@@ -50,6 +50,8 @@ pub struct AnalyzeOptions {
     pub labels: Labels,
     /// Claim sets to verify.
     pub claim_sets: Vec<ClaimSet>,
+    /// Thresholds and references of the findings.
+    pub findings: verify::findings::FindingsConfig,
     /// How several inputs are read as one: duplicates window, clock offsets, vantages.
     pub set: SetOptions,
     /// What reading the inventory and label files found that the report's reader must know
@@ -478,6 +480,8 @@ pub struct Pipeline<'o> {
     dedup: Dedup,
     /// The bound on conversations held one by one.
     folder: Folder,
+    /// What the findings need that flows do not keep.
+    seen: verify::findings::Observations,
 }
 
 impl<'o> Pipeline<'o> {
@@ -493,6 +497,7 @@ impl<'o> Pipeline<'o> {
             coverage_given: false,
             dedup: Dedup::new(opts.set.dedup_window_ns).probe(set::dedup::PROBE_FRAMES),
             folder: Folder::new(opts.classify.max_conversations),
+            seen: verify::findings::Observations::default(),
         }
     }
 
@@ -682,7 +687,6 @@ impl<'o> Pipeline<'o> {
         let inv_owned = Arc::new(inventory);
         let inv = &inv_owned;
         let mut kept = std::mem::take(&mut classified.kept);
-        let streams = vmotion_streams(&kept);
         let totals = classify::totals::totals(&classified, inv);
         let traffic = flows::sections(
             &classified,
@@ -775,10 +779,13 @@ impl<'o> Pipeline<'o> {
             }))
             .collect();
         let findings = verify::findings::findings(
-            &verify::findings::FindingsConfig::builtin(),
-            &analysed,
-            &streams,
-            inv,
+            &self.opts.findings,
+            &verify::findings::Inputs {
+                migrations: &analysed,
+                flows: traffic.flows.kept(),
+                inv,
+                seen: &self.seen,
+            },
         );
         let migrations = analysed
             .iter()
@@ -1060,22 +1067,4 @@ pub fn run_set(
         error: errors.into_values().next(),
         inventory,
     })
-}
-
-/// The vMotion streams among the flows kept whole: TCP flows of class vmotion (to port 8000).
-fn vmotion_streams(kept: &[classify::KeptFlow]) -> Vec<verify::findings::VmotionStream> {
-    kept.iter()
-        .filter(|k| k.class == crate::vocab::ports::TrafficClass::Vmotion)
-        .filter(|k| k.flow.key.proto == crate::vocab::wire::IpProtocol::Tcp)
-        .filter_map(|k| {
-            Some(verify::findings::VmotionStream {
-                client: k.flow.client().ip,
-                server: k.flow.server().ip,
-                vlan: k.flow.key.vlan,
-                first_ts: k.flow.first_ts()?,
-                last_ts: k.flow.last_ts()?,
-                bytes: k.flow.payload_bytes(),
-            })
-        })
-        .collect()
 }

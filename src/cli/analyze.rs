@@ -155,7 +155,11 @@ fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliE
         write_json(dest, report)?;
     }
     if let Some(stream) = cfg.summary {
-        print_text(stream, &summary::render(report))?;
+        let text = match cfg.findings_only {
+            true => summary::render_findings(report),
+            false => summary::render(report),
+        };
+        print_text(stream, &text)?;
     }
     for w in &report.warnings {
         eprintln!("vmkflow: warning: {w}");

@@ -299,6 +299,13 @@ pub struct AnalyzeArgs {
     /// the built-in `article` and `vmware-docs` sets (repeatable).
     #[arg(long = "claims", value_name = "FILE")]
     pub claims: Vec<PathBuf>,
+    /// Thresholds and references of the findings, in the format of the built-in
+    /// src/verify/findings/findings.json: each key given replaces the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub findings_config: Option<PathBuf>,
+    /// Print only the summary's Findings block (the JSON report, when asked for, is whole).
+    #[arg(long)]
+    pub findings_only: bool,
     /// Where an input was captured: FILE (as given, or its file name) was taken on HOST's VMK,
     /// holding the frames it sent (tx, pktcap-uw's default), received (rx) or both (repeatable).
     /// Default: the pcapng interface or file name (`esx01-vmk1`), else the one address in every

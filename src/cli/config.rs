@@ -19,6 +19,7 @@ use vmkflow::synth::{
     self, BadSetting, Encap, Format, Model, SplitBy, SplitConfig, SynthConfig, SynthError,
 };
 use vmkflow::verify::ClaimSet;
+use vmkflow::verify::findings::FindingsConfig;
 use vmkflow::vocab::ports::{PortCatalogue, PortRule};
 use vmkflow::vocab::vantage::Direction;
 
@@ -73,6 +74,8 @@ pub struct AnalyzeConfig {
     /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
     /// carries the report or the NDJSON lines.
     pub summary: Option<Stream>,
+    /// `--findings-only`: the summary is its Findings block alone.
+    pub findings_only: bool,
     /// Where the inventory used is saved (`--write-inventory`).
     pub write_inventory: Option<PathBuf>,
     /// Set for a live run: a stream, a FIFO, `--follow` or `--interval`.
@@ -275,6 +278,7 @@ impl AnalyzeConfig {
             inventory: None,
             labels: Labels::None,
             claim_sets: ClaimSet::builtin(),
+            findings: FindingsConfig::builtin(),
             set: SetOptions::default(),
             warnings: Vec::new(),
         };
@@ -383,6 +387,14 @@ impl AnalyzeConfig {
                 .claim_sets
                 .push(ClaimSet::load(p).map_err(CliError::Claims)?);
         }
+        if let Some(p) = &args.findings_config {
+            let text = std::fs::read_to_string(p).map_err(|e| CliError::Findings {
+                message: format!("{}: {e}", p.display()),
+                io: true,
+            })?;
+            options.findings = FindingsConfig::with_overrides(p, &text)
+                .map_err(|message| CliError::Findings { message, io: false })?;
+        }
 
         let live = (args.follow.is_some() || interval.is_some() || is_stream(&source)).then(|| {
             LiveConfig {
@@ -411,6 +423,7 @@ impl AnalyzeConfig {
             quiet: args.quiet,
             report,
             summary,
+            findings_only: args.findings_only,
             write_inventory: args.write_inventory.clone(),
             live,
         })

@@ -33,6 +33,13 @@ pub enum CliError {
     Migrations(LabelError),
     /// A `--claims` file cannot be read or is invalid.
     Claims(ClaimSetError),
+    /// A `--findings-config` file cannot be read (`io`) or is invalid.
+    Findings {
+        /// The message, naming the file.
+        message: String,
+        /// Whether reading failed (else the contents were wrong).
+        io: bool,
+    },
     /// The capture cannot be opened or read, or is not a capture.
     Capture(CaptureError),
     /// `synth` was refused its settings, or could not write its files.
@@ -60,6 +67,7 @@ impl CliError {
             CliError::Inventory(e) => read_or_usage(e.is_io()),
             CliError::Migrations(e) => read_or_usage(e.is_io()),
             CliError::Claims(e) => read_or_usage(e.is_io()),
+            CliError::Findings { io, .. } => read_or_usage(*io),
             CliError::Capture(CaptureError::Io { .. } | CaptureError::Open { .. }) => EXIT_IO,
             CliError::Capture(_) => EXIT_BAD_CAPTURE,
             CliError::Synth(SynthError::Config(_)) => EXIT_USAGE,
@@ -84,6 +92,7 @@ impl fmt::Display for CliError {
             CliError::Inventory(e) => write!(f, "inventory {e}"),
             CliError::Migrations(e) => write!(f, "migrations {e}"),
             CliError::Claims(e) => write!(f, "claim set {e}"),
+            CliError::Findings { message, .. } => write!(f, "findings configuration {message}"),
             CliError::Capture(e) => write!(f, "{e}"),
             CliError::Synth(e) => write!(f, "{e}"),
             CliError::Output { what, source } => write!(f, "cannot write {what}: {source}"),
@@ -96,7 +105,7 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::Usage(_) => None,
+            CliError::Usage(_) | CliError::Findings { .. } => None,
             CliError::Port(e) => Some(e),
             CliError::Inventory(e) => Some(e),
             CliError::Migrations(e) => Some(e),

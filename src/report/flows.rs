@@ -353,6 +353,11 @@ impl FlowList {
         self.kept.is_empty()
     }
 
+    /// The flows kept whole, as the flow stage left them, largest payload first.
+    pub fn kept(&self) -> &[KeptFlow] {
+        &self.kept
+    }
+
     /// The flows, largest payload first.
     pub fn iter(&self) -> impl Iterator<Item = FlowReport> + '_ {
         self.kept

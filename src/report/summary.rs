@@ -101,7 +101,9 @@ pub fn render(r: &Report) -> String {
     }
     render_traffic(&mut s, r);
     render_migrations(&mut s, r);
-    render_findings(&mut s, r);
+    if !r.findings.is_empty() {
+        s.push_str(&render_findings(r));
+    }
     if let Some(t) = &c.truncated_at {
         let _ = writeln!(
             s,
@@ -112,10 +114,13 @@ pub fn render(r: &Report) -> String {
     s
 }
 
-/// The findings, one line each, warnings first (the report keeps them in that order).
-fn render_findings(s: &mut String, r: &Report) {
+/// The Findings block: one line each, warnings first (the report keeps them in that order);
+/// `Findings: none` when there are none.
+pub fn render_findings(r: &Report) -> String {
+    let mut s = String::new();
     if r.findings.is_empty() {
-        return;
+        let _ = writeln!(s, "Findings: none");
+        return s;
     }
     let _ = writeln!(s, "Findings:");
     for f in &r.findings {
@@ -131,6 +136,7 @@ fn render_findings(s: &mut String, r: &Report) {
             f.message
         );
     }
+    s
 }
 
 /// How many flows the summary lists.

@@ -1,11 +1,6 @@
-//! Findings: what a migration's traffic answers of the questions administrators ask (issue 14).
+//! The vMotion streams of a migration and its switchover: findings `switchover`,
+//! `vmotion-streams` and `vmotion-vmk-unused`.
 //!
-//! In: the analysed migrations, the vMotion streams (TCP flows to port 8000 among the flows kept
-//! whole) and the inventory. Out: [`Finding`]s, each with an id, a severity, a one-line message,
-//! its figures and the document it rests on. Thresholds and references are data
-//! ([`FINDINGS`], `src/verify/findings.json`).
-//!
-//! Built so far:
 //! - `switchover`: per hot migration with a switchover, from the start of the final vMotion burst
 //!   to the first RARP frame (to the end of the switchover phase when no RARP was seen);
 //!   `warning` above `switchover_max_s`.
@@ -18,73 +13,15 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::{Finding, FindingsConfig, NS, Severity};
+use crate::classify::KeptFlow;
 use crate::classify::inventory::{InventorySource, Service, VmkInventory};
 use crate::migration::Analysed;
 use crate::vocab::kind::PowerState;
-
-/// The built-in thresholds and references.
-pub const FINDINGS: &str = include_str!("findings.json");
-
-/// Thresholds and references of the findings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FindingsConfig {
-    /// Longest switchover (seconds) before `switchover` is a warning.
-    pub switchover_max_s: f64,
-    /// Reference per finding id.
-    pub references: BTreeMap<String, String>,
-}
-
-impl FindingsConfig {
-    /// The built-in configuration.
-    pub fn builtin() -> FindingsConfig {
-        serde_json::from_str(FINDINGS).expect("built-in findings.json parses")
-    }
-
-    fn reference(&self, id: &str) -> String {
-        self.references.get(id).cloned().unwrap_or_default()
-    }
-}
-
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Something to act on.
-    Warning,
-    /// A figure.
-    Info,
-}
-
-impl Severity {
-    /// In words.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// One finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    /// Stable id (`switchover`, `vmotion-streams`, `vmotion-vmk-unused`).
-    pub id: &'static str,
-    /// `warning` or `info`.
-    pub severity: Severity,
-    /// The migration it is about.
-    pub migration: Option<String>,
-    /// One line, with the numbers.
-    pub message: String,
-    /// The figures behind it.
-    pub evidence: Value,
-    /// The document it rests on.
-    pub reference: String,
-}
+use crate::vocab::ports::TrafficClass;
+use crate::vocab::wire::IpProtocol;
 
 /// One vMotion stream: a TCP flow to port 8000 kept whole.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,22 +40,21 @@ pub struct VmotionStream {
     pub bytes: u64,
 }
 
-const NS: f64 = 1e9;
-
-/// The findings of all migrations, warnings first (then by migration, in order).
-pub fn findings(
-    cfg: &FindingsConfig,
-    migrations: &[Analysed],
-    streams: &[VmotionStream],
-    inv: &VmkInventory,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for m in migrations {
-        out.extend(switchover(cfg, m));
-        out.extend(vmotion_streams(cfg, m, streams, inv));
-    }
-    out.sort_by_key(|f| f.severity);
-    out
+/// The vMotion streams among the flows kept whole: TCP flows of class vmotion (to port 8000).
+pub fn vmotion_streams_of(kept: &[KeptFlow]) -> Vec<VmotionStream> {
+    kept.iter()
+        .filter(|k| k.class == TrafficClass::Vmotion && k.flow.key.proto == IpProtocol::Tcp)
+        .filter_map(|k| {
+            Some(VmotionStream {
+                client: k.flow.client().ip,
+                server: k.flow.server().ip,
+                vlan: k.flow.key.vlan,
+                first_ts: k.flow.first_ts()?,
+                last_ts: k.flow.last_ts()?,
+                bytes: k.flow.payload_bytes(),
+            })
+        })
+        .collect()
 }
 
 /// The `switchover` finding of a migration with a switchover.
@@ -135,7 +71,7 @@ pub fn switchover(cfg: &FindingsConfig, m: &Analysed) -> Option<Finding> {
         ),
     };
     let secs = end.saturating_sub(sw.burst_start) as f64 / NS;
-    let max = cfg.switchover_max_s;
+    let max = cfg.threshold("switchover_max_s");
     let severity = if secs > max {
         Severity::Warning
     } else {
@@ -279,44 +215,10 @@ pub fn vmotion_streams(
 mod tests {
     use super::*;
     use crate::classify::inventory::Vmk;
-    use crate::migration::{Breakdown, Evidence, Phase, RarpSeen, Switchover, WindowScope};
+    use crate::migration::{RarpSeen, Switchover};
     use crate::vocab::Mac;
-    use crate::vocab::kind::{KindState, MigrationKind};
 
-    const S: i64 = 1_000_000_000;
-
-    fn migration(state: PowerState, switchover: Option<Switchover>) -> Analysed {
-        Analysed {
-            id: "m1".into(),
-            vm: None,
-            kind_state: KindState::new(MigrationKind::Vmotion, state),
-            labelled: true,
-            looks_like: Vec::new(),
-            start: 0,
-            end: 10 * S,
-            source_host: Some("a".into()),
-            dest_host: Some("b".into()),
-            hosts: vec!["a".into(), "b".into()],
-            memory_mb: None,
-            disk_mb: None,
-            vsphere_version: None,
-            breakdown: Breakdown::default(),
-            evidence: Evidence::default(),
-            phases: vec![Phase {
-                name: "switchover",
-                start: 5 * S,
-                end: 5 * S + S / 2,
-                active_data_classes: Vec::new(),
-                breakdown: Breakdown::default(),
-            }],
-            switchover,
-            host_matches: Vec::new(),
-            scope: WindowScope::Hosts,
-            inconclusive_because: None,
-            notes: Vec::new(),
-            uncertain: None,
-        }
-    }
+    use crate::verify::findings::testing::{S, migration};
 
     fn sw(rarp_after_s: Option<f64>) -> Switchover {
         Switchover {
@@ -330,15 +232,6 @@ mod tests {
                 after_last_vmotion_byte_ns: 0,
             }),
         }
-    }
-
-    #[test]
-    fn builtin_config_parses_and_cites_its_documents() {
-        let c = FindingsConfig::builtin();
-        assert_eq!(c.switchover_max_s, 1.0);
-        assert!(c.reference("switchover").contains("under one second"));
-        assert!(c.reference("vmotion-streams").contains("KB 2007467"));
-        assert!(c.reference("vmotion-vmk-unused").contains("KB 2007467"));
     }
 
     #[test]
@@ -430,17 +323,5 @@ mod tests {
         assert_eq!(vmotion_streams(&c, &m, &streams, &inferred).len(), 1);
         // No stream in the window: no finding.
         assert!(vmotion_streams(&c, &m, &streams[2..], &inv).is_empty());
-    }
-
-    #[test]
-    fn warnings_come_first() {
-        let c = FindingsConfig::builtin();
-        let ms = [
-            migration(PowerState::Hot, Some(sw(Some(0.1)))),
-            migration(PowerState::Hot, Some(sw(Some(3.0)))),
-        ];
-        let f = findings(&c, &ms, &[], &VmkInventory::empty());
-        let sev: Vec<Severity> = f.iter().map(|f| f.severity).collect();
-        assert_eq!(sev, [Severity::Warning, Severity::Info]);
     }
 }
