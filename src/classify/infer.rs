@@ -86,6 +86,7 @@ pub fn infer(
             addrs: vec![(ip, if ip.is_ipv4() { 32 } else { 128 })],
             vlan: vlans.get(&ip).copied(),
             mac: macs.get(&ip).copied(),
+            speed_mbps: None,
             services: services
                 .get(&ip)
                 .map(|s| s.iter().copied().collect())

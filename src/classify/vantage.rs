@@ -115,6 +115,7 @@ mod tests {
             addrs: vec![(ip.parse().unwrap(), 24)],
             vlan: None,
             mac: None,
+            speed_mbps: None,
             services: Vec::new(),
             unknown_services: Vec::new(),
         };

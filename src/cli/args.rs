@@ -156,6 +156,22 @@ pub struct SynthArgs {
     /// KB 340170 routed case: the source's NFC uses vmk0, the destination its provisioning vmk.
     #[arg(long)]
     pub nfc_asymmetric: bool,
+    /// vMotion vmknics per host (1-4): vmk1, then vmk4, vmk5 and vmk6 (subnets 10.0.50-70.0/24,
+    /// VLANs 50-70), all with the vMotion service; the vMotion streams go round-robin over them
+    /// (multi-NIC vMotion, KB 2007467).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub vmotion_vmks: usize,
+    /// Share of each vMotion stream in the bytes sent, one weight per stream (e.g. `3,1` with
+    /// `--streams 2`); default equal shares.
+    #[arg(long, value_name = "W,W,...", value_delimiter = ',')]
+    pub stream_weights: Vec<u32>,
+    /// Time from the end of the vMotion streams to the destination's first RARP, in ms (a long
+    /// switchover); default 1.
+    #[arg(long, value_name = "MS")]
+    pub rarp_delay_ms: Option<u64>,
+    /// Write --link-gbps into the inventory as every vmk's `speed_mbps`.
+    #[arg(long)]
+    pub inventory_speed: bool,
     /// vSphere version in the labels; 8.0 or later moves cold data with UDT (vMotion protocol,
     /// TCP 8000, between the provisioning vmks; NFC 902 only for control) in the vmware model.
     #[arg(long, value_name = "VERSION", default_value = "7.0")]

@@ -479,6 +479,10 @@ impl SynthRunConfig {
             size: args.size,
             vsphere: args.vsphere.clone(),
             nfc_asymmetric: args.nfc_asymmetric,
+            vmotion_vmks: args.vmotion_vmks,
+            stream_weights: args.stream_weights.clone(),
+            rarp_delay_ms: args.rarp_delay_ms,
+            inventory_speed: args.inventory_speed,
             split: split_config(args)?,
         };
         synth.validate().map_err(CliError::Synth)?;

@@ -176,6 +176,7 @@ pub(crate) fn two_hosts(provisioning: bool) -> VmkInventory {
         addrs: Vec::new(),
         vlan: None,
         mac: None,
+        speed_mbps: None,
         services: services.to_vec(),
         unknown_services: Vec::new(),
     };

@@ -180,6 +180,7 @@ mod tests {
                 addrs: vec![(ip.parse().expect("ip"), 24)],
                 vlan: None,
                 mac: None,
+                speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
             })

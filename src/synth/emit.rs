@@ -473,13 +473,41 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
     /// Sends `bytes` split evenly over `conns`, one MSS segment per stream in turn; the receiver
     /// ACKs every second segment and the last one.
     pub fn send_streams(&mut self, conns: &mut [Conn], dir: Dir, bytes: u64) -> io::Result<()> {
+        self.send_weighted(conns, &[], dir, bytes)
+    }
+
+    /// As [`Emitter::send_streams`], each stream's share in proportion to its weight (equal
+    /// shares when the weights are all 0 or missing); the remainder goes to the first streams.
+    pub fn send_weighted(
+        &mut self,
+        conns: &mut [Conn],
+        weights: &[u32],
+        dir: Dir,
+        bytes: u64,
+    ) -> io::Result<()> {
         let n = conns.len() as u64;
         if n == 0 || bytes == 0 {
             return Ok(());
         }
-        let mut rem: Vec<u64> = (0..n)
-            .map(|i| bytes / n + u64::from(i < bytes % n))
-            .collect();
+        let total: u64 = weights
+            .iter()
+            .take(conns.len())
+            .map(|&w| u64::from(w))
+            .sum();
+        let mut rem: Vec<u64> = if total == 0 || weights.len() < conns.len() {
+            (0..n)
+                .map(|i| bytes / n + u64::from(i < bytes % n))
+                .collect()
+        } else {
+            let share = |w: u32| (u128::from(bytes) * u128::from(w) / u128::from(total)) as u64;
+            let mut r: Vec<u64> = weights[..conns.len()].iter().map(|&w| share(w)).collect();
+            let short = bytes - r.iter().sum::<u64>();
+            let len = r.len();
+            for i in 0..short as usize {
+                r[i % len] += 1;
+            }
+            r
+        };
         let back = match dir {
             Dir::ToServer => Dir::ToClient,
             Dir::ToClient => Dir::ToServer,

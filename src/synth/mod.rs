@@ -105,6 +105,15 @@ pub struct SynthConfig {
     pub vsphere: String,
     /// KB 340170 routed case for NFC.
     pub nfc_asymmetric: bool,
+    /// vMotion vmknics per host (1..=4): vmk1, then vmk4, vmk5, vmk6; streams go round-robin
+    /// over them.
+    pub vmotion_vmks: usize,
+    /// Share of each vMotion stream in the bytes sent (empty: equal shares).
+    pub stream_weights: Vec<u32>,
+    /// Time from the end of the vMotion streams to the first RARP, ms (None: 1 ms).
+    pub rarp_delay_ms: Option<u64>,
+    /// Write the link speed into the inventory (`speed_mbps` of every vmk).
+    pub inventory_speed: bool,
     /// Write a capture set into the directory `out` instead of one file.
     pub split: Option<SplitConfig>,
 }
@@ -131,6 +140,10 @@ impl Default for SynthConfig {
             size: None,
             vsphere: "7.0".into(),
             nfc_asymmetric: false,
+            vmotion_vmks: 1,
+            stream_weights: Vec::new(),
+            rarp_delay_ms: None,
+            inventory_speed: false,
             split: None,
         }
     }
@@ -220,6 +233,26 @@ impl SynthConfig {
         if !(1..=16).contains(&self.streams) {
             return range("--streams", self.streams.to_string(), "in 1..=16");
         }
+        if !(1..=4).contains(&self.vmotion_vmks) {
+            return range("--vmotion-vmks", self.vmotion_vmks.to_string(), "in 1..=4");
+        }
+        if !self.stream_weights.is_empty()
+            && (self.stream_weights.len() != self.streams
+                || self.stream_weights.iter().any(|w| !(1..=1000).contains(w)))
+        {
+            return range(
+                "--stream-weights",
+                format!("{:?}", self.stream_weights),
+                "one weight in 1..=1000 per stream (--streams)",
+            );
+        }
+        if self.rarp_delay_ms.is_some_and(|d| d > 600_000) {
+            return range(
+                "--rarp-delay-ms",
+                format!("{:?}", self.rarp_delay_ms),
+                "at most 600000",
+            );
+        }
         if !(self.link_gbps.is_finite() && self.link_gbps >= 0.001 && self.link_gbps <= 1000.0) {
             return range("--link-gbps", self.link_gbps.to_string(), "in 0.001..=1000");
         }
@@ -274,6 +307,14 @@ impl SynthConfig {
             streams: self.streams,
             udt: vsphere_major(&self.vsphere).is_some_and(|m| m >= 8),
             nfc_asymmetric: self.nfc_asymmetric,
+            stream_weights: {
+                let mut w = [0u32; 16];
+                for (d, s) in w.iter_mut().zip(&self.stream_weights) {
+                    *d = *s;
+                }
+                w
+            },
+            rarp_delay_ns: self.rarp_delay_ms.map(|ms| ms * 1_000_000),
         }
     }
 }
@@ -385,7 +426,10 @@ fn ceil_us(ns: i64) -> i64 {
 /// Writes the capture and both label files; returns the account of what was written.
 pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
     cfg.validate()?;
-    let topo = Topology::new(cfg.provisioning, cfg.ipv6);
+    let mut topo = Topology::with_vmotion_vmks(cfg.provisioning, cfg.ipv6, cfg.vmotion_vmks);
+    if cfg.inventory_speed {
+        topo.speed_mbps = Some((cfg.link_gbps * 1000.0).round() as u32);
+    }
     let io_err = |source| SynthError::Io {
         path: cfg.out.clone(),
         source,

@@ -66,6 +66,10 @@ pub struct PlanParams {
     pub udt: bool,
     /// KB 340170 routed case: source NFC on vmk0, destination on its provisioning vmk.
     pub nfc_asymmetric: bool,
+    /// Share of each vMotion stream in the bytes sent; all 0: equal shares.
+    pub stream_weights: [u32; 16],
+    /// Time from the end of the vMotion streams to the first RARP (None: 1 ms).
+    pub rarp_delay_ns: Option<u64>,
 }
 
 /// The MAC of the VM of migration `index`.
@@ -105,11 +109,11 @@ pub fn migration<S: FrameSink>(
     match (p.model, kind, state) {
         (Model::Vmware, Vmotion, Hot) => {
             vmotion(em, p, src, dst, p.memory_bytes, 0)?;
-            rarp(em, dst, mac)?;
+            rarp(em, dst, mac, p.rarp_delay_ns)?;
         }
         (Model::Vmware, Xvmotion, Hot) => {
             vmotion(em, p, src, dst, p.memory_bytes, p.disk_bytes)?;
-            rarp(em, dst, mac)?;
+            rarp(em, dst, mac, p.rarp_delay_ns)?;
         }
         // Hot or cold, the VM stays on its host: the host's data mover copies through its
         // storage paths, no host-to-host copy.
@@ -122,7 +126,7 @@ pub fn migration<S: FrameSink>(
             let mut c = open_vmotion(em, src, dst)?;
             em.exchange(&mut c, OWNERSHIP_BYTES.0, OWNERSHIP_BYTES.1)?;
             em.close(&mut c)?;
-            rarp(em, dst, mac)?;
+            rarp(em, dst, mac, None)?;
         }
         (Model::Article, Vmotion, Cold) => nfc_copy(em, p, src, dst, CONFIG_FILES_BYTES, false)?,
         (Model::Article, StorageVmotion, _) | (Model::Article, Xvmotion, Cold) => {
@@ -134,7 +138,7 @@ pub fn migration<S: FrameSink>(
             em.close(&mut c)?;
             em.idle(1_000_000)?;
             nfc_copy(em, p, src, dst, p.disk_bytes, false)?;
-            rarp(em, dst, mac)?;
+            rarp(em, dst, mac, None)?;
         }
     }
     em.idle(5_000_000)?;
@@ -171,24 +175,46 @@ fn vmotion<S: FrameSink>(
     disk: u64,
 ) -> io::Result<()> {
     let t = em.topo();
-    let mut conns = em.open_many(
-        p.streams,
-        t.host_vmk(src, 1),
-        t.host_vmk(dst, 1),
-        PORT_VMOTION,
-    )?;
+    let (from, to) = (t.vmotion_vmks(src), t.vmotion_vmks(dst));
+    let mut conns = if from.len() <= 1 {
+        em.open_many(
+            p.streams,
+            t.host_vmk(src, 1),
+            t.host_vmk(dst, 1),
+            PORT_VMOTION,
+        )?
+    } else {
+        // Multi-NIC vMotion: stream i between the i-th vMotion vmknics, round-robin.
+        let mut v = Vec::new();
+        for i in 0..p.streams.max(1) {
+            let k = i % from.len();
+            v.push(em.open(
+                from[k],
+                to[k.min(to.len() - 1)],
+                PORT_VMOTION,
+                Style::Pattern,
+            )?);
+        }
+        v
+    };
+    let weights = &p.stream_weights[..conns.len().min(16)];
     if let Some(c) = conns.first_mut() {
         em.exchange(c, 1_024, 512)?;
     }
     if disk > 0 {
-        em.send_streams(&mut conns, Dir::ToServer, disk)?;
+        em.send_weighted(&mut conns, weights, Dir::ToServer, disk)?;
         em.idle(1_000_000)?;
     }
     for pass in precopy_passes(memory) {
-        em.send_streams(&mut conns, Dir::ToServer, pass)?;
+        em.send_weighted(&mut conns, weights, Dir::ToServer, pass)?;
         em.idle(2_000_000)?;
     }
-    em.send_streams(&mut conns, Dir::ToServer, memory / 256 + SWITCHOVER_BYTES)?;
+    em.send_weighted(
+        &mut conns,
+        weights,
+        Dir::ToServer,
+        memory / 256 + SWITCHOVER_BYTES,
+    )?;
     if let Some(c) = conns.first_mut() {
         em.send(c, Dir::ToClient, 256)?;
     }
@@ -210,9 +236,15 @@ fn open_vmotion<S: FrameSink>(
     )
 }
 
-/// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s.
-fn rarp<S: FrameSink>(em: &mut Emitter<'_, S>, host: usize, mac: Mac) -> io::Result<()> {
-    for gap in [1_000_000u64, 150_000_000, 300_000_000] {
+/// Three RARP broadcasts from the VM's MAC, sent by the destination host within 1 s (the first
+/// `delay` after the vMotion streams end, 1 ms unless given).
+fn rarp<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
+    host: usize,
+    mac: Mac,
+    delay: Option<u64>,
+) -> io::Result<()> {
+    for gap in [delay.unwrap_or(1_000_000), 150_000_000, 300_000_000] {
         em.idle(gap)?;
         em.rarp(host, mac, VM_VLAN)?;
     }

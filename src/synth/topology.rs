@@ -58,7 +58,12 @@ pub struct Topology {
     pub hosts: Vec<String>,
     /// Whether hosts have a provisioning vmk2.
     pub provisioning: bool,
+    /// Uplink speed written into the inventory (`speed_mbps` of every vmk), when given.
+    pub speed_mbps: Option<u32>,
 }
+
+/// The vmk numbers of extra vMotion vmknics, beyond vmk1 (multi-NIC vMotion, KB 2007467).
+pub const EXTRA_VMOTION_VMKS: [u8; 3] = [4, 5, 6];
 
 /// The subnet (second address octet / IPv6 group) and VLAN of each vmk number.
 fn vmk_net(vmk: u8) -> u16 {
@@ -66,7 +71,8 @@ fn vmk_net(vmk: u8) -> u16 {
         0 => 10,
         1 => 20,
         2 => 30,
-        _ => 40,
+        3 => 40,
+        n => 10 * u16::from(n) + 10,
     }
 }
 
@@ -84,12 +90,23 @@ fn address(ipv6: bool, net: u16, host: u16) -> (IpAddr, u8) {
 }
 
 impl Topology {
-    /// Builds the lab.
+    /// Builds the lab: management vmk0, vMotion vmk1, provisioning vmk2 (when `provisioning`),
+    /// storage vmk3.
     pub fn new(provisioning: bool, ipv6: bool) -> Topology {
+        Topology::with_vmotion_vmks(provisioning, ipv6, 1)
+    }
+
+    /// Builds the lab with `vmotion_vmks` vMotion vmknics per host (1 to 4): vmk1, then vmk4,
+    /// vmk5 and vmk6, each on its own subnet and VLAN (50, 60, 70).
+    pub fn with_vmotion_vmks(provisioning: bool, ipv6: bool, vmotion_vmks: usize) -> Topology {
         let hosts = vec!["esx01".to_string(), "esx02".to_string()];
         let mut nodes = Vec::new();
+        let extra = vmotion_vmks.clamp(1, 1 + EXTRA_VMOTION_VMKS.len()) - 1;
+        let numbers: Vec<u8> = (0..4u8)
+            .chain(EXTRA_VMOTION_VMKS[..extra].iter().copied())
+            .collect();
         for (h, name) in hosts.iter().enumerate() {
-            for vmk in 0..4u8 {
+            for &vmk in &numbers {
                 if vmk == 2 && !provisioning {
                     continue;
                 }
@@ -132,7 +149,16 @@ impl Topology {
             nodes,
             hosts,
             provisioning,
+            speed_mbps: None,
         }
+    }
+
+    /// A host's vMotion vmknics: vmk1, then the extra ones in order.
+    pub fn vmotion_vmks(&self, host: usize) -> Vec<NodeId> {
+        std::iter::once(1)
+            .chain(EXTRA_VMOTION_VMKS)
+            .filter_map(|v| self.vmk(host, v))
+            .collect()
     }
 
     /// The node of a host's vmk, if it exists.
@@ -213,9 +239,10 @@ impl Topology {
                             ip: vec![format!("{}/{}", n.ip, n.prefix)],
                             vlan: Some(n.vlan),
                             mac: Some(n.mac.to_string()),
+                            speed_mbps: self.speed_mbps,
                             services: match vmk {
                                 0 => vec![Service::Management],
-                                1 => vec![Service::Vmotion],
+                                1 | 4.. => vec![Service::Vmotion],
                                 2 => vec![Service::Provisioning],
                                 _ => vec![],
                             },
@@ -259,5 +286,39 @@ mod tests {
         assert!(t6.inventory().validate().is_ok());
         assert_eq!(t6.interfaces().len(), 8);
         assert_eq!(t6.uplink_interface(1), 7);
+    }
+
+    #[test]
+    fn extra_vmotion_vmknics_have_their_own_subnets_and_the_vmotion_service() {
+        let t = Topology::with_vmotion_vmks(true, false, 3);
+        let v: Vec<String> = t
+            .vmotion_vmks(1)
+            .iter()
+            .map(|&n| format!("{} {}", t.nodes[n].name, t.nodes[n].ip))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                "esx02-vmk1 10.0.20.12",
+                "esx02-vmk4 10.0.50.12",
+                "esx02-vmk5 10.0.60.12"
+            ]
+        );
+        // Host vmknics stay first: interface numbers are node numbers.
+        assert_eq!(t.interfaces().len(), 2 * 6 + 2);
+        assert_eq!(t.interface_of(t.vmotion_vmks(1)[2]), Some(11));
+        let inv = t.inventory();
+        assert!(inv.validate().is_ok());
+        let vmotion = inv.hosts[0]
+            .vmknics
+            .iter()
+            .filter(|n| n.services == [Service::Vmotion])
+            .count();
+        assert_eq!(vmotion, 3);
+        // One is what `new` builds.
+        assert_eq!(
+            Topology::with_vmotion_vmks(true, false, 1).nodes.len(),
+            Topology::new(true, false).nodes.len()
+        );
     }
 }

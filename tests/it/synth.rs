@@ -431,6 +431,7 @@ fn labels_round_trip() {
                 ip: vec!["10.0.20.11/24".into(), "fd00:20::11/64".into()],
                 vlan: Some(20),
                 mac: Some("00:50:56:61:00:01".into()),
+                speed_mbps: None,
                 services: vec![Service::Vmotion, Service::VsphereReplicationNfc],
                 unknown_services: Vec::new(),
             }],

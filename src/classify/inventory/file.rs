@@ -41,6 +41,10 @@ pub struct Vmknic {
     /// MAC address, `00:50:56:xx:xx:xx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+    /// Speed of its uplink in Mb/s (optional; e.g. 10000, 25000, 40000), for the throughput
+    /// finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed_mbps: Option<u32>,
     /// Service tags; empty for a storage-only vmk.
     #[serde(default)]
     pub services: Vec<Service>,
@@ -437,6 +441,7 @@ fn vmk(host: &str, v: Vmknic) -> Result<Vmk, InvalidInventory> {
         addrs,
         vlan: v.vlan,
         mac,
+        speed_mbps: v.speed_mbps,
         services: v.services,
         unknown_services: v.unknown_services,
     })
@@ -453,6 +458,7 @@ impl From<&VmkInventory> for Inventory {
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
                 vlan: v.vlan,
                 mac: v.mac.map(|m| m.to_string()),
+                speed_mbps: None,
                 services: v.services.clone(),
                 unknown_services: v.unknown_services.clone(),
             };
@@ -839,6 +845,7 @@ mod tests {
                             ip: vec![ip.to_string()],
                             vlan: *vlan,
                             mac: None,
+                            speed_mbps: None,
                             services: Vec::new(),
                             unknown_services: Vec::new(),
                         })
@@ -984,6 +991,7 @@ mod tests {
                 addrs: vec![(format!("10.0.0.{}", i % 8).parse().unwrap(), 24)],
                 vlan: None,
                 mac: None,
+                speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
             })

@@ -160,6 +160,8 @@ pub struct Vmk {
     pub vlan: Option<u16>,
     /// MAC address, when known.
     pub mac: Option<Mac>,
+    /// Link speed of its uplink in Mb/s, when the inventory gives it.
+    pub speed_mbps: Option<u32>,
     /// Service tags; empty for a plain storage vmk.
     pub services: Vec<Service>,
     /// Services the inventory could not say (a PowerCLI export without their column): the vmk
@@ -404,6 +406,7 @@ mod tests {
             addrs: vec![(ip.parse().unwrap(), 24)],
             vlan: Some(vlan),
             mac: None,
+            speed_mbps: None,
             services: services.to_vec(),
             unknown_services: Vec::new(),
         }
@@ -508,6 +511,7 @@ mod tests {
                 addrs: vec![("10.0.10.11".parse().unwrap(), 24)],
                 vlan: None,
                 mac: None,
+                speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: vec![Service::Provisioning],
             }],

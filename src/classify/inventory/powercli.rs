@@ -416,6 +416,7 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
             addrs: vec![(addr, prefix)],
             vlan: None,
             mac,
+            speed_mbps: None,
             services,
             unknown_services: unknown_services.clone(),
         });

@@ -7,8 +7,11 @@
 //! override key by key ([`FindingsConfig::with_overrides`]).
 //!
 //! One module per group of questions:
-//! - [`streams`]: `switchover`, `vmotion-streams`, `vmotion-vmk-unused`.
+//! - [`streams`]: `switchover`, `vmotion-streams`, `vmotion-vmk-unused`, `vmotion-vmk-skew`,
+//!   `vmotion-throughput`.
+//! - [`cold`]: `cold-data-transport`, `provisioning-vmk-unused`.
 
+pub mod cold;
 pub mod streams;
 
 use std::collections::BTreeMap;
@@ -168,6 +171,14 @@ pub fn findings(cfg: &FindingsConfig, inp: &Inputs<'_>) -> Vec<Finding> {
     for m in inp.migrations {
         out.extend(streams::switchover(cfg, m));
         out.extend(streams::vmotion_streams(cfg, m, &streams, inp.inv));
+        out.extend(streams::throughput(
+            cfg,
+            m,
+            inp.migrations,
+            &streams,
+            inp.inv,
+        ));
+        out.extend(cold::cold_data(cfg, m, inp.flows, inp.inv));
     }
     out.sort_by_key(|f| f.severity);
     out
@@ -232,6 +243,25 @@ mod tests {
         assert!(c.reference("vmotion-vmk-unused").contains("KB 2007467"));
         // Every threshold is a usable number.
         assert!(c.thresholds.values().all(|v| v.is_finite() && *v >= 0.0));
+    }
+
+    #[test]
+    fn every_finding_id_has_a_reference_and_a_place_in_the_schema() {
+        let c = FindingsConfig::builtin();
+        let schema: Value =
+            serde_json::from_str(include_str!("../../../schema/report.schema.json"))
+                .expect("schema");
+        let ids: Vec<&str> = schema["$defs"]["finding"]["properties"]["id"]["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let refs: Vec<&str> = c.references.keys().map(String::as_str).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, refs);
+        assert!(c.references.values().all(|r| !r.is_empty()));
     }
 
     #[test]
