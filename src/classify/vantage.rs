@@ -117,6 +117,7 @@ mod tests {
             mac: None,
             services: Vec::new(),
             unknown_services: Vec::new(),
+            mtu: None,
         };
         VmkInventory::new(
             vec![

@@ -182,6 +182,7 @@ mod tests {
                 mac: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
+                mtu: None,
             })
             .collect();
         VmkInventory::new(vmks, InventorySource::Inferred)

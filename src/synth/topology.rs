@@ -220,6 +220,7 @@ impl Topology {
                                 _ => vec![],
                             },
                             unknown_services: Vec::new(),
+                            mtu: None,
                         }),
                         _ => None,
                     })

@@ -433,6 +433,7 @@ fn labels_round_trip() {
                 mac: Some("00:50:56:61:00:01".into()),
                 services: vec![Service::Vmotion, Service::VsphereReplicationNfc],
                 unknown_services: Vec::new(),
+                mtu: None,
             }],
         }],
     };

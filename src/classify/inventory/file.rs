@@ -48,6 +48,10 @@ pub struct Vmknic {
     /// not false, so claims that depend on them stay inconclusive.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_services: Vec<Service>,
+    /// MTU of the vmk (1500, 9000, …), when known: compared with the MSS its TCP streams
+    /// advertise (finding `segment-size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 /// One ESXi host and its vmknics.
@@ -439,6 +443,7 @@ fn vmk(host: &str, v: Vmknic) -> Result<Vmk, InvalidInventory> {
         mac,
         services: v.services,
         unknown_services: v.unknown_services,
+        mtu: v.mtu,
     })
 }
 
@@ -455,6 +460,7 @@ impl From<&VmkInventory> for Inventory {
                 mac: v.mac.map(|m| m.to_string()),
                 services: v.services.clone(),
                 unknown_services: v.unknown_services.clone(),
+                mtu: v.mtu,
             };
             match hosts.last_mut() {
                 Some(h) if h.name == v.host => h.vmknics.push(nic),
@@ -841,6 +847,7 @@ mod tests {
                             mac: None,
                             services: Vec::new(),
                             unknown_services: Vec::new(),
+                            mtu: None,
                         })
                         .collect(),
                 })
@@ -986,6 +993,7 @@ mod tests {
                 mac: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
+                mtu: None,
             })
             .collect();
         let lines: Vec<usize> = (1..=40).collect();

@@ -418,6 +418,7 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
             mac,
             services,
             unknown_services: unknown_services.clone(),
+            mtu: None,
         });
         lines.push(lineno);
     }

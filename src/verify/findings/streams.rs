@@ -268,6 +268,7 @@ mod tests {
             mac: None,
             services,
             unknown_services: Vec::new(),
+            mtu: None,
         }
     }
 
