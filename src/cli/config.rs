@@ -480,6 +480,16 @@ impl SynthRunConfig {
             vsphere: args.vsphere.clone(),
             nfc_asymmetric: args.nfc_asymmetric,
             split: split_config(args)?,
+            mtu: args
+                .mtu
+                .as_deref()
+                .map(|v| pair_of("--mtu", "A:B", v))
+                .transpose()?,
+            zero_window_stalls: args
+                .zero_window_stalls
+                .as_deref()
+                .map(|v| pair_of("--zero-window-stalls", "N:MS", v))
+                .transpose()?,
         };
         synth.validate().map_err(CliError::Synth)?;
         let account = args.summary_json.as_deref().map(Dest::from_arg);
@@ -648,4 +658,18 @@ mod tests {
             assert!(e.to_string().contains(needle), "{args:?}: {e}");
         }
     }
+}
+
+/// `A:B` of two whole numbers, for `option`.
+fn pair_of(option: &str, shape: &str, v: &str) -> Result<(u32, u32), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "{option} takes {shape} (two whole numbers), not {v:?}"
+        ))
+    };
+    let (a, b) = v.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
 }

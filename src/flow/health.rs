@@ -22,9 +22,11 @@
 //! - **Zero window**, as Wireshark's `tcp.analysis.zero_window`: a segment advertising window 0
 //!   without SYN, FIN or RST. A zero-window period lasts from the first such segment until a
 //!   segment of the same direction advertises a window again (or the flow's last packet).
-//! - **Stall** of a sending direction: a time of at least `stall_min_ns` without progress (new
-//!   data from the sender, or an acknowledgement of more of it), during which the sender was
-//!   blocked: it had data not yet acknowledged, or the receiver advertised a zero window. An idle
+//! - **Stall** of a sending direction: a time of at least `stall_min_ns` during which the sender
+//!   was blocked (it had data, SYN or FIN not yet acknowledged, or the receiver advertised a zero
+//!   window) and made no progress (no new data from it, no acknowledgement of more of it). It
+//!   starts at the first packet that shows the sender blocked and ends with progress, when the
+//!   block goes (the window opens with nothing outstanding) or at the flow's last packet. An idle
 //!   application (everything acknowledged, window open) is not a stall. Known only when the
 //!   receiver's acknowledgements were captured (a capture of one direction has none).
 //! - **Resets**: RST segments per direction, and whether one came before any FIN of either side
@@ -189,8 +191,8 @@ pub struct DirHealth {
     high: Option<u32>,
     /// The highest acknowledgement of this direction's data by the other direction.
     acked: Option<u32>,
-    last_progress: Option<i64>,
-    blocked: bool,
+    /// Since when the sender has been blocked without progress.
+    blocked_since: Option<i64>,
     /// Whether the other direction's acknowledgements were seen (stalls are known).
     pub acks_seen: bool,
     /// Stalls of this direction as a sender.
@@ -202,15 +204,13 @@ pub struct DirHealth {
 }
 
 impl DirHealth {
+    /// Progress at `ts`: a stall ends.
     fn progress(&mut self, ts: i64, min_ns: i64) {
-        if let Some(lp) = self.last_progress {
-            let gap = ts.saturating_sub(lp);
-            if self.blocked && gap >= min_ns {
-                self.stall(lp, ts);
+        if let Some(s) = self.blocked_since.take() {
+            if ts.saturating_sub(s) >= min_ns {
+                self.stall(s, ts);
             }
         }
-        self.last_progress = Some(ts);
-        self.blocked = false;
     }
 
     fn stall(&mut self, from: i64, to: i64) {
@@ -386,12 +386,17 @@ impl Health {
                 }
             }
         }
-        // Whether each direction is now blocked.
+        // Whether each direction is now blocked: a stall starts, or ends without progress (the
+        // window opened with nothing outstanding).
+        let Some(t) = ts else { return };
         for k in 0..2 {
             let peer_zero = self.dir[1 - k].zero_since.is_some();
             let d = &mut self.dir[k];
-            if d.outstanding() || (peer_zero && d.high.is_some()) {
-                d.blocked = true;
+            let blocked = d.outstanding() || (peer_zero && d.high.is_some());
+            match (d.blocked_since, blocked) {
+                (None, true) => d.blocked_since = Some(t),
+                (Some(_), false) => d.progress(t, min),
+                _ => {}
             }
         }
     }
@@ -406,12 +411,7 @@ impl Health {
                 d.zero_window_periods += 1;
                 d.zero_window_ns = d.zero_window_ns.saturating_add(end.saturating_sub(s));
             }
-            if let (true, Some(lp)) = (d.blocked, d.last_progress) {
-                if end.saturating_sub(lp) >= min {
-                    d.stall(lp, end);
-                }
-                d.blocked = false;
-            }
+            d.progress(end, min);
             d.unacked = VecDeque::new();
         }
     }
@@ -509,7 +509,7 @@ mod tests {
         assert_eq!(h.dir[1].zero_window_periods, 1);
         assert_eq!(h.dir[1].zero_window_ns, 2000 * MS);
         assert_eq!(h.dir[0].stalls, 1);
-        assert_eq!(h.dir[0].stall_list, vec![(11 * MS, 2012 * MS)]);
+        assert_eq!(h.dir[0].stall_list, vec![(11 * MS, 2011 * MS)]);
         // An idle pause with everything acknowledged is no stall.
         h.segment(
             0,
@@ -528,7 +528,7 @@ mod tests {
         );
         h.segment(1, Some(7000 * MS), &f(501, 4101, ACK, 1000, None), Some(0));
         assert_eq!(h.dir[0].stalls, 2);
-        assert_eq!(h.dir[0].stall_ns, 2001 * MS + 1000 * MS);
+        assert_eq!(h.dir[0].stall_ns, 2000 * MS + 1000 * MS);
         // A RST before any FIN; a zero-window RST is not a zero window.
         h.segment(0, Some(7001 * MS), &f(4101, 0, RST, 0, None), Some(0));
         assert_eq!(h.dir[0].resets, 1);

@@ -66,6 +66,8 @@ pub struct PlanParams {
     pub udt: bool,
     /// KB 340170 routed case: source NFC on vmk0, destination on its provisioning vmk.
     pub nfc_asymmetric: bool,
+    /// Zero-window stalls in each hot vMotion's first pre-copy pass: (count, ms each).
+    pub zero_window_stalls: Option<(u32, u32)>,
 }
 
 /// The MAC of the VM of migration `index`.
@@ -184,8 +186,24 @@ fn vmotion<S: FrameSink>(
         em.send_streams(&mut conns, Dir::ToServer, disk)?;
         em.idle(1_000_000)?;
     }
-    for pass in precopy_passes(memory) {
-        em.send_streams(&mut conns, Dir::ToServer, pass)?;
+    for (i, pass) in precopy_passes(memory).into_iter().enumerate() {
+        match p.zero_window_stalls {
+            Some((n, ms)) if i == 0 && n > 0 => {
+                // The destination stops reading n times: the pass in n + 1 parts, a zero-window
+                // stall on the first stream after each of the first n.
+                let parts = u64::from(n) + 1;
+                for k in 0..parts {
+                    let part = pass / parts + u64::from(k < pass % parts);
+                    em.send_streams(&mut conns, Dir::ToServer, part)?;
+                    if k + 1 < parts {
+                        if let Some(c) = conns.first_mut() {
+                            em.zero_window_stall(c, Dir::ToServer, u64::from(ms) * 1_000_000)?;
+                        }
+                    }
+                }
+            }
+            _ => em.send_streams(&mut conns, Dir::ToServer, pass)?,
+        }
         em.idle(2_000_000)?;
     }
     em.send_streams(&mut conns, Dir::ToServer, memory / 256 + SWITCHOVER_BYTES)?;

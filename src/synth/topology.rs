@@ -58,6 +58,9 @@ pub struct Topology {
     pub hosts: Vec<String>,
     /// Whether hosts have a provisioning vmk2.
     pub provisioning: bool,
+    /// MTU of each host's vmks (index as `hosts`), when set (`--mtu`): written to the inventory
+    /// and advertised as the MSS of their TCP SYNs (MTU − 40, IPv6 − 60).
+    pub host_mtu: Vec<Option<u32>>,
 }
 
 /// The subnet (second address octet / IPv6 group) and VLAN of each vmk number.
@@ -132,6 +135,7 @@ impl Topology {
             nodes,
             hosts,
             provisioning,
+            host_mtu: Vec::new(),
         }
     }
 
@@ -196,6 +200,14 @@ impl Topology {
         (vmks + host) as u32
     }
 
+    /// The MTU of `node`'s vmk when `--mtu` set it.
+    pub fn mtu_of(&self, node: NodeId) -> Option<u32> {
+        match self.nodes.get(node)?.role {
+            Role::Vmk(h, _) => self.host_mtu.get(h).copied().flatten(),
+            _ => None,
+        }
+    }
+
     /// The inventory that describes the hosts.
     pub fn inventory(&self) -> Inventory {
         let hosts = self
@@ -220,7 +232,7 @@ impl Topology {
                                 _ => vec![],
                             },
                             unknown_services: Vec::new(),
-                            mtu: None,
+                            mtu: self.host_mtu.get(h).copied().flatten(),
                         }),
                         _ => None,
                     })

@@ -53,7 +53,11 @@ fn bundled_captures_have_no_warning_and_the_expected_streams() {
     // Only hot migrations with vMotion get these findings: all-vmware has six migrations, two
     // of them hot vMotion/xvMotion.
     let r = analyze_with(&bundled("all-vmware.pcapng"), &[]);
-    assert_eq!(findings(&r).len(), 4, "{:?}", findings(&r));
+    let these = findings(&r)
+        .iter()
+        .filter(|f| f["id"] == "switchover" || f["id"] == "vmotion-streams")
+        .count();
+    assert_eq!(these, 4, "{:?}", findings(&r));
 }
 
 #[test]
