@@ -432,8 +432,9 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
     }
     let warn = in_transfer > 0 || !abortive.is_empty();
     let mut words = vec![format!(
-        "{} streams: {} retransmitted bytes, {} zero-window advertisements ({:.3} s closed)",
+        "{} stream{}: {} retransmitted bytes, {} zero-window advertisements ({:.3} s closed)",
         streams.len(),
+        if streams.len() == 1 { "" } else { "s" },
         retrans,
         zero_windows,
         zero_ns as f64 / NS
