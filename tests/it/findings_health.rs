@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::netns::{Tcpdump, analyze_labelled, namespaces_or_skip};
-use crate::util::{TempDir, analyze_with, bundled, find_tool, synth_capture};
+use crate::util::{End, PcapWriter, TempDir, analyze_with, bundled, find_tool, synth_capture};
 
 fn one<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
     let all: Vec<&Value> = report["findings"]
@@ -300,12 +300,14 @@ fn ack_rtt_and_zero_windows_agree_with_tshark_on_namespace_traffic() {
     };
     let dir = TempDir::new("health-netns");
     let script = dir.write("health.py", SCRIPT.as_bytes());
-    // 5 ms each way when tc and netem are there: round-trip times well above the clock's grain.
+    // 5 ms each way when tc and netem are there (round-trip times well above the clock's grain);
+    // without netem the test still compares, at veth speed.
     if find_tool("tc").is_some() {
         for (n, dev) in [(&ns.a, "vethA"), (&ns.b, "vethB")] {
             let _ = Command::new("ip")
                 .args(["netns", "exec", n, "tc", "qdisc", "add", "dev", dev])
                 .args(["root", "netem", "delay", "5ms"])
+                .stderr(Stdio::null())
                 .status();
         }
     }
@@ -380,4 +382,109 @@ fn ack_rtt_and_zero_windows_agree_with_tshark_on_namespace_traffic() {
         "tshark ack_rtt client data: {:?}, server data: {:?}, zero windows {:?}; vmkflow: {}",
         t.rtt[1], t.rtt[0], t.zero_windows, s
     );
+}
+
+const MAC_C: [u8; 6] = [0, 0x50, 0x56, 0, 0, 1];
+const MAC_S: [u8; 6] = [0, 0x50, 0x56, 0, 0, 2];
+const CLIENT: End = (MAC_C, [10, 0, 0, 1], 50_000);
+const SERVER: End = (MAC_S, [10, 0, 0, 2], 8_000);
+
+/// An ICMP "fragmentation needed" (next-hop MTU 1500) from a router at 10.0.0.254 to the client,
+/// quoting a packet from the client to the server.
+fn icmp_too_big() -> Vec<u8> {
+    let mut inner = vec![0x45, 0, 0x23, 0x3c, 0, 1, 0x40, 0, 64, 6, 0, 0];
+    inner.extend_from_slice(&CLIENT.1);
+    inner.extend_from_slice(&SERVER.1);
+    inner.extend_from_slice(&[0xc3, 0x50, 0x1f, 0x40, 0, 0, 0, 0]);
+    let mut icmp = vec![3, 4, 0, 0, 0, 0, 0x05, 0xdc];
+    icmp.extend_from_slice(&inner);
+    let len = 20 + icmp.len();
+    let mut f = Vec::new();
+    f.extend_from_slice(&MAC_C);
+    f.extend_from_slice(&[0, 0x50, 0x56, 0, 0, 0xfe, 0x08, 0x00]);
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (len >> 8) as u8,
+        len as u8,
+        0,
+        2,
+        0,
+        0,
+        64,
+        1,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&[10, 0, 0, 254]);
+    f.extend_from_slice(&CLIENT.1);
+    f.extend_from_slice(&icmp);
+    f
+}
+
+/// A vMotion stream (handshake, 1000 bytes) that ends with a RST from the server (`reset`) or
+/// with FINs, and an ICMP too-big message between its ends (`icmp`); analysed as one hot vMotion.
+fn crafted(dir: &TempDir, name: &str, reset: bool, icmp: bool) -> Value {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const FIN: u8 = 0x01;
+    const RST: u8 = 0x04;
+    let mut w = PcapWriter::new(1_000);
+    w.frame(CLIENT, SERVER, Some((SYN, 100)), &[]);
+    w.frame(SERVER, CLIENT, Some((SYN | ACK, 500)), &[]);
+    w.frame(CLIENT, SERVER, Some((ACK, 101)), &[]);
+    w.frame(CLIENT, SERVER, Some((ACK, 101)), &[7u8; 1000]);
+    if icmp {
+        w.raw(&icmp_too_big());
+    }
+    if reset {
+        w.frame(SERVER, CLIENT, Some((RST, 501)), &[]);
+    } else {
+        w.frame(CLIENT, SERVER, Some((FIN | ACK, 1101)), &[]);
+        w.frame(SERVER, CLIENT, Some((FIN | ACK, 501)), &[]);
+    }
+    let path = dir.write(name, &w.out);
+    let labels = dir.write(
+        &format!("{name}.labels.json"),
+        br#"{"migrations":[{"id":"m","kind":"vmotion","state":"hot","start":1699999999,"end":1700000001}]}"#,
+    );
+    analyze_with(&path, &["--migrations", labels.to_str().expect("path")])
+}
+
+#[test]
+fn icmp_too_big_between_the_ends_and_resets_before_any_fin_are_warnings() {
+    let dir = TempDir::new("health-crafted");
+    // ICMP too-big, FIN close: segment-size warns, stream-health does not.
+    let r = crafted(&dir, "icmp.pcap", false, true);
+    let f = one(&r, "segment-size", "m");
+    assert_eq!(f["severity"], "warning", "{f}");
+    let icmp = &f["evidence"]["icmp_too_big"][0];
+    assert_eq!(icmp["inner_src"], "10.0.0.1");
+    assert_eq!(icmp["inner_dst"], "10.0.0.2");
+    assert_eq!(icmp["messages"], 1);
+    assert_eq!(icmp["mtus"], serde_json::json!([1500]));
+    assert_eq!(icmp["reported_by"], serde_json::json!(["10.0.0.254"]));
+    // No SYN option in these segments: unknown, not 0.
+    assert!(pair(f)["client_mss"].is_null());
+    let h = one(&r, "stream-health", "m");
+    assert_eq!(h["severity"], "info", "{h}");
+    assert_eq!(h["evidence"]["resets"], 0);
+
+    // A RST before any FIN, no ICMP: stream-health warns, segment-size does not.
+    let r = crafted(&dir, "rst.pcap", true, false);
+    let h = one(&r, "stream-health", "m");
+    assert_eq!(h["severity"], "warning", "{h}");
+    assert_eq!(h["evidence"]["resets"], 1);
+    let s = &h["evidence"]["by_stream"][0];
+    assert_eq!(s["resets"]["by_server"], 1);
+    assert_eq!(s["resets"]["before_any_fin"], true);
+    assert_eq!(
+        h["evidence"]["reset_before_any_fin"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let f = one(&r, "segment-size", "m");
+    assert_eq!(f["severity"], "info", "{f}");
+    assert_eq!(f["evidence"]["icmp_too_big"], serde_json::json!([]));
 }
