@@ -34,7 +34,7 @@ pub enum Command {
     ///
     /// Synthetic captures show that vmkflow works, not what vSphere does.
     #[command(after_help = SYNTH_EXAMPLES)]
-    Synth(SynthArgs),
+    Synth(Box<SynthArgs>),
 }
 
 const SYNTH_EXAMPLES: &str = "\

@@ -541,6 +541,20 @@ fn split_config(args: &SynthArgs) -> Result<Option<SplitConfig>, CliError> {
     }))
 }
 
+/// `A:B` of two whole numbers, for `option`.
+fn pair_of(option: &str, shape: &str, v: &str) -> Result<(u32, u32), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "{option} takes {shape} (two whole numbers), not {v:?}"
+        ))
+    };
+    let (a, b) = v.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -658,18 +672,4 @@ mod tests {
             assert!(e.to_string().contains(needle), "{args:?}: {e}");
         }
     }
-}
-
-/// `A:B` of two whole numbers, for `option`.
-fn pair_of(option: &str, shape: &str, v: &str) -> Result<(u32, u32), CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "{option} takes {shape} (two whole numbers), not {v:?}"
-        ))
-    };
-    let (a, b) = v.split_once(':').ok_or_else(bad)?;
-    Ok((
-        a.trim().parse().map_err(|_| bad())?,
-        b.trim().parse().map_err(|_| bad())?,
-    ))
 }

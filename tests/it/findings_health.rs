@@ -24,7 +24,7 @@ fn one<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
     all[0]
 }
 
-fn pair<'a>(f: &'a Value) -> &'a Value {
+fn pair(f: &Value) -> &Value {
     let pairs = f["evidence"]["by_pair"].as_object().expect("by_pair");
     assert_eq!(pairs.len(), 1, "{pairs:?}");
     pairs.values().next().expect("pair")

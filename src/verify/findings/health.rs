@@ -71,7 +71,7 @@ impl Stream<'_> {
     }
 }
 
-fn vmk_of<'i>(inv: &'i VmkInventory, ip: IpAddr, vlan: Option<u16>) -> Option<&'i Vmk> {
+fn vmk_of(inv: &VmkInventory, ip: IpAddr, vlan: Option<u16>) -> Option<&Vmk> {
     inv.lookup(ip, vlan).and_then(|i| inv.vmks.get(i))
 }
 
