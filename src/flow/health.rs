@@ -563,6 +563,16 @@ mod tests {
     }
 
     #[test]
+    fn memory_stays_small() {
+        // Flows that keep no health pay one pointer; those that do, one box of this size plus
+        // at most MAX_UNACKED listed segments (16 bytes each) per direction while data is in
+        // flight, and MAX_STALLS intervals.
+        assert_eq!(std::mem::size_of::<Option<Box<Health>>>(), 8);
+        let size = std::mem::size_of::<Health>();
+        assert!(size <= 1300, "{size}");
+    }
+
+    #[test]
     fn histogram_median() {
         let mut r = RttStats::default();
         for v in [MS, MS, MS, 100 * MS, 200 * MS] {
