@@ -488,3 +488,51 @@ fn icmp_too_big_between_the_ends_and_resets_before_any_fin_are_warnings() {
     assert_eq!(f["severity"], "info", "{f}");
     assert_eq!(f["evidence"]["icmp_too_big"], serde_json::json!([]));
 }
+
+#[test]
+fn a_capture_of_one_direction_says_unknown_rather_than_zero() {
+    let dir = TempDir::new("health-tx");
+    let set = dir.path().join("set");
+    synth_capture(
+        &set,
+        &[
+            "--scenario",
+            "vmotion:hot",
+            "--split",
+            "vmk",
+            "--direction",
+            "tx",
+        ],
+    );
+    // The source's vMotion vmk as pktcap-uw captures it by default: what it sent, no ACK of
+    // the destination, no segment of the destination's.
+    let r = analyze_with(&set.join("esx01-vmk1.pcap"), &[]);
+    let all = r["findings"].as_array().expect("findings");
+    let h = all
+        .iter()
+        .find(|f| f["id"] == "stream-health")
+        .expect("stream-health");
+    assert_eq!(h["severity"], "info", "{h}");
+    let e = &h["evidence"];
+    assert!(e["stalls"].is_null() && e["ack_rtt"].is_null(), "{e}");
+    assert_eq!(e["stream_sides_not_captured"], 2);
+    let s = &e["by_stream"][0];
+    assert!(s["stalls"]["client_to_server"].is_null(), "{s}");
+    assert!(s["zero_windows"]["advertised_by_server"].is_null(), "{s}");
+    assert_eq!(s["zero_windows"]["advertised_by_client"], 0, "{s}");
+    assert!(s["resets"]["by_server"].is_null(), "{s}");
+    assert!(s["handshake"]["initial_rtt_s"].is_null(), "{s}");
+    assert!(
+        h["message"]
+            .as_str()
+            .expect("msg")
+            .contains("stalls unknown")
+    );
+    let f = all
+        .iter()
+        .find(|f| f["id"] == "segment-size")
+        .expect("segment-size");
+    let p = pair(f);
+    assert_eq!(p["client_mss"]["values"], serde_json::json!([1460]));
+    assert!(p["server_mss"].is_null(), "{p}");
+}

@@ -339,7 +339,9 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
     let mut zero_ns = 0i64;
     let mut stalls = 0u64;
     let mut stall_ns = 0i64;
-    let mut stalls_known = false;
+    let mut stall_dirs_known = 0u64;
+    let mut stall_dirs_unknown = 0u64;
+    let mut sides_not_captured = 0u64;
     let mut in_transfer = 0u64;
     let mut resets = 0u64;
     let mut abortive: Vec<String> = Vec::new();
@@ -359,16 +361,25 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
         );
         let (cd, sd) = f.client_server();
         let (ch, sh) = s.cs();
+        // A side none of whose segments was captured says nothing of its windows and resets,
+        // nor of its data's stalls; a side that sent data says nothing of its stalls unless the
+        // other side's acknowledgements were captured.
+        let (c_seen, s_seen) = (cd.packets > 0, sd.packets > 0);
+        let stall_known = |d: &DirHealth, seen: bool| seen && (d.acks_seen || d.max_segment == 0);
+        let (c_stall, s_stall) = (stall_known(ch, c_seen), stall_known(sh, s_seen));
+        sides_not_captured += u64::from(!c_seen) + u64::from(!s_seen);
         retrans += cd.retransmitted_bytes + sd.retransmitted_bytes;
         zero_windows += ch.zero_windows + sh.zero_windows;
         zero_ns = zero_ns.saturating_add(ch.zero_window_ns.saturating_add(sh.zero_window_ns));
         resets += ch.resets + sh.resets;
         let mut stream_in_transfer = 0u64;
-        for d in [ch, sh] {
-            if d.acks_seen {
-                stalls_known = true;
+        for (d, known) in [(ch, c_stall), (sh, s_stall)] {
+            if known {
+                stall_dirs_known += 1;
                 stalls += d.stalls;
                 stall_ns = stall_ns.saturating_add(d.stall_ns);
+            } else {
+                stall_dirs_unknown += 1;
             }
             stream_in_transfer += d
                 .stall_list
@@ -392,10 +403,10 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
             handshake_max = Some(handshake_max.map_or(i, |v| v.max(i)));
         }
         if listed.len() < MAX_LISTED_STREAMS {
-            let stall = |d: &DirHealth| {
-                d.acks_seen
-                    .then(|| json!({"stalls": d.stalls, "stall_s": d.stall_ns as f64 / NS}))
+            let stall = |d: &DirHealth, known: bool| {
+                known.then(|| json!({"stalls": d.stalls, "stall_s": d.stall_ns as f64 / NS}))
             };
+            let seen = |v: u64, seen: bool| seen.then_some(v);
             listed.push(json!({
                 "stream": label,
                 "bytes": f.payload_bytes(),
@@ -404,18 +415,18 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
                     "server_to_client": sd.retransmitted_bytes,
                 },
                 "zero_windows": {
-                    "advertised_by_client": ch.zero_windows,
-                    "advertised_by_server": sh.zero_windows,
+                    "advertised_by_client": seen(ch.zero_windows, c_seen),
+                    "advertised_by_server": seen(sh.zero_windows, s_seen),
                     "zero_window_s": (ch.zero_window_ns.saturating_add(sh.zero_window_ns)) as f64 / NS,
                 },
                 "stalls": {
-                    "client_to_server": stall(ch),
-                    "server_to_client": stall(sh),
+                    "client_to_server": stall(ch, c_stall),
+                    "server_to_client": stall(sh, s_stall),
                     "in_transfer_phase": stream_in_transfer,
                 },
                 "resets": {
-                    "by_client": ch.resets,
-                    "by_server": sh.resets,
+                    "by_client": seen(ch.resets, c_seen),
+                    "by_server": seen(sh.resets, s_seen),
                     "before_any_fin": ch.reset_before_fin || sh.reset_before_fin,
                 },
                 "handshake": {
@@ -439,14 +450,23 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
         zero_windows,
         zero_ns as f64 / NS
     )];
-    words.push(if stalls_known {
-        format!(
+    words.push(match (stall_dirs_known, stall_dirs_unknown) {
+        (0, _) => "stalls unknown (no acknowledgements of the data captured)".to_string(),
+        (_, 0) => format!(
             "{stalls} stalls ({:.3} s; {in_transfer} in the transfer phase)",
             stall_ns as f64 / NS
-        )
-    } else {
-        "stalls unknown (no acknowledgements captured)".to_string()
+        ),
+        (_, u) => format!(
+            "{stalls} stalls ({:.3} s; {in_transfer} in the transfer phase) in the directions \
+             known, {u} unknown (no acknowledgements of their data captured)",
+            stall_ns as f64 / NS
+        ),
     });
+    if sides_not_captured > 0 {
+        words.push(format!(
+            "{sides_not_captured} stream sides not captured (their zero windows and resets unknown)"
+        ));
+    }
     words.push(format!("{resets} resets"));
     if !abortive.is_empty() {
         words.push(format!("reset before any FIN: {}", abortive.join(", ")));
@@ -474,8 +494,10 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
             "retransmitted_bytes": retrans,
             "zero_windows": zero_windows,
             "zero_window_s": zero_ns as f64 / NS,
-            "stalls": stalls_known.then_some(stalls),
-            "stall_s": stalls_known.then_some(stall_ns as f64 / NS),
+            "stalls": (stall_dirs_known > 0).then_some(stalls),
+            "stall_s": (stall_dirs_known > 0).then_some(stall_ns as f64 / NS),
+            "stall_directions_unknown": stall_dirs_unknown,
+            "stream_sides_not_captured": sides_not_captured,
             "stalls_in_transfer_phase": in_transfer,
             "transfer_phase_s": [t0 as f64 / NS, t1 as f64 / NS],
             "stall_min_s": cfg.threshold("stall_min_s"),
