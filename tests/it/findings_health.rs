@@ -212,6 +212,7 @@ fn bundled_captures_get_health_findings_and_no_warning() {
 #[derive(Debug, Default)]
 struct TsharkHealth {
     rtt: [(u64, f64, f64); 2],
+    rtt_sum: [f64; 2],
     zero_windows: [u64; 2],
 }
 
@@ -242,6 +243,7 @@ fn tshark_health(tshark: &Path, capture: &Path) -> TsharkHealth {
         let side = usize::from(f.first().copied() == Some("8000"));
         if let Some(rtt) = f.get(1).filter(|v| !v.is_empty()) {
             let v: f64 = rtt.parse().expect("ack_rtt");
+            t.rtt_sum[side] += v;
             let r = &mut t.rtt[side];
             *r = if r.0 == 0 {
                 (1, v, v)
@@ -365,6 +367,9 @@ fn ack_rtt_and_zero_windows_agree_with_tshark_on_namespace_traffic() {
                 (omin - min).abs() < 2e-6 && (omax - max).abs() < 2e-6,
                 "{key}: {s} vs {t:?}"
             );
+            let mean = t.rtt_sum[side] / n as f64;
+            let omean = ours["mean_s"].as_f64().expect("mean");
+            assert!((omean - mean).abs() < 2e-6, "{key}: mean {omean} vs {mean}");
         }
     }
     assert!(t.rtt[1].0 > 10, "{t:?}");
