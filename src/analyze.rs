@@ -15,7 +15,7 @@ use crate::capture::{CaptureError, CaptureReader, CaptureStats, Format, Frame};
 use crate::classify::inventory::VmkInventory;
 use crate::classify::vantage::{self as vantage_of, PointFacts};
 use crate::classify::{self, Classifier, ClassifyConfig, infer};
-use crate::decode::{self, DecodeStats, Decoded};
+use crate::decode::{self, DecodeStats, Decoded, Transport};
 use crate::flow::{FlowConfig, FlowTable, NO_TAG, PacketRef};
 use crate::labels::{Migration, Scenario, Timestamp};
 use crate::migration::{self, fold::Folder, timeline::Timeline};
@@ -490,7 +490,10 @@ impl<'o> Pipeline<'o> {
         Pipeline {
             opts,
             totals: CaptureTotals::default(),
-            table: FlowTable::new(opts.flow.clone()),
+            table: FlowTable::new(FlowConfig {
+                stall_min_ns: verify::findings::health::stall_min_ns(&opts.findings),
+                ..opts.flow.clone()
+            }),
             classifier: Classifier::new(opts.classify.clone()),
             timeline: Timeline::default(),
             coverage: Coverage::everything(),
@@ -596,6 +599,9 @@ impl<'o> Pipeline<'o> {
             if let (Some(ts), true) = (frame.ts_ns, r.not_captured_delta != 0) {
                 self.timeline.not_captured(tag, ts, r.not_captured_delta);
             }
+        }
+        if let (Transport::Icmp { too_big: Some(t) }, Some(ip)) = (d.transport, &d.ip) {
+            self.seen.too_big(ip.src, t, frame.ts_ns);
         }
         let rarp = match (d.arp, frame.ts_ns) {
             (Some(a), Some(ts)) if a.rarp => a.sender_mac.map(|mac| (ts, mac)),

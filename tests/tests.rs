@@ -18,6 +18,8 @@ mod conversations;
 mod corpus;
 #[path = "it/findings.rs"]
 mod findings;
+#[path = "it/findings_health.rs"]
+mod findings_health;
 #[path = "it/flows.rs"]
 mod flows;
 #[path = "it/fuzz_regressions.rs"]

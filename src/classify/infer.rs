@@ -92,6 +92,7 @@ pub fn infer(
                 .map(|s| s.iter().copied().collect())
                 .unwrap_or_default(),
             unknown_services: Vec::new(),
+            mtu: None,
         })
         .collect();
     VmkInventory::new(vmks, InventorySource::Inferred)

@@ -118,6 +118,7 @@ mod tests {
             speed_mbps: None,
             services: Vec::new(),
             unknown_services: Vec::new(),
+            mtu: None,
         };
         VmkInventory::new(
             vec![

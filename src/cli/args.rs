@@ -234,6 +234,14 @@ pub struct SynthArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// MTU of esx01's and esx02's vmks, e.g. 9000:1500 (a jumbo-frame mismatch): written to the
+    /// inventory and advertised as the MSS of their SYNs; segments are the smaller MSS.
+    #[arg(long, value_name = "A:B")]
+    pub mtu: Option<String>,
+    /// In each hot vMotion's first pre-copy pass the destination advertises a zero window on the
+    /// first stream N times, MS milliseconds each, e.g. 2:1500.
+    #[arg(long, value_name = "N:MS")]
+    pub zero_window_stalls: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -484,6 +484,16 @@ impl SynthRunConfig {
             rarp_delay_ms: args.rarp_delay_ms,
             inventory_speed: args.inventory_speed,
             split: split_config(args)?,
+            mtu: args
+                .mtu
+                .as_deref()
+                .map(|v| pair_of("--mtu", "A:B", v))
+                .transpose()?,
+            zero_window_stalls: args
+                .zero_window_stalls
+                .as_deref()
+                .map(|v| pair_of("--zero-window-stalls", "N:MS", v))
+                .transpose()?,
         };
         synth.validate().map_err(CliError::Synth)?;
         let account = args.summary_json.as_deref().map(Dest::from_arg);
@@ -533,6 +543,20 @@ fn split_config(args: &SynthArgs) -> Result<Option<SplitConfig>, CliError> {
             MirrorArg::Erspan3 => Encap::Erspan3,
         }),
     }))
+}
+
+/// `A:B` of two whole numbers, for `option`.
+fn pair_of(option: &str, shape: &str, v: &str) -> Result<(u32, u32), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "{option} takes {shape} (two whole numbers), not {v:?}"
+        ))
+    };
+    let (a, b) = v.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
 }
 
 #[cfg(test)]

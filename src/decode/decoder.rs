@@ -11,12 +11,12 @@ use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice};
 
 use super::fast;
 use super::model::{
-    ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable,
+    ArpInfo, Decoded, Fragment, IpInfo, TooBig, Transport, Tunnel, TunnelKind, Undecodable,
 };
 use super::views::ipv6::{ext_field, field as ipv6_field};
 use super::views::{self, Arp, Erspan2, Erspan3, Gre, Null, NullFamily, Sll, Sll2, Vxlan};
 use crate::vocab::Mac;
-use crate::vocab::bytes::be16;
+use crate::vocab::bytes::{array_at, be16, be32};
 use crate::vocab::wire::{EtherType, IpProtocol, LinkType};
 
 /// UDP port of VXLAN.
@@ -362,9 +362,42 @@ fn transport(ip: IpInfo, seg: &[u8], out: &mut Decoded, depth: u8) {
             }
             None => out.error = Some(Undecodable::TruncatedTransportHeader),
         },
-        IpProtocol::Icmp | IpProtocol::Icmpv6 => out.transport = Transport::Icmp,
+        IpProtocol::Icmp | IpProtocol::Icmpv6 => {
+            out.transport = Transport::Icmp {
+                too_big: too_big(ip.protocol == IpProtocol::Icmpv6, seg),
+            }
+        }
         IpProtocol::Gre => gre(ip, seg, out, depth),
         other => out.transport = Transport::Other(other),
+    }
+}
+
+/// The MTU and quoted addresses of an ICMPv4 type 3 code 4 or ICMPv6 type 2 message `seg`
+/// (cut at the captured bytes): `None` for other messages or when the quoted header's addresses
+/// were not captured.
+fn too_big(v6: bool, seg: &[u8]) -> Option<TooBig> {
+    let (kind, code) = (*seg.first()?, *seg.get(1)?);
+    let inner = seg.get(8..)?;
+    let addr4 = |at: usize| array_at::<4>(inner, at).map(|a| IpAddr::V4(Ipv4Addr::from(a)));
+    let addr6 = |at: usize| array_at::<16>(inner, at).map(|a| IpAddr::V6(Ipv6Addr::from(a)));
+    if v6 {
+        if kind != 2 || inner.first()? >> 4 != 6 {
+            return None;
+        }
+        Some(TooBig {
+            mtu: be32(seg, 4)?,
+            inner_src: addr6(8)?,
+            inner_dst: addr6(24)?,
+        })
+    } else {
+        if kind != 3 || code != 4 || inner.first()? >> 4 != 4 {
+            return None;
+        }
+        Some(TooBig {
+            mtu: u32::from(be16(seg, 6)?),
+            inner_src: addr4(12)?,
+            inner_dst: addr4(16)?,
+        })
     }
 }
 

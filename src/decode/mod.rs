@@ -19,7 +19,9 @@ pub mod views;
 #[cfg(test)]
 pub(crate) use decoder::decode_lax;
 pub use decoder::{VXLAN_PORT, decode, decode_into};
-pub use model::{ArpInfo, Decoded, Fragment, IpInfo, Transport, Tunnel, TunnelKind, Undecodable};
+pub use model::{
+    ArpInfo, Decoded, Fragment, IpInfo, TooBig, Transport, Tunnel, TunnelKind, Undecodable,
+};
 pub use stats::DecodeStats;
 
 #[cfg(test)]

@@ -156,9 +156,25 @@ pub enum Transport {
         payload_len: u32,
     },
     /// ICMP or ICMPv6.
-    Icmp,
+    Icmp {
+        /// A "fragmentation needed" or "packet too big" message, when it is one.
+        too_big: Option<TooBig>,
+    },
     /// Another IP protocol.
     Other(IpProtocol),
+}
+
+/// An ICMPv4 "destination unreachable, fragmentation needed" (type 3 code 4) or ICMPv6
+/// "packet too big" (type 2) message: the MTU it reports and the addresses of the packet it
+/// quotes (the packet that was too big).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooBig {
+    /// Next-hop MTU (ICMPv4, 0 when the router did not say) or MTU (ICMPv6).
+    pub mtu: u32,
+    /// Source of the quoted packet.
+    pub inner_src: IpAddr,
+    /// Destination of the quoted packet.
+    pub inner_dst: IpAddr,
 }
 
 /// ARP or RARP.

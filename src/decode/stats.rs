@@ -145,7 +145,7 @@ impl DecodeStats {
                 self.udp += 1;
                 self.udp_payload_bytes += payload_len as u64;
             }
-            Transport::Icmp => self.icmp += 1,
+            Transport::Icmp { .. } => self.icmp += 1,
             Transport::Other(_) => self.other_ip_protocol += 1,
             Transport::None => {}
         }

@@ -198,6 +198,7 @@ fn ethernet_ipv4_tcp_with_options() {
             header_len: Some(36),
             flags: Some(0x10),
             window: Some(0x1234),
+            mss: None,
         }
     );
     assert_eq!(payload_len, Some(100));
@@ -350,10 +351,10 @@ fn null_and_loop() {
     };
     let d = decode(LinkType::Null, &with([2, 0, 0, 0], &p4));
     assert_eq!(d.ip.expect("ip").src, ip4(V4_A));
-    assert_eq!(d.transport, Transport::Icmp);
+    assert_eq!(d.transport, Transport::Icmp { too_big: None });
     let d = decode(LinkType::Null, &with([0, 0, 0, 30], &p6));
     assert_eq!(d.ip.expect("ip").src, ip6(v6(1)));
-    assert_eq!(d.transport, Transport::Icmp);
+    assert_eq!(d.transport, Transport::Icmp { too_big: None });
     let d = decode(LinkType::Loop, &with([0, 0, 0, 2], &p4));
     assert_eq!(d.ip.expect("ip").dst, ip4(V4_B));
     let d = decode(LinkType::Loop, &with([0, 0, 0, 24], &p6));
@@ -903,4 +904,62 @@ fn erspan_over_ipv6() {
         })
     );
     assert_inner(&d);
+}
+
+#[test]
+fn icmp_too_big_with_the_quoted_addresses() {
+    // ICMPv4 type 3 code 4, next-hop MTU 1500, quoting a TCP packet from B to A.
+    let inner4 = ipv4(V4_B, V4_A, 6, &[], 0, &[0u8; 8]);
+    let mut icmp = vec![3, 4, 0, 0, 0, 0, 0x05, 0xdc];
+    icmp.extend_from_slice(&inner4);
+    let d = decode(
+        LinkType::Ethernet,
+        &eth(0x0800, &ipv4(V4_A, V4_B, 1, &[], 0, &icmp)),
+    );
+    let want = TooBig {
+        mtu: 1500,
+        inner_src: ip4(V4_B),
+        inner_dst: ip4(V4_A),
+    };
+    assert_eq!(
+        d.transport,
+        Transport::Icmp {
+            too_big: Some(want)
+        }
+    );
+    // Another code, or the quoted header cut before its destination: not one.
+    let mut other = icmp.clone();
+    other[1] = 3;
+    let d = decode(
+        LinkType::Ethernet,
+        &eth(0x0800, &ipv4(V4_A, V4_B, 1, &[], 0, &other)),
+    );
+    assert_eq!(d.transport, Transport::Icmp { too_big: None });
+    for cut in 0..(8 + 20) {
+        let f = eth(0x0800, &ipv4(V4_A, V4_B, 1, &[], 0, &icmp));
+        let keep = f.len() - icmp.len() + cut;
+        let d = decode(LinkType::Ethernet, &f[..keep]);
+        assert!(
+            !matches!(d.transport, Transport::Icmp { too_big: Some(_) }),
+            "cut {cut}"
+        );
+    }
+    // ICMPv6 packet too big, MTU 1280.
+    let inner6 = ipv6(v6(2), v6(1), 6, &[0u8; 8]);
+    let mut icmp6 = vec![2, 0, 0, 0, 0, 0, 0x05, 0x00];
+    icmp6.extend_from_slice(&inner6);
+    let d = decode(
+        LinkType::Ethernet,
+        &eth(0x86dd, &ipv6(v6(1), v6(2), 58, &icmp6)),
+    );
+    assert_eq!(
+        d.transport,
+        Transport::Icmp {
+            too_big: Some(TooBig {
+                mtu: 1280,
+                inner_src: ip6(v6(2)),
+                inner_dst: ip6(v6(1)),
+            })
+        }
+    );
 }

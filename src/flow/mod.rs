@@ -12,6 +12,7 @@
 //! part of its payload bytes, and [`PacketRef::acked`] per packet. When both directions show
 //! packets nothing is taken from acknowledgements.
 
+pub mod health;
 mod model;
 pub mod signature;
 pub(crate) mod tcp;
@@ -40,6 +41,9 @@ pub struct FlowConfig {
     pub close_linger_ns: i64,
     /// Port catalogue with the user's overrides (`--port`).
     pub ports: PortCatalogue,
+    /// The shortest stall the TCP health of vMotion and NFC streams counts (ns; the findings'
+    /// `stall_min_s`).
+    pub stall_min_ns: i64,
 }
 
 impl Default for FlowConfig {
@@ -49,6 +53,7 @@ impl Default for FlowConfig {
             idle_timeout_ns: 300 * 1_000_000_000,
             close_linger_ns: 2 * 1_000_000_000,
             ports: PortCatalogue::default(),
+            stall_min_ns: 1_000_000_000,
         }
     }
 }
@@ -257,6 +262,8 @@ impl FlowTable {
                     counted_until: [None; 2],
                     tcp_header_len: [None; 2],
                     signatures: [None; 2],
+                    health: (proto == IpProtocol::Tcp && health::worth_it(class))
+                        .then(|| Box::new(health::Health::new(self.cfg.stall_min_ns))),
                 })
             }
         };
@@ -344,6 +351,9 @@ impl FlowTable {
                     flow.client_is_lo = from_lo;
                     flow.client_by_syn = true;
                 }
+            }
+            if let Some(h) = flow.health.as_deref_mut() {
+                h.segment(di, ts, &fields, tcp_len);
             }
             let st = &mut flow.dir[di];
             st.fin |= flags & tcp::FIN != 0;

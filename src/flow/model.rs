@@ -119,6 +119,8 @@ pub struct Flow {
     pub(super) tcp_header_len: [Option<u8>; 2],
     /// What each direction's first captured payload bytes looked like: `[lo → hi, hi → lo]`.
     pub signatures: [Option<Signature>; 2],
+    /// TCP health figures, for vMotion and NFC streams only ([`super::health`]).
+    pub health: Option<Box<super::health::Health>>,
 }
 
 /// The shortest TCP header: what a cut header is taken to be when its flow showed none.
@@ -190,6 +192,9 @@ impl Flow {
         self.end = Some(why);
         for (d, s) in self.dir.iter_mut().zip(&self.seq) {
             d.not_captured_bytes = s.not_captured();
+        }
+        if let Some(h) = self.health.as_deref_mut() {
+            h.finish();
         }
     }
 

@@ -41,6 +41,7 @@ pub(crate) fn tcp_ack(
                 header_len: Some(20),
                 flags: Some(flags),
                 window: Some(1000),
+                mss: None,
             },
             payload_len: Some(len),
         },

@@ -179,6 +179,7 @@ pub(crate) fn two_hosts(provisioning: bool) -> VmkInventory {
         speed_mbps: None,
         services: services.to_vec(),
         unknown_services: Vec::new(),
+        mtu: None,
     };
     let mut vmks = Vec::new();
     for h in ["esx01", "esx02"] {

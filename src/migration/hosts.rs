@@ -183,6 +183,7 @@ mod tests {
                 speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
+                mtu: None,
             })
             .collect();
         VmkInventory::new(vmks, InventorySource::Inferred)

@@ -165,6 +165,10 @@ pub struct Emitter<'t, S: FrameSink> {
     windows: Vec<Option<(i64, i64)>>,
     counts: BTreeMap<CountKey, Count>,
     noise: Option<Noise>,
+    /// The receive window the next segments advertise.
+    window: u16,
+    /// Zero-window periods emitted: (migration tag, first zero-window ACK, window update), ns.
+    pub zero_windows: Vec<(usize, i64, i64)>,
     /// Packets written.
     pub packets: u64,
     /// Sum of on-the-wire frame lengths.
@@ -202,6 +206,8 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
             windows: Vec::new(),
             counts: BTreeMap::new(),
             noise,
+            window: WINDOW,
+            zero_windows: Vec::new(),
             packets: 0,
             wire_bytes: 0,
             captured_bytes: 0,
@@ -376,7 +382,7 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
             seq,
             ack: if flags & tcp_flags::ACK != 0 { ack } else { 0 },
             flags,
-            window: WINDOW,
+            window: self.window,
             mss,
         };
         let a = self.addr(src, dst);
@@ -412,13 +418,34 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
         self.emit(self.iface(src, dst), vlan, Some((key, len as u64)))
     }
 
-    /// MSS at MTU 1500: 1460 for IPv4, 1440 for IPv6.
+    /// MSS at MTU 1500: 1460 for IPv4, 1440 for IPv6; from the vmk's MTU when `--mtu` set it.
     pub fn mss(&self, node: NodeId) -> u16 {
-        if self.topo.nodes[node].ip.is_ipv4() {
-            1460
+        let headers = if self.topo.nodes[node].ip.is_ipv4() {
+            40
         } else {
-            1440
-        }
+            60
+        };
+        let mtu = self.topo.mtu_of(node).unwrap_or(1500);
+        mtu.saturating_sub(headers).min(u32::from(u16::MAX)) as u16
+    }
+
+    /// The receiver of `dir`'s data on `c` acknowledges it with a zero window, keeps the window
+    /// closed for `ns` (no segment of the connection meanwhile), then opens it (a window update).
+    pub fn zero_window_stall(&mut self, c: &mut Conn, dir: Dir, ns: u64) -> io::Result<()> {
+        let back = match dir {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        };
+        c.unacked = 0;
+        self.window = 0;
+        let start = self.now_ns();
+        let r = self.segment(c, back, tcp_flags::ACK, 0);
+        self.window = WINDOW;
+        r?;
+        self.idle(ns)?;
+        let end = self.now_ns();
+        self.zero_windows.push((self.tag, start, end));
+        self.segment(c, back, tcp_flags::ACK, 0)
     }
 
     /// Opens a connection from `client` to `server:port` (three-way handshake).
@@ -523,7 +550,11 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
                     Dir::ToServer => c.client,
                     Dir::ToClient => c.server,
                 };
-                let len = (*r).min(self.mss(src) as u64);
+                let dst = match dir {
+                    Dir::ToServer => c.server,
+                    Dir::ToClient => c.client,
+                };
+                let len = (*r).min(u64::from(self.mss(src).min(self.mss(dst))));
                 *r -= len;
                 left -= len;
                 let flags = if *r == 0 {

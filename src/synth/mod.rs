@@ -116,6 +116,12 @@ pub struct SynthConfig {
     pub inventory_speed: bool,
     /// Write a capture set into the directory `out` instead of one file.
     pub split: Option<SplitConfig>,
+    /// MTU of esx01's and of esx02's vmks (`--mtu A:B`): written to the inventory, advertised as
+    /// the MSS of their SYNs (MTU − 40, IPv6 − 60); segments are the smaller of both ends' MSS.
+    pub mtu: Option<(u32, u32)>,
+    /// Zero-window stalls (`--zero-window-stalls N:MS`): in each hot vMotion's first pre-copy
+    /// pass the destination advertises window 0 on the first stream N times, MS ms each.
+    pub zero_window_stalls: Option<(u32, u32)>,
 }
 
 impl Default for SynthConfig {
@@ -145,6 +151,8 @@ impl Default for SynthConfig {
             rarp_delay_ms: None,
             inventory_speed: false,
             split: None,
+            mtu: None,
+            zero_window_stalls: None,
         }
     }
 }
@@ -204,6 +212,9 @@ pub struct SynthSummary {
     /// `payload` count the frames generated, as for one file).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<SetFile>,
+    /// With `--mtu` or `--zero-window-stalls`: what they put in the capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthTruth>,
 }
 
 impl SynthSummary {
@@ -288,6 +299,25 @@ impl SynthConfig {
                 needs: "a provisioning vmk (drop --no-provisioning)",
             }));
         }
+        if let Some((a, b)) = self.mtu {
+            for m in [a, b] {
+                if !(1_280..=9_216).contains(&m) {
+                    return range("--mtu", m.to_string(), "in 1280..=9216");
+                }
+            }
+        }
+        if let Some((n, ms)) = self.zero_window_stalls {
+            if !(1..=100).contains(&n) {
+                return range("--zero-window-stalls", n.to_string(), "a count in 1..=100");
+            }
+            if !(1..=600_000).contains(&ms) {
+                return range(
+                    "--zero-window-stalls",
+                    ms.to_string(),
+                    "milliseconds in 1..=600000",
+                );
+            }
+        }
         split::validate(self)?;
         if vsphere_major(&self.vsphere).is_none() {
             return range(
@@ -315,6 +345,7 @@ impl SynthConfig {
                 w
             },
             rarp_delay_ns: self.rarp_delay_ms.map(|ms| ms * 1_000_000),
+            zero_window_stalls: self.zero_window_stalls,
         }
     }
 }
@@ -336,6 +367,7 @@ struct Pass {
     counts: BTreeMap<emit::CountKey, emit::Count>,
     windows: Vec<Option<(i64, i64)>>,
     hosts: Vec<(usize, usize)>,
+    zero_windows: Vec<(usize, i64, i64)>,
 }
 
 /// The writer of one capture file: pcapng interfaces per vmk, or the mirror collector's.
@@ -385,6 +417,7 @@ fn run_pass<S: FrameSink>(
     let (packets, wire_bytes, captured_bytes) = (em.packets, em.wire_bytes, em.captured_bytes);
     let counts = em.counts().clone();
     let windows = em.windows().to_vec();
+    let zero_windows = std::mem::take(&mut em.zero_windows);
     let (writer, file_bytes) = em.finish()?;
     let pass = Pass {
         packets,
@@ -394,6 +427,7 @@ fn run_pass<S: FrameSink>(
         counts,
         windows,
         hosts,
+        zero_windows,
     };
     Ok((writer, pass))
 }
@@ -429,6 +463,9 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
     let mut topo = Topology::with_vmotion_vmks(cfg.provisioning, cfg.ipv6, cfg.vmotion_vmks);
     if cfg.inventory_speed {
         topo.speed_mbps = Some((cfg.link_gbps * 1000.0).round() as u32);
+    }
+    if let Some((a, b)) = cfg.mtu {
+        topo.host_mtu = vec![Some(a), Some(b)];
     }
     let io_err = |source| SynthError::Io {
         path: cfg.out.clone(),
@@ -550,7 +587,47 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
         payload,
         migrations,
         files,
+        health: (cfg.mtu.is_some() || cfg.zero_window_stalls.is_some()).then(|| HealthTruth {
+            mtu: topo
+                .hosts
+                .iter()
+                .zip(&topo.host_mtu)
+                .filter_map(|(h, m)| Some((h.clone(), (*m)?)))
+                .collect(),
+            zero_window_stalls: pass
+                .zero_windows
+                .iter()
+                .map(|&(tag, a, b)| ZeroWindowStall {
+                    migration: label(tag).1,
+                    start: label_time(a),
+                    end: label_time(b),
+                    duration_s: b.saturating_sub(a) as f64 / 1e9,
+                })
+                .collect(),
+        }),
     })
+}
+
+/// What `--mtu` and `--zero-window-stalls` put in the capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthTruth {
+    /// MTU of each host's vmks.
+    pub mtu: BTreeMap<String, u32>,
+    /// The zero-window stalls, in order.
+    pub zero_window_stalls: Vec<ZeroWindowStall>,
+}
+
+/// One zero-window stall written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZeroWindowStall {
+    /// The migration (`m1` …).
+    pub migration: Option<String>,
+    /// The zero-window ACK (RFC 3339).
+    pub start: String,
+    /// The window update.
+    pub end: String,
+    /// Seconds the window was closed.
+    pub duration_s: f64,
 }
 
 /// Renders a timestamp of the labels (RFC 3339, ns).

@@ -70,6 +70,8 @@ pub struct PlanParams {
     pub stream_weights: [u32; 16],
     /// Time from the end of the vMotion streams to the first RARP (None: 1 ms).
     pub rarp_delay_ns: Option<u64>,
+    /// Zero-window stalls in each hot vMotion's first pre-copy pass: (count, ms each).
+    pub zero_window_stalls: Option<(u32, u32)>,
 }
 
 /// The MAC of the VM of migration `index`.
@@ -205,8 +207,24 @@ fn vmotion<S: FrameSink>(
         em.send_weighted(&mut conns, weights, Dir::ToServer, disk)?;
         em.idle(1_000_000)?;
     }
-    for pass in precopy_passes(memory) {
-        em.send_weighted(&mut conns, weights, Dir::ToServer, pass)?;
+    for (i, pass) in precopy_passes(memory).into_iter().enumerate() {
+        match p.zero_window_stalls {
+            Some((n, ms)) if i == 0 && n > 0 => {
+                // The destination stops reading n times: the pass in n + 1 parts, a zero-window
+                // stall on the first stream after each of the first n.
+                let parts = u64::from(n) + 1;
+                for k in 0..parts {
+                    let part = pass / parts + u64::from(k < pass % parts);
+                    em.send_weighted(&mut conns, weights, Dir::ToServer, part)?;
+                    if k + 1 < parts {
+                        if let Some(c) = conns.first_mut() {
+                            em.zero_window_stall(c, Dir::ToServer, u64::from(ms) * 1_000_000)?;
+                        }
+                    }
+                }
+            }
+            _ => em.send_weighted(&mut conns, weights, Dir::ToServer, pass)?,
+        }
         em.idle(2_000_000)?;
     }
     em.send_weighted(

@@ -60,6 +60,9 @@ pub struct Topology {
     pub provisioning: bool,
     /// Uplink speed written into the inventory (`speed_mbps` of every vmk), when given.
     pub speed_mbps: Option<u32>,
+    /// MTU of each host's vmks (index as `hosts`), when set (`--mtu`): written to the inventory
+    /// and advertised as the MSS of their TCP SYNs (MTU − 40, IPv6 − 60).
+    pub host_mtu: Vec<Option<u32>>,
 }
 
 /// The vmk numbers of extra vMotion vmknics, beyond vmk1 (multi-NIC vMotion, KB 2007467).
@@ -150,6 +153,7 @@ impl Topology {
             hosts,
             provisioning,
             speed_mbps: None,
+            host_mtu: Vec::new(),
         }
     }
 
@@ -222,6 +226,14 @@ impl Topology {
         (vmks + host) as u32
     }
 
+    /// The MTU of `node`'s vmk when `--mtu` set it.
+    pub fn mtu_of(&self, node: NodeId) -> Option<u32> {
+        match self.nodes.get(node)?.role {
+            Role::Vmk(h, _) => self.host_mtu.get(h).copied().flatten(),
+            _ => None,
+        }
+    }
+
     /// The inventory that describes the hosts.
     pub fn inventory(&self) -> Inventory {
         let hosts = self
@@ -247,6 +259,7 @@ impl Topology {
                                 _ => vec![],
                             },
                             unknown_services: Vec::new(),
+                            mtu: self.host_mtu.get(h).copied().flatten(),
                         }),
                         _ => None,
                     })

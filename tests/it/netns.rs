@@ -319,7 +319,7 @@ pub fn u64s(v: &Value) -> Vec<u64> {
 }
 
 /// Seconds since the epoch, with the fraction.
-fn epoch_now() -> f64 {
+pub fn epoch_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -346,7 +346,7 @@ pub fn tcp_flows(report: &Value) -> Vec<(u64, u64)> {
 
 /// The run of `analyze` on `file` labelled as one hot vMotion over the applications' window, with the
 /// test port in the class catalogue (`--port` for each of `ports`, e.g. `5001/tcp=vmotion`).
-fn analyze_labelled(file: &Path, traffic: (f64, f64), ports: &[String]) -> crate::util::Run {
+pub fn analyze_labelled(file: &Path, traffic: (f64, f64), ports: &[String]) -> crate::util::Run {
     let labels = file.with_extension("labels.json");
     let (start, end) = traffic;
     std::fs::write(

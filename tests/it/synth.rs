@@ -434,6 +434,7 @@ fn labels_round_trip() {
                 speed_mbps: None,
                 services: vec![Service::Vmotion, Service::VsphereReplicationNfc],
                 unknown_services: Vec::new(),
+                mtu: None,
             }],
         }],
     };

@@ -450,6 +450,11 @@ impl PcapWriter {
             }
         }
         f.extend_from_slice(payload);
+        self.raw(&f);
+    }
+
+    /// One frame of any content, `step_us` after the previous one.
+    pub fn raw(&mut self, f: &[u8]) {
         self.ts_us += self.step_us;
         for v in [
             (self.ts_us / 1_000_000) as u32,
@@ -459,6 +464,6 @@ impl PcapWriter {
         ] {
             self.out.extend_from_slice(&v.to_le_bytes());
         }
-        self.out.extend_from_slice(&f);
+        self.out.extend_from_slice(f);
     }
 }

@@ -52,6 +52,10 @@ pub struct Vmknic {
     /// not false, so claims that depend on them stay inconclusive.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_services: Vec<Service>,
+    /// MTU of the vmk (1500, 9000, …), when known: compared with the MSS its TCP streams
+    /// advertise (finding `segment-size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 /// One ESXi host and its vmknics.
@@ -444,6 +448,7 @@ fn vmk(host: &str, v: Vmknic) -> Result<Vmk, InvalidInventory> {
         speed_mbps: v.speed_mbps,
         services: v.services,
         unknown_services: v.unknown_services,
+        mtu: v.mtu,
     })
 }
 
@@ -461,6 +466,7 @@ impl From<&VmkInventory> for Inventory {
                 speed_mbps: None,
                 services: v.services.clone(),
                 unknown_services: v.unknown_services.clone(),
+                mtu: v.mtu,
             };
             match hosts.last_mut() {
                 Some(h) if h.name == v.host => h.vmknics.push(nic),
@@ -848,6 +854,7 @@ mod tests {
                             speed_mbps: None,
                             services: Vec::new(),
                             unknown_services: Vec::new(),
+                            mtu: None,
                         })
                         .collect(),
                 })
@@ -994,6 +1001,7 @@ mod tests {
                 speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: Vec::new(),
+                mtu: None,
             })
             .collect();
         let lines: Vec<usize> = (1..=40).collect();

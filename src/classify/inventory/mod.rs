@@ -167,6 +167,8 @@ pub struct Vmk {
     /// Services the inventory could not say (a PowerCLI export without their column): the vmk
     /// may have them or not.
     pub unknown_services: Vec<Service>,
+    /// MTU of the vmk, when the inventory gives it.
+    pub mtu: Option<u32>,
 }
 
 /// Where an inventory came from. JSON: `{"kind": "file", "path": "…"}`, `{"kind": "inferred"}`.
@@ -409,6 +411,7 @@ mod tests {
             speed_mbps: None,
             services: services.to_vec(),
             unknown_services: Vec::new(),
+            mtu: None,
         }
     }
 
@@ -514,6 +517,7 @@ mod tests {
                 speed_mbps: None,
                 services: Vec::new(),
                 unknown_services: vec![Service::Provisioning],
+                mtu: None,
             }],
             InventorySource::None,
         );

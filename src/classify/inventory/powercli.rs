@@ -419,6 +419,7 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
             speed_mbps: None,
             services,
             unknown_services: unknown_services.clone(),
+            mtu: None,
         });
         lines.push(lineno);
     }

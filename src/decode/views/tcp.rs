@@ -63,6 +63,9 @@ pub struct TcpFields {
     pub flags: Option<u8>,
     /// Receive window, when captured.
     pub window: Option<u16>,
+    /// The maximum segment size option of a SYN segment, when its options were captured
+    /// whole up to it (read on SYN segments only: the option is valid there alone).
+    pub mss: Option<u16>,
 }
 
 /// Reads what is present of a TCP header; `None` when not even the ports are.
@@ -75,5 +78,76 @@ pub fn tcp_fields(d: &[u8]) -> Option<TcpFields> {
         header_len: d.get(field::DATA_OFFSET).map(|b| (b >> 4) * 4),
         flags: d.get(field::FLAGS).copied(),
         window: be16(d, field::WINDOW),
+        mss: match d.get(field::FLAGS) {
+            Some(f) if f & flags::SYN != 0 => syn_mss(d),
+            _ => None,
+        },
     })
+}
+
+/// The MSS option among the options of a SYN's header `d` (cut at the captured bytes): `None`
+/// when absent, malformed or not captured whole.
+pub fn syn_mss(d: &[u8]) -> Option<u16> {
+    let header_len = usize::from(d.get(field::DATA_OFFSET)? >> 4) * 4;
+    let opts = d.get(field::MIN_HEADER_LEN..header_len.min(d.len()))?;
+    let mut i = 0;
+    while let Some(&kind) = opts.get(i) {
+        match kind {
+            0 => return None,
+            1 => i += 1,
+            _ => {
+                let len = usize::from(*opts.get(i + 1)?);
+                if len < 2 {
+                    return None;
+                }
+                if kind == OPTION_MSS {
+                    return if len == usize::from(OPTION_MSS_LEN) {
+                        be16(opts, i + 2)
+                    } else {
+                        None
+                    };
+                }
+                i += len;
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(flags: u8, opts: &[u8]) -> Vec<u8> {
+        let mut h = vec![0u8; 20];
+        h[field::DATA_OFFSET] = (((20 + opts.len()) / 4) as u8) << 4;
+        h[field::FLAGS] = flags;
+        h.extend_from_slice(opts);
+        h
+    }
+
+    #[test]
+    fn mss_of_syn_segments_only_and_never_past_the_captured_bytes() {
+        let opts = [1, 1, 4, 2, 2, 4, 0x23, 0x18]; // NOP NOP SACK-permitted MSS 8984
+        let syn = header(flags::SYN, &opts);
+        assert_eq!(tcp_fields(&syn).expect("f").mss, Some(8984));
+        let synack = header(flags::SYN | flags::ACK, &opts);
+        assert_eq!(tcp_fields(&synack).expect("f").mss, Some(8984));
+        assert_eq!(tcp_fields(&header(flags::ACK, &opts)).expect("f").mss, None);
+        // Cut inside the option: unknown.
+        for cut in 14..syn.len() {
+            assert_eq!(tcp_fields(&syn[..cut]).expect("f").mss, None, "cut {cut}");
+        }
+        // End of options, zero length, wrong length, option beyond the header length.
+        assert_eq!(
+            syn_mss(&header(flags::SYN, &[0, 0, 0, 0, 2, 4, 5, 0xb4])),
+            None
+        );
+        assert_eq!(syn_mss(&header(flags::SYN, &[3, 0, 0, 0])), None);
+        assert_eq!(syn_mss(&header(flags::SYN, &[2, 3, 5, 0xb4])), None);
+        let mut short = header(flags::SYN, &[]);
+        short.extend_from_slice(&[2, 4, 5, 0xb4]);
+        assert_eq!(syn_mss(&short), None);
+        assert_eq!(syn_mss(&header(flags::SYN, &[2, 4, 5, 0xb4])), Some(1460));
+    }
 }

@@ -10,11 +10,14 @@
 //! - [`streams`]: `switchover`, `vmotion-streams`, `vmotion-vmk-unused`, `vmotion-vmk-skew`,
 //!   `vmotion-throughput`.
 //! - [`cold`]: `cold-data-transport`, `provisioning-vmk-unused`.
+//! - [`health`]: `segment-size`, `stream-health`.
 
 pub mod cold;
+pub mod health;
 pub mod streams;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +25,7 @@ use serde_json::Value;
 
 use crate::classify::KeptFlow;
 use crate::classify::inventory::VmkInventory;
+use crate::decode::TooBig;
 use crate::migration::Analysed;
 
 /// The built-in thresholds and references.
@@ -149,7 +153,43 @@ pub struct Finding {
 /// What the capture showed beside flows, collected while it was read (filled by the stages that
 /// see it; empty when nothing was seen).
 #[derive(Debug, Clone, Default)]
-pub struct Observations {}
+pub struct Observations {
+    /// ICMP "fragmentation needed" / ICMPv6 "packet too big" messages by the addresses of the
+    /// packet they quote (inner source, inner destination); at most [`MAX_TOO_BIG_PAIRS`] pairs.
+    pub too_big: BTreeMap<(IpAddr, IpAddr), TooBigSeen>,
+    /// Every such message, those of pairs beyond the bound included.
+    pub too_big_messages: u64,
+}
+
+/// Most (inner source, inner destination) pairs of ICMP too-big messages held.
+pub const MAX_TOO_BIG_PAIRS: usize = 1024;
+/// Messages kept per pair (all are counted).
+pub const MAX_TOO_BIG_KEPT: usize = 64;
+
+/// The ICMP too-big messages about one (inner source, inner destination).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TooBigSeen {
+    /// Messages.
+    pub count: u64,
+    /// The first [`MAX_TOO_BIG_KEPT`]: (time, ns, when known; the reporting router or host; MTU).
+    pub first: Vec<(Option<i64>, IpAddr, u32)>,
+}
+
+impl Observations {
+    /// Records an ICMP too-big message from `reporter` at `ts`.
+    pub fn too_big(&mut self, reporter: IpAddr, t: TooBig, ts: Option<i64>) {
+        self.too_big_messages += 1;
+        let key = (t.inner_src, t.inner_dst);
+        if self.too_big.len() >= MAX_TOO_BIG_PAIRS && !self.too_big.contains_key(&key) {
+            return;
+        }
+        let e = self.too_big.entry(key).or_default();
+        e.count += 1;
+        if e.first.len() < MAX_TOO_BIG_KEPT {
+            e.first.push((ts, reporter, t.mtu));
+        }
+    }
+}
 
 /// What the findings are computed from.
 #[derive(Clone, Copy)]
@@ -179,6 +219,8 @@ pub fn findings(cfg: &FindingsConfig, inp: &Inputs<'_>) -> Vec<Finding> {
             inp.inv,
         ));
         out.extend(cold::cold_data(cfg, m, inp.flows, inp.inv));
+        out.extend(health::segment_size(cfg, m, inp));
+        out.extend(health::stream_health(cfg, m, inp));
     }
     out.sort_by_key(|f| f.severity);
     out

@@ -516,6 +516,7 @@ mod tests {
             speed_mbps: None,
             services,
             unknown_services: Vec::new(),
+            mtu: None,
         }
     }
 
