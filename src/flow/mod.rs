@@ -13,6 +13,7 @@
 //! packets nothing is taken from acknowledgements.
 
 mod model;
+pub mod payload;
 pub mod signature;
 pub(crate) mod tcp;
 
@@ -25,7 +26,7 @@ pub use model::{DirStats, EndReason, Endpoint, Flow, FlowKey, PacketRef};
 use rustc_hash::FxHashMap;
 
 use crate::decode::{Decoded, Fragment, Transport};
-use crate::vocab::ports::PortCatalogue;
+use crate::vocab::ports::{PortCatalogue, TrafficClass};
 use crate::vocab::wire::IpProtocol;
 use signature::Signature;
 
@@ -257,6 +258,7 @@ impl FlowTable {
                     counted_until: [None; 2],
                     tcp_header_len: [None; 2],
                     signatures: [None; 2],
+                    payload: None,
                 })
             }
         };
@@ -354,6 +356,23 @@ impl FlowTable {
                 st.retransmitted_bytes += b.retransmitted;
                 st.out_of_order_bytes += b.out_of_order;
                 not_captured_delta = b.skipped as i64 - b.out_of_order as i64;
+            }
+            // vMotion and NFC flows: their payload is read (`payload`); other flows pay this
+            // branch only.
+            if matches!(flow.class, TrafficClass::Vmotion | TrafficClass::Nfc) {
+                if let Some(seq) = fields.seq {
+                    let nfc = flow.class == TrafficClass::Nfc;
+                    let scan = flow
+                        .payload
+                        .get_or_insert_with(|| Box::new(payload::PayloadScan::new(nfc)));
+                    let len = tcp_len.unwrap_or(0);
+                    let head: &[u8] = match d.payload_at {
+                        0 => &[],
+                        at => frame.get(at..).unwrap_or(&[]),
+                    };
+                    let head = head.get(..head.len().min(len as usize)).unwrap_or(&[]);
+                    scan.segment(di, flags & tcp::SYN != 0, seq, len, head);
+                }
             }
             // The other direction's segments were never captured (so far): its bytes are what
             // this direction acknowledged. Once it shows a packet, its sequence numbers count.

@@ -119,6 +119,9 @@ pub struct Flow {
     pub(super) tcp_header_len: [Option<u8>; 2],
     /// What each direction's first captured payload bytes looked like: `[lo → hi, hi → lo]`.
     pub signatures: [Option<Signature>; 2],
+    /// What the payload of a vMotion or NFC flow showed (`None` for other flows, and for those
+    /// before their first TCP segment).
+    pub payload: Option<Box<super::payload::PayloadScan>>,
 }
 
 /// The shortest TCP header: what a cut header is taken to be when its flow showed none.
