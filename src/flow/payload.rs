@@ -30,7 +30,8 @@
 //! ending in a newline; what follows is TLS records (`16 03 0x` ClientHello first, then
 //! application data `17 03 0x`) when NFC uses SSL, other bytes when it does not. Each direction
 //! after the banner is walked record by record (5-byte headers: type 20–23, version 3.x, length
-//! at most 2^14 + 2048).
+//! at most 2^14 + 2048); up to [`MAX_PRELUDE`] bytes in front of the first record are skipped
+//! (a one-byte "SSL prelude" before authd's TLS has been reported for Workstation's authd).
 
 /// Unencrypted vMotion stream magic (Huppert, `vmotion.py`: `VMOTION_MAGIC`).
 pub const VMOTION_MAGIC: [u8; 8] = [0, 0, 0, 0, 3, 0, 5, 0];
@@ -60,12 +61,14 @@ pub const PAGE: u64 = 4096;
 /// Valid (typeA, typeB) page descriptor pairs (`VALID_PAGETYPES`).
 const VALID_PAGE_TYPES: [(u32, u32); 6] = [(0, 8), (1, 8), (2, 0), (4, 4), (4, 5), (4, 7)];
 
-/// Most banner bytes kept.
-pub const BANNER_KEEP: usize = 96;
+/// Most banner bytes kept (real banners run to about 150 bytes).
+pub const BANNER_KEEP: usize = 160;
 /// A banner longer than this without a newline is not authd's.
 const BANNER_MAX: u64 = 512;
 /// The banner's start.
 const AUTHD: &[u8] = b"220 VMware Authentication Daemon";
+/// Most bytes skipped in front of the first TLS record after the banner.
+pub const MAX_PRELUDE: u8 = 4;
 /// Largest TLS record length accepted (RFC 8446: 2^14 + 256; TLS 1.2 ciphertext: + 2048).
 const TLS_MAX_RECORD: u16 = 16_384 + 2_048;
 
@@ -343,6 +346,8 @@ pub struct NfcReader {
     hdr: [u8; 5],
     hdr_have: u8,
     skip: u64,
+    /// Bytes skipped before the first TLS record (at most [`MAX_PRELUDE`]).
+    pub prelude: u8,
     /// TLS records read after the banner.
     pub records: u32,
     /// The first record read was a handshake (ClientHello or ServerHello).
@@ -423,7 +428,15 @@ impl NfcReader {
                 let [t, major, minor, l0, l1] = self.hdr;
                 let len = u16::from_be_bytes([l0, l1]);
                 if !(20..=23).contains(&t) || major != 3 || minor > 4 || len > TLS_MAX_RECORD {
-                    self.not_tls_at = Some(at - 5);
+                    // A few bytes before the first record (an "SSL prelude" byte has been
+                    // reported in front of authd's TLS): slide the window by one byte.
+                    if self.records == 0 && self.prelude < MAX_PRELUDE {
+                        self.prelude += 1;
+                        self.hdr.rotate_left(1);
+                        self.hdr_have = 4;
+                        continue;
+                    }
+                    self.not_tls_at = Some(at - 5 - u64::from(self.prelude));
                     return;
                 }
                 self.first_is_handshake.get_or_insert(t == 22);
@@ -471,9 +484,12 @@ impl DirScan {
         self.cur.any_captured
     }
 
-    /// Bytes read in order.
+    /// Bytes read in order (up to where reading stopped, when it did).
     pub fn read_bytes(&self) -> u64 {
-        self.cur.offset
+        match self.cur.stop {
+            Some(Stop::Cut(at) | Stop::Gap(at)) => at,
+            None => self.cur.offset,
+        }
     }
 
     /// Why reading stopped early, if it did.
@@ -681,8 +697,17 @@ mod tests {
         assert_eq!(c.banner, None);
         // Plain NFC: the client's bytes are no TLS record.
         let mut p = PayloadScan::new(true);
-        p.segment(0, false, 0, 8, b"\x00\x00\x00\x01nfcx");
+        p.segment(0, false, 0, 12, b"\x00\x00\x00\x01nfcxnfcx");
         assert_eq!(nfc(&p, 0).not_tls_at, Some(0));
+        assert_eq!(nfc(&p, 0).records, 0);
+        // One prelude byte before the ClientHello.
+        let mut p = PayloadScan::new(true);
+        p.segment(0, false, 0, 9, &[1, 22, 3, 1, 0, 3, 1, 0, 0]);
+        let c = nfc(&p, 0);
+        assert_eq!(
+            (c.prelude, c.records, c.first_is_handshake, c.not_tls_at),
+            (1, 1, Some(true), None)
+        );
         // A banner without its end is kept to 96 bytes.
         let mut p = PayloadScan::new(true);
         let long = [

@@ -8,10 +8,13 @@
 //!
 //! One module per group of questions:
 //! - [`streams`]: `switchover`, `vmotion-streams`, `vmotion-vmk-unused`.
+//! - [`payload`]: `vmotion-encryption`, `nfc-tls`, `host-identity` (from payload bytes).
 
+pub mod payload;
 pub mod streams;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -146,7 +149,14 @@ pub struct Finding {
 /// What the capture showed beside flows, collected while it was read (filled by the stages that
 /// see it; empty when nothing was seen).
 #[derive(Debug, Clone, Default)]
-pub struct Observations {}
+pub struct Observations {
+    /// vCenter agent heartbeats (UDP 902) decoded, per sender address; at most
+    /// [`payload::MAX_HEARTBEAT_SENDERS`] senders.
+    pub heartbeats: BTreeMap<IpAddr, payload::HostHeartbeat>,
+    /// Captured UDP 902 payloads without the heartbeat's shape, and heartbeats of senders
+    /// beyond the bound.
+    pub heartbeats_not_decoded: u64,
+}
 
 /// What the findings are computed from.
 #[derive(Clone, Copy)]
@@ -168,7 +178,10 @@ pub fn findings(cfg: &FindingsConfig, inp: &Inputs<'_>) -> Vec<Finding> {
     for m in inp.migrations {
         out.extend(streams::switchover(cfg, m));
         out.extend(streams::vmotion_streams(cfg, m, &streams, inp.inv));
+        out.extend(payload::vmotion_encryption(cfg, m, inp.flows, inp.inv));
+        out.extend(payload::nfc_tls(cfg, m, inp.flows, inp.inv));
     }
+    out.extend(payload::host_identity(cfg, inp.seen, inp.inv));
     out.sort_by_key(|f| f.severity);
     out
 }
