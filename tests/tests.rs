@@ -18,6 +18,8 @@ mod conversations;
 mod corpus;
 #[path = "it/findings.rs"]
 mod findings;
+#[path = "it/findings_payload.rs"]
+mod findings_payload;
 #[path = "it/flows.rs"]
 mod flows;
 #[path = "it/fuzz_regressions.rs"]
