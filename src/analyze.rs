@@ -570,12 +570,12 @@ impl<'o> Pipeline<'o> {
                 self.classifier.saw_mac(sender, mac);
             }
             // The vCenter agent heartbeat (UDP 902, host → vCenter): the host's build.
-            if let (TrafficClass::Heartbeat, true, decode::Transport::Udp { payload_len, .. }) =
-                (r.class, r.from_client && d.payload_at != 0, d.transport)
-            {
-                let p = frame.data.get(d.payload_at..).unwrap_or(&[]);
-                let p = p.get(..p.len().min(payload_len as usize)).unwrap_or(&[]);
-                self.seen.saw_udp_902(r.client, frame.ts_ns, p);
+            if r.class == TrafficClass::Heartbeat && r.from_client && d.payload_at != 0 {
+                if let decode::Transport::Udp { payload_len, .. } = d.transport {
+                    let p = frame.data.get(d.payload_at..).unwrap_or(&[]);
+                    let p = p.get(..p.len().min(payload_len as usize)).unwrap_or(&[]);
+                    self.seen.saw_udp_902(r.client, frame.ts_ns, p);
+                }
             }
             let mut tag = r.tag;
             if tag == NO_TAG {

@@ -357,21 +357,12 @@ impl FlowTable {
                 st.out_of_order_bytes += b.out_of_order;
                 not_captured_delta = b.skipped as i64 - b.out_of_order as i64;
             }
-            // vMotion and NFC flows: their payload is read (`payload`); other flows pay this
-            // branch only.
+            // vMotion and NFC flows: their payload is read (`payload`); other flows, and
+            // segments without payload, pay this branch only.
             if matches!(flow.class, TrafficClass::Vmotion | TrafficClass::Nfc) {
-                if let Some(seq) = fields.seq {
-                    let nfc = flow.class == TrafficClass::Nfc;
-                    let scan = flow
-                        .payload
-                        .get_or_insert_with(|| Box::new(payload::PayloadScan::new(nfc)));
-                    let len = tcp_len.unwrap_or(0);
-                    let head: &[u8] = match d.payload_at {
-                        0 => &[],
-                        at => frame.get(at..).unwrap_or(&[]),
-                    };
-                    let head = head.get(..head.len().min(len as usize)).unwrap_or(&[]);
-                    scan.segment(di, flags & tcp::SYN != 0, seq, len, head);
+                let (len, syn) = (tcp_len.unwrap_or(0), flags & tcp::SYN != 0);
+                if len > 0 || syn {
+                    read_payload(flow, di, d, frame, fields.seq, len, syn);
                 }
             }
             // The other direction's segments were never captured (so far): its bytes are what
@@ -505,6 +496,33 @@ impl FlowTable {
             });
             ended(f);
         }
+    }
+}
+
+/// Reads a vMotion or NFC segment's payload into the flow's [`payload::PayloadScan`] (out of
+/// line: the per-packet path of other flows stays as small as it was).
+#[inline(never)]
+fn read_payload(
+    flow: &mut Flow,
+    di: usize,
+    d: &Decoded,
+    frame: &[u8],
+    seq: Option<u32>,
+    len: u32,
+    syn: bool,
+) {
+    let Some(seq) = seq else { return };
+    let nfc = flow.class == TrafficClass::Nfc;
+    let scan = flow
+        .payload
+        .get_or_insert_with(|| Box::new(payload::PayloadScan::new(nfc)));
+    if scan.wants(di) {
+        let head: &[u8] = match d.payload_at {
+            0 => &[],
+            at => frame.get(at..).unwrap_or(&[]),
+        };
+        let head = head.get(..head.len().min(len as usize)).unwrap_or(&[]);
+        scan.segment(di, syn, seq, len, head);
     }
 }
 

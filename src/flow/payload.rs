@@ -460,6 +460,16 @@ pub enum Reader {
     Nfc(NfcReader),
 }
 
+impl Reader {
+    /// Whether further bytes can change what the reader concluded.
+    fn finished(&self) -> bool {
+        match self {
+            Reader::Vmotion(r) => matches!(r.state, VState::Done | VState::Broken),
+            Reader::Nfc(r) => r.not_tls_at.is_some(),
+        }
+    }
+}
+
 /// One direction: its stream position and its reader.
 #[derive(Debug, Clone)]
 pub struct DirScan {
@@ -503,6 +513,8 @@ impl DirScan {
 pub struct PayloadScan {
     /// Per direction, `[lo → hi, hi → lo]` as the flow's.
     pub dirs: [DirScan; 2],
+    /// Per direction: nothing more to read.
+    done: [bool; 2],
 }
 
 impl PayloadScan {
@@ -518,12 +530,29 @@ impl PayloadScan {
         };
         PayloadScan {
             dirs: [dir(), dir()],
+            done: [false; 2],
         }
+    }
+
+    /// Whether direction `di` still reads bytes (else its segments can be skipped).
+    #[inline]
+    pub fn wants(&self, di: usize) -> bool {
+        !self.done.get(di).copied().unwrap_or(true)
     }
 
     /// One TCP segment of direction `di` (0: lo → hi): SYN flag, sequence number, payload length
     /// and the payload bytes captured.
+    #[inline]
     pub fn segment(&mut self, di: usize, syn: bool, seq: u32, len: u32, captured: &[u8]) {
+        // Nothing more to learn from this direction (its reader is done, or reading stopped):
+        // the rest of an encrypted stream costs this test only.
+        if self.done.get(di).copied().unwrap_or(true) {
+            return;
+        }
+        self.read(di, syn, seq, len, captured);
+    }
+
+    fn read(&mut self, di: usize, syn: bool, seq: u32, len: u32, captured: &[u8]) {
         let Some(d) = self.dirs.get_mut(di) else {
             return;
         };
@@ -533,6 +562,10 @@ impl PayloadScan {
                 Reader::Vmotion(r) => r.feed(bytes, at),
                 Reader::Nfc(r) => r.feed(bytes, at),
             }
+        }
+        let done = d.cur.any_captured && (d.cur.stop.is_some() || d.reader.finished());
+        if let Some(x) = self.done.get_mut(di) {
+            *x = done;
         }
     }
 }
