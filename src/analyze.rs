@@ -33,6 +33,7 @@ use crate::set::merge::Merger;
 use crate::set::{self, SetOptions};
 use crate::verify::{self, ClaimSet, RowVerdict};
 use crate::vocab::Mac;
+use crate::vocab::ports::TrafficClass;
 use crate::vocab::time;
 use crate::vocab::vantage::{Coverage, Vantage};
 use crate::vocab::wire::LinkType;
@@ -571,6 +572,14 @@ impl<'o> Pipeline<'o> {
                 let sender = if r.from_client { r.client } else { r.server };
                 self.classifier.saw_mac(sender, mac);
             }
+            // The vCenter agent heartbeat (UDP 902, host → vCenter): the host's build.
+            if r.class == TrafficClass::Heartbeat && r.from_client && d.payload_at != 0 {
+                if let decode::Transport::Udp { payload_len, .. } = d.transport {
+                    let p = frame.data.get(d.payload_at..).unwrap_or(&[]);
+                    let p = p.get(..p.len().min(payload_len as usize)).unwrap_or(&[]);
+                    self.seen.saw_udp_902(r.client, frame.ts_ns, p);
+                }
+            }
             let mut tag = r.tag;
             if tag == NO_TAG {
                 let conv = r.conv();
@@ -671,9 +680,13 @@ impl<'o> Pipeline<'o> {
         let folder = &self.folder;
         let mut inventory = match &self.opts.inventory {
             Some(i) => i.clone(),
-            None => infer::infer(&classified.convs, &classified.macs, &|ip| {
-                folder.may_be_vmk(ip)
-            }),
+            None => {
+                let mut inv = infer::infer(&classified.convs, &classified.macs, &|ip| {
+                    folder.may_be_vmk(ip)
+                });
+                verify::findings::payload::name_hosts(&mut inv, &self.seen);
+                inv
+            }
         };
         if let Some(l) = &labels {
             if let Some((named, note)) =

@@ -20,6 +20,8 @@ mod corpus;
 mod findings;
 #[path = "it/findings_health.rs"]
 mod findings_health;
+#[path = "it/findings_payload.rs"]
+mod findings_payload;
 #[path = "it/flows.rs"]
 mod flows;
 #[path = "it/fuzz_regressions.rs"]

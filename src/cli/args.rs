@@ -242,6 +242,40 @@ pub struct SynthArgs {
     /// first stream N times, MS milliseconds each, e.g. 2:1500.
     #[arg(long, value_name = "N:MS")]
     pub zero_window_stalls: Option<String>,
+    /// Hot vMotion streams' payload (vmware model): `encrypted`, opaque bytes as encrypted
+    /// vMotion's look, or `plain`, the unencrypted ESXi 6.0 stream format (stream header, page
+    /// bundles, iteration markers) [default: encrypted].
+    #[arg(long, value_enum, value_name = "plain|encrypted")]
+    pub vmotion_payload: Option<VmotionPayloadArg>,
+    /// Pre-copy passes of a hot vMotion, each a quarter of the one before (1..=32) [default: 4].
+    #[arg(long, value_name = "N")]
+    pub precopy_iterations: Option<u32>,
+    /// NFC (TCP 902) opens with authd's banner, then TLS (`yes`) or plaintext (`no`); without
+    /// the option NFC carries opaque bytes and no banner.
+    #[arg(long, value_enum, value_name = "yes|no")]
+    pub nfc_tls: Option<YesNo>,
+    /// The vCenter heartbeats of the background noise (--noise 1 or more) carry this ESXi build
+    /// number, and the host's address, in the heartbeat's layout (IPv4 only).
+    #[arg(long, value_name = "BUILD")]
+    pub esxi_build: Option<u32>,
+}
+
+/// `--vmotion-payload`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmotionPayloadArg {
+    /// Opaque bytes (encrypted vMotion).
+    Encrypted,
+    /// The unencrypted ESXi 6.0 stream format.
+    Plain,
+}
+
+/// Yes or no.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YesNo {
+    /// Yes.
+    Yes,
+    /// No.
+    No,
 }
 
 #[derive(Args, Debug)]

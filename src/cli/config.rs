@@ -17,6 +17,7 @@ use vmkflow::migration;
 use vmkflow::set::{self, SetOptions};
 use vmkflow::synth::{
     self, BadSetting, Encap, Format, Model, SplitBy, SplitConfig, SynthConfig, SynthError,
+    VmotionPayload,
 };
 use vmkflow::verify::ClaimSet;
 use vmkflow::verify::findings::FindingsConfig;
@@ -25,7 +26,7 @@ use vmkflow::vocab::vantage::Direction;
 
 use super::args::{
     AnalyzeArgs, DirectionArg, EncapArg, FormatArg, MirrorArg, ModelArg, ScenarioArg, SplitArg,
-    SynthArgs,
+    SynthArgs, VmotionPayloadArg, YesNo,
 };
 use super::error::CliError;
 
@@ -494,6 +495,13 @@ impl SynthRunConfig {
                 .as_deref()
                 .map(|v| pair_of("--zero-window-stalls", "N:MS", v))
                 .transpose()?,
+            vmotion_payload: match args.vmotion_payload {
+                Some(VmotionPayloadArg::Plain) => VmotionPayload::Plain,
+                Some(VmotionPayloadArg::Encrypted) | None => VmotionPayload::Encrypted,
+            },
+            precopy_iterations: args.precopy_iterations.unwrap_or(4),
+            nfc_tls: args.nfc_tls.map(|t| t == YesNo::Yes),
+            esxi_build: args.esxi_build,
         };
         synth.validate().map_err(CliError::Synth)?;
         let account = args.summary_json.as_deref().map(Dest::from_arg);

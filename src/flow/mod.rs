@@ -14,6 +14,7 @@
 
 pub mod health;
 mod model;
+pub mod payload;
 pub mod signature;
 pub(crate) mod tcp;
 
@@ -26,7 +27,7 @@ pub use model::{DirStats, EndReason, Endpoint, Flow, FlowKey, PacketRef};
 use rustc_hash::FxHashMap;
 
 use crate::decode::{Decoded, Fragment, Transport};
-use crate::vocab::ports::PortCatalogue;
+use crate::vocab::ports::{PortCatalogue, TrafficClass};
 use crate::vocab::wire::IpProtocol;
 use signature::Signature;
 
@@ -264,6 +265,7 @@ impl FlowTable {
                     signatures: [None; 2],
                     health: (proto == IpProtocol::Tcp && health::worth_it(class))
                         .then(|| Box::new(health::Health::new(self.cfg.stall_min_ns))),
+                    payload: None,
                 })
             }
         };
@@ -364,6 +366,14 @@ impl FlowTable {
                 st.retransmitted_bytes += b.retransmitted;
                 st.out_of_order_bytes += b.out_of_order;
                 not_captured_delta = b.skipped as i64 - b.out_of_order as i64;
+            }
+            // vMotion and NFC flows: their payload is read (`payload`); other flows, and
+            // segments without payload, pay this branch only.
+            if matches!(flow.class, TrafficClass::Vmotion | TrafficClass::Nfc) {
+                let (len, syn) = (tcp_len.unwrap_or(0), flags & tcp::SYN != 0);
+                if len > 0 || syn {
+                    read_payload(flow, di, d, frame, fields.seq, len, syn);
+                }
             }
             // The other direction's segments were never captured (so far): its bytes are what
             // this direction acknowledged. Once it shows a packet, its sequence numbers count.
@@ -496,6 +506,33 @@ impl FlowTable {
             });
             ended(f);
         }
+    }
+}
+
+/// Reads a vMotion or NFC segment's payload into the flow's [`payload::PayloadScan`] (out of
+/// line: the per-packet path of other flows stays as small as it was).
+#[inline(never)]
+fn read_payload(
+    flow: &mut Flow,
+    di: usize,
+    d: &Decoded,
+    frame: &[u8],
+    seq: Option<u32>,
+    len: u32,
+    syn: bool,
+) {
+    let Some(seq) = seq else { return };
+    let nfc = flow.class == TrafficClass::Nfc;
+    let scan = flow
+        .payload
+        .get_or_insert_with(|| Box::new(payload::PayloadScan::new(nfc)));
+    if scan.wants(di) {
+        let head: &[u8] = match d.payload_at {
+            0 => &[],
+            at => frame.get(at..).unwrap_or(&[]),
+        };
+        let head = head.get(..head.len().min(len as usize)).unwrap_or(&[]);
+        scan.segment(di, syn, seq, len, head);
     }
 }
 

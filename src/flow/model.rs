@@ -121,6 +121,9 @@ pub struct Flow {
     pub signatures: [Option<Signature>; 2],
     /// TCP health figures, for vMotion and NFC streams only ([`super::health`]).
     pub health: Option<Box<super::health::Health>>,
+    /// What the payload of a vMotion or NFC flow showed (`None` for other flows, and for those
+    /// before their first TCP segment).
+    pub payload: Option<Box<super::payload::PayloadScan>>,
 }
 
 /// The shortest TCP header: what a cut header is taken to be when its flow showed none.

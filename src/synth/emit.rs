@@ -55,6 +55,8 @@ pub struct Conn {
     s_next: u32,
     style: Style,
     unacked: u8,
+    /// Bytes sent before the style's, per direction (`--vmotion-payload plain`, `--nfc-tls`).
+    pub script: Option<Box<super::payload::Script>>,
 }
 
 /// Key of the payload account.
@@ -98,6 +100,8 @@ pub struct EmitterConfig {
     pub seed: u64,
     /// Background noise level (0 = none).
     pub noise: u32,
+    /// Heartbeats carry this ESXi build in the heartbeat layout (`None`: random bytes).
+    pub esxi_build: Option<u32>,
 }
 
 /// One generated frame as it leaves its sender.
@@ -185,7 +189,7 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
         rng.fill(&mut pattern);
         let ip_ids = topo.nodes.iter().map(|_| rng.next_u32() as u16).collect();
         let next_port = rng.range(49_152, 60_000) as u16;
-        let noise = (cfg.noise > 0).then(|| Noise::new(cfg.noise));
+        let noise = (cfg.noise > 0).then(|| Noise::new(cfg.noise, cfg.esxi_build));
         Emitter {
             topo,
             out,
@@ -389,8 +393,15 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
         let off = (seq as usize) & 0x7fff;
         let style = c.style;
         let pattern = &self.pattern;
+        let to_client = dir == Dir::ToClient;
+        let script = c.script.as_deref_mut().filter(|s| s.has(to_client));
         frame::tcp(&mut self.buf, &a, &h, |b| {
             if len == 0 {
+                return;
+            }
+            if let Some(s) = script {
+                let n = s.take(to_client, len as u64, pattern, b) as usize;
+                b.extend_from_slice(pattern.get(off..off + (len - n)).unwrap_or(&[]));
                 return;
             }
             let body = pattern.get(off..off + len).unwrap_or(&[]);
@@ -472,6 +483,7 @@ impl<'t, S: FrameSink> Emitter<'t, S> {
             s_next: self.rng.next_u32(),
             style,
             unacked: 0,
+            script: None,
         };
         self.segment(&mut c, Dir::ToServer, tcp_flags::SYN, 0)?;
         self.segment(&mut c, Dir::ToClient, tcp_flags::SYN | tcp_flags::ACK, 0)?;

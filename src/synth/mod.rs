@@ -18,6 +18,7 @@ pub mod emit;
 mod error;
 pub mod frame;
 pub mod noise;
+pub mod payload;
 pub mod plan;
 pub mod rng;
 pub mod split;
@@ -122,6 +123,51 @@ pub struct SynthConfig {
     /// Zero-window stalls (`--zero-window-stalls N:MS`): in each hot vMotion's first pre-copy
     /// pass the destination advertises window 0 on the first stream N times, MS ms each.
     pub zero_window_stalls: Option<(u32, u32)>,
+    /// How hot vMotion streams' payload looks (vmware model).
+    pub vmotion_payload: VmotionPayload,
+    /// Pre-copy passes of a hot vMotion (1..=32; 4 by default).
+    pub precopy_iterations: u32,
+    /// NFC opens with authd's banner, then TLS (`Some(true)`) or plaintext (`Some(false)`);
+    /// `None`: opaque bytes only, no banner.
+    pub nfc_tls: Option<bool>,
+    /// Heartbeats (noise) carry this ESXi build number in the heartbeat layout (IPv4 only;
+    /// `None`: 66 random bytes starting 0xA4).
+    pub esxi_build: Option<u32>,
+}
+
+/// How hot vMotion streams' payload looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmotionPayload {
+    /// Pseudo-random bytes, as encrypted vMotion's look.
+    #[default]
+    Encrypted,
+    /// The unencrypted ESXi 6.0 stream format (header, page bundles, iteration markers).
+    Plain,
+}
+
+/// What the payload options made the capture hold (ground truth of the payload findings).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PayloadTruth {
+    /// `encrypted` (opaque bytes) or `plain`.
+    pub vmotion_payload: VmotionPayload,
+    /// Pre-copy passes of each hot vMotion (iteration markers: one fewer, plus the last).
+    pub precopy_iterations: u32,
+    /// NFC inside TLS after authd's banner; `None`: no banner, opaque bytes.
+    pub nfc_tls: Option<bool>,
+    /// The build number the heartbeats carry, and its release where known.
+    pub esxi_build: Option<u32>,
+    /// The heartbeat senders (each host's vmk0), when heartbeats carry a build and noise is on.
+    pub heartbeat_senders: Vec<String>,
+}
+
+impl PayloadTruth {
+    fn is_default(&self) -> bool {
+        self.vmotion_payload == VmotionPayload::Encrypted
+            && self.precopy_iterations == 4
+            && self.nfc_tls.is_none()
+            && self.esxi_build.is_none()
+    }
 }
 
 impl Default for SynthConfig {
@@ -153,6 +199,10 @@ impl Default for SynthConfig {
             split: None,
             mtu: None,
             zero_window_stalls: None,
+            vmotion_payload: VmotionPayload::Encrypted,
+            precopy_iterations: 4,
+            nfc_tls: None,
+            esxi_build: None,
         }
     }
 }
@@ -215,6 +265,9 @@ pub struct SynthSummary {
     /// With `--mtu` or `--zero-window-stalls`: what they put in the capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthTruth>,
+    /// What the payload options put in the capture (absent with the defaults).
+    #[serde(skip_serializing_if = "PayloadTruth::is_default")]
+    pub payload_truth: PayloadTruth,
 }
 
 impl SynthSummary {
@@ -318,6 +371,25 @@ impl SynthConfig {
                 );
             }
         }
+        if !(1..=32).contains(&self.precopy_iterations) {
+            return range(
+                "--precopy-iterations",
+                self.precopy_iterations.to_string(),
+                "in 1..=32",
+            );
+        }
+        if self.esxi_build.is_some() && self.noise == 0 {
+            return Err(SynthError::Config(BadSetting::Needs {
+                option: "--esxi-build",
+                needs: "background noise, which carries the heartbeats (--noise 1 or more)",
+            }));
+        }
+        if self.esxi_build.is_some() && self.ipv6 {
+            return Err(SynthError::Config(BadSetting::Needs {
+                option: "--esxi-build",
+                needs: "IPv4 addresses (the heartbeat states the host's IPv4 address)",
+            }));
+        }
         split::validate(self)?;
         if vsphere_major(&self.vsphere).is_none() {
             return range(
@@ -346,6 +418,9 @@ impl SynthConfig {
             },
             rarp_delay_ns: self.rarp_delay_ms.map(|ms| ms * 1_000_000),
             zero_window_stalls: self.zero_window_stalls,
+            vmotion_plain: self.vmotion_payload == VmotionPayload::Plain,
+            precopy_iterations: self.precopy_iterations,
+            nfc_tls: self.nfc_tls,
         }
     }
 }
@@ -400,6 +475,7 @@ fn run_pass<S: FrameSink>(
         mirror_length: cfg.mirror_length,
         seed: cfg.seed,
         noise: cfg.noise,
+        esxi_build: cfg.esxi_build,
     };
     let mut em = Emitter::new(topo, out, &ecfg);
     let params = cfg.params(memory_bytes, disk_bytes);
@@ -605,6 +681,18 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthSummary, SynthError> {
                 })
                 .collect(),
         }),
+        payload_truth: PayloadTruth {
+            vmotion_payload: cfg.vmotion_payload,
+            precopy_iterations: cfg.precopy_iterations,
+            nfc_tls: cfg.nfc_tls,
+            esxi_build: cfg.esxi_build,
+            heartbeat_senders: match (cfg.esxi_build, cfg.noise) {
+                (Some(_), 1..) => (0..2)
+                    .map(|h| topo.nodes[topo.host_vmk(h, 0)].ip.to_string())
+                    .collect(),
+                _ => Vec::new(),
+            },
+        },
     })
 }
 

@@ -9,6 +9,10 @@ use std::net::IpAddr;
 
 use super::emit::{Conn, Dir, Emitter, FrameSink, Style};
 use super::topology::Role;
+use crate::decode::views::Heartbeat;
+
+/// Host keys written in heartbeats (`--esxi-build`), per host.
+const HOST_KEYS: [&str; 2] = ["52a1d0c3-synth-esx01", "52a1d0c3-synth-esx02"];
 
 /// Seconds between 1900 (NTP era) and 1970.
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
@@ -22,17 +26,21 @@ pub struct Noise {
     pub interval_ps: u64,
     counter: u64,
     nfs: Option<Conn>,
+    esxi_build: Option<u32>,
 }
 
 impl Noise {
     /// Noise of `level` (each level adds about 20 events per second).
-    pub fn new(level: u32) -> Noise {
+    /// Heartbeats carry `esxi_build` in the heartbeat layout when given (else 66 random bytes
+    /// starting 0xA4).
+    pub fn new(level: u32, esxi_build: Option<u32>) -> Noise {
         let interval_ps = 50_000_000_000 / u64::from(level.max(1));
         Noise {
             next_ps: interval_ps / 3,
             interval_ps,
             counter: 0,
             nfs: None,
+            esxi_build,
         }
     }
 
@@ -49,7 +57,22 @@ impl Noise {
                 let mut hb = [0u8; 66];
                 em.rng.fill(&mut hb);
                 hb[0] = 0xa4;
-                em.udp(vmk0, vc, 32_769 + host as u16, 902, 902, &hb)
+                match (self.esxi_build, topo.nodes[vmk0].ip) {
+                    (Some(build), IpAddr::V4(address)) => {
+                        let mut b = Vec::with_capacity(80);
+                        Heartbeat {
+                            magic: u32::from_le_bytes([hb[0], hb[1], hb[2], hb[3]]),
+                            build,
+                            server_id: 1,
+                            host_key: HOST_KEYS.get(host).copied().unwrap_or("52-synth"),
+                            counter: (self.counter / 6) as u32,
+                            address,
+                        }
+                        .write(1, hb.get(40..).unwrap_or(&[]), &mut b);
+                        em.udp(vmk0, vc, 32_769 + host as u16, 902, 902, &b)
+                    }
+                    _ => em.udp(vmk0, vc, 32_769 + host as u16, 902, 902, &hb),
+                }
             }
             2 => {
                 let dns = topo.find(Role::Dns);

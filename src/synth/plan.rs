@@ -72,6 +72,14 @@ pub struct PlanParams {
     pub rarp_delay_ns: Option<u64>,
     /// Zero-window stalls in each hot vMotion's first pre-copy pass: (count, ms each).
     pub zero_window_stalls: Option<(u32, u32)>,
+    /// vMotion streams (vmware model) carry the unencrypted ESXi 6.0 format instead of opaque
+    /// bytes.
+    pub vmotion_plain: bool,
+    /// Pre-copy passes of a hot vMotion.
+    pub precopy_iterations: u32,
+    /// NFC opens with authd's banner, then TLS (`Some(true)`) or plaintext; `None`: opaque
+    /// bytes only.
+    pub nfc_tls: Option<bool>,
 }
 
 /// The MAC of the VM of migration `index`.
@@ -82,6 +90,14 @@ pub fn vm_mac(index: usize) -> Mac {
 /// The fractions of memory sent by the pre-copy passes: 100 %, 25 %, 6.25 %, 1.5625 %.
 pub fn precopy_passes(memory: u64) -> [u64; 4] {
     [memory, memory >> 2, memory >> 4, memory >> 6]
+}
+
+/// The memory sent by `n` pre-copy passes, each a quarter of the one before (four passes:
+/// [`precopy_passes`]).
+pub fn precopy_passes_n(memory: u64, n: u32) -> Vec<u64> {
+    (0..n.max(1))
+        .map(|i| memory.checked_shr(2 * i).unwrap_or(0))
+        .collect()
 }
 
 /// Emits one migration; returns (source host, destination host).
@@ -200,6 +216,9 @@ fn vmotion<S: FrameSink>(
         v
     };
     let weights = &p.stream_weights[..conns.len().min(16)];
+    if p.vmotion_plain {
+        return plain_vmotion(em, p, conns, memory, disk);
+    }
     if let Some(c) = conns.first_mut() {
         em.exchange(c, 1_024, 512)?;
     }
@@ -207,7 +226,10 @@ fn vmotion<S: FrameSink>(
         em.send_weighted(&mut conns, weights, Dir::ToServer, disk)?;
         em.idle(1_000_000)?;
     }
-    for (i, pass) in precopy_passes(memory).into_iter().enumerate() {
+    for (i, pass) in precopy_passes_n(memory, p.precopy_iterations)
+        .into_iter()
+        .enumerate()
+    {
         match p.zero_window_stalls {
             Some((n, ms)) if i == 0 && n > 0 => {
                 // The destination stops reading n times: the pass in n + 1 parts, a zero-window
@@ -233,6 +255,64 @@ fn vmotion<S: FrameSink>(
         Dir::ToServer,
         memory / 256 + SWITCHOVER_BYTES,
     )?;
+    if let Some(c) = conns.first_mut() {
+        em.send(c, Dir::ToClient, 256)?;
+    }
+    em.close_all(&mut conns)
+}
+
+/// Hot vMotion in the unencrypted ESXi 6.0 format ([`super::payload`]): every stream opens with
+/// the stream header; disk data (xvMotion) and each pre-copy pass go as page bundles, a
+/// next-iteration marker between passes, the last-iteration marker before the switchover data.
+fn plain_vmotion<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
+    p: &PlanParams,
+    mut conns: Vec<super::emit::Conn>,
+    memory: u64,
+    disk: u64,
+) -> io::Result<()> {
+    use super::payload::{Script, iteration_marker, queue_pages, vmotion_header};
+    let n = conns.len().max(1) as u64;
+    let mut next_page = vec![0u32; conns.len()];
+    // Queues the same pieces on every stream; returns the bytes each sends.
+    let mut queue = |conns: &mut [super::emit::Conn], f: &dyn Fn(&mut Script, &mut u32) -> u64| {
+        let mut each = 0;
+        for (c, np) in conns.iter_mut().zip(next_page.iter_mut()) {
+            each = f(c.script.get_or_insert_with(Default::default), np);
+        }
+        each
+    };
+    let each = queue(&mut conns, &|s, _| s.push(false, vmotion_header()));
+    em.send_streams(&mut conns, Dir::ToServer, each * n)?;
+    if let Some(c) = conns.first_mut() {
+        em.send(c, Dir::ToClient, 512)?;
+    }
+    if disk > 0 {
+        let each = queue(&mut conns, &|s, np| queue_pages(s, disk / n, 0, false, np));
+        em.send_streams(&mut conns, Dir::ToServer, each * n)?;
+        em.idle(1_000_000)?;
+    }
+    for (i, pass) in precopy_passes_n(memory, p.precopy_iterations)
+        .into_iter()
+        .enumerate()
+    {
+        let each = queue(&mut conns, &|s, np| {
+            let m = if i > 0 {
+                s.push(false, iteration_marker(false))
+            } else {
+                0
+            };
+            m + queue_pages(s, pass / n, i as u32, false, np)
+        });
+        em.send_streams(&mut conns, Dir::ToServer, each * n)?;
+        em.idle(2_000_000)?;
+    }
+    let last = memory / 256 + SWITCHOVER_BYTES;
+    let it = p.precopy_iterations;
+    let each = queue(&mut conns, &|s, np| {
+        s.push(false, iteration_marker(true)) + queue_pages(s, last / n, it, true, np)
+    });
+    em.send_streams(&mut conns, Dir::ToServer, each * n)?;
     if let Some(c) = conns.first_mut() {
         em.send(c, Dir::ToClient, 256)?;
     }
@@ -295,7 +375,14 @@ fn nfc_copy<S: FrameSink>(
     udt: bool,
 ) -> io::Result<()> {
     let (a, b) = nfc_nodes(em, p, src, dst);
-    let mut nfc = em.open(a, b, PORT_NFC, Style::Pattern)?;
+    let style = match p.nfc_tls {
+        Some(true) => Style::Tls,
+        _ => Style::Pattern,
+    };
+    let mut nfc = em.open(a, b, PORT_NFC, style)?;
+    if let Some(tls) = p.nfc_tls {
+        authd_handshake(em, &mut nfc, tls)?;
+    }
     em.exchange(&mut nfc, 512, 256)?;
     if udt {
         let mut data = em.open(a, b, PORT_VMOTION, Style::Pattern)?;
@@ -306,6 +393,48 @@ fn nfc_copy<S: FrameSink>(
     }
     em.send(&mut nfc, Dir::ToClient, 128)?;
     em.close(&mut nfc)
+}
+
+/// authd's banner from the server; with `tls`, a TLS handshake (ClientHello, ServerHello,
+/// ChangeCipherSpec and Finished) after it, and the connection's later segments are TLS
+/// application data records (its style).
+fn authd_handshake<S: FrameSink>(
+    em: &mut Emitter<'_, S>,
+    c: &mut super::emit::Conn,
+    tls: bool,
+) -> io::Result<()> {
+    use super::payload::{Piece, authd_banner, change_cipher_finished, client_hello, server_hello};
+    let mut random = [0u8; 64];
+    em.rng.fill(&mut random);
+    let (cr, sr) = random.split_at(32);
+    let (cr, sr): ([u8; 32], [u8; 32]) = (
+        cr.try_into().unwrap_or([0; 32]),
+        sr.try_into().unwrap_or([0; 32]),
+    );
+    let s = c.script.get_or_insert_with(Default::default);
+    let banner = s.push(true, Piece::Bytes(authd_banner(tls)));
+    let steps = if tls {
+        vec![
+            (false, s.push(false, Piece::Bytes(client_hello(cr)))),
+            (true, s.push(true, Piece::Bytes(server_hello(sr)))),
+            (
+                false,
+                s.push(false, Piece::Bytes(change_cipher_finished(0x3c))),
+            ),
+        ]
+    } else {
+        Vec::new()
+    };
+    em.send(c, Dir::ToClient, banner)?;
+    for (to_client, n) in steps {
+        let d = if to_client {
+            Dir::ToClient
+        } else {
+            Dir::ToServer
+        };
+        em.send(c, d, n)?;
+    }
+    Ok(())
 }
 
 /// Hot Storage vMotion on one host: NFS READs from one datastore and WRITEs to another, both on
@@ -333,6 +462,9 @@ mod tests {
     #[test]
     fn precopy_shrinks() {
         assert_eq!(precopy_passes(64), [64, 16, 4, 1]);
+        assert_eq!(precopy_passes_n(64, 4), precopy_passes(64).to_vec());
+        assert_eq!(precopy_passes_n(64, 2), [64, 16]);
+        assert_eq!(precopy_passes_n(64, 40).len(), 40);
         assert_eq!(vm_mac(0), Mac([0x00, 0x50, 0x56, 0xaa, 0xbb, 0x01]));
     }
 }

@@ -54,7 +54,8 @@ fn bundled_captures_have_no_warning_and_the_expected_streams() {
     }
     // all-vmware has six migrations: the two hot ones with vMotion get switchover, streams and
     // throughput; the two cold ones with NFC data their transport; all four with vMotion or NFC
-    // streams their segment sizes and health; Storage vMotion (NFS on one host) nothing.
+    // streams their segment sizes and health, and what their payload shows (vMotion encryption,
+    // NFC over TLS); Storage vMotion (NFS on one host) nothing.
     let r = analyze_with(&bundled("all-vmware.pcapng"), &[]);
     let ids: Vec<String> = findings(&r)
         .iter()
@@ -74,17 +75,21 @@ fn bundled_captures_have_no_warning_and_the_expected_streams() {
             "m1 vmotion-throughput",
             "m1 segment-size",
             "m1 stream-health",
+            "m1 vmotion-encryption",
             "m2 cold-data-transport",
             "m2 segment-size",
             "m2 stream-health",
+            "m2 nfc-tls",
             "m5 switchover",
             "m5 vmotion-streams",
             "m5 vmotion-throughput",
             "m5 segment-size",
             "m5 stream-health",
+            "m5 vmotion-encryption",
             "m6 cold-data-transport",
             "m6 segment-size",
             "m6 stream-health",
+            "m6 nfc-tls",
         ]
     );
 }

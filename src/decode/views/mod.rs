@@ -1,7 +1,8 @@
 //! Small zero-copy views over headers etherparse does not parse: Linux cooked captures (SLL, SLL2),
 //! BSD null/loopback, GRE, ERSPAN II/III, VXLAN, ARP/RARP, and TCP/UDP headers cut short by a
 //! snap length; plus the named layout of the headers etherparse does parse (Ethernet, 802.1Q,
-//! IPv4, IPv6), for the fast path and the synthesizer.
+//! IPv4, IPv6), for the fast path and the synthesizer; and one payload: the vCenter agent
+//! heartbeat on UDP 902 ([`vmware_hb`]).
 //!
 //! In: the bytes where a header starts. Out: a view whose checked constructor (`new_checked`)
 //! returns `None` when the bytes are too short (or, for GRE and VXLAN, not a header this decoder
@@ -20,6 +21,7 @@ pub mod sll;
 pub mod sll2;
 pub mod tcp;
 pub mod udp;
+pub mod vmware_hb;
 pub mod vxlan;
 
 pub use arp::Arp;
@@ -30,6 +32,7 @@ pub use sll::Sll;
 pub use sll2::Sll2;
 pub use tcp::{TcpFields, tcp_fields};
 pub use udp::{UdpFields, udp_fields};
+pub use vmware_hb::Heartbeat;
 pub use vxlan::Vxlan;
 
 #[cfg(test)]

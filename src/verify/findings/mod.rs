@@ -11,9 +11,11 @@
 //!   `vmotion-throughput`.
 //! - [`cold`]: `cold-data-transport`, `provisioning-vmk-unused`.
 //! - [`health`]: `segment-size`, `stream-health`.
+//! - [`payload`]: `vmotion-encryption`, `nfc-tls`, `host-identity` (from payload bytes).
 
 pub mod cold;
 pub mod health;
+pub mod payload;
 pub mod streams;
 
 use std::collections::BTreeMap;
@@ -159,6 +161,12 @@ pub struct Observations {
     pub too_big: BTreeMap<(IpAddr, IpAddr), TooBigSeen>,
     /// Every such message, those of pairs beyond the bound included.
     pub too_big_messages: u64,
+    /// vCenter agent heartbeats (UDP 902) decoded, per sender address; at most
+    /// [`payload::MAX_HEARTBEAT_SENDERS`] senders.
+    pub heartbeats: BTreeMap<IpAddr, payload::HostHeartbeat>,
+    /// Captured UDP 902 payloads without the heartbeat's shape, and heartbeats of senders
+    /// beyond the bound.
+    pub heartbeats_not_decoded: u64,
 }
 
 /// Most (inner source, inner destination) pairs of ICMP too-big messages held.
@@ -221,7 +229,10 @@ pub fn findings(cfg: &FindingsConfig, inp: &Inputs<'_>) -> Vec<Finding> {
         out.extend(cold::cold_data(cfg, m, inp.flows, inp.inv));
         out.extend(health::segment_size(cfg, m, inp));
         out.extend(health::stream_health(cfg, m, inp));
+        out.extend(payload::vmotion_encryption(cfg, m, inp.flows, inp.inv));
+        out.extend(payload::nfc_tls(cfg, m, inp.flows, inp.inv));
     }
+    out.extend(payload::host_identity(cfg, inp.seen, inp.inv));
     out.sort_by_key(|f| f.severity);
     out
 }
