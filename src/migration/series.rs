@@ -93,8 +93,10 @@ pub fn series(
     let lb = m.end.div_euclid(BIN_NS).max(fb);
     let len = lb.saturating_sub(fb).saturating_add(1);
     let ctx = (len / 5).max(MIN_CONTEXT_NS / BIN_NS);
+    let span_ms = len.saturating_add(ctx.saturating_mul(2));
     let width = nice_width(
-        len.saturating_add(ctx.saturating_mul(2))
+        span_ms
+            .saturating_add(TARGET_POINTS - 1)
             .div_euclid(TARGET_POINTS)
             .max(1),
     );
