@@ -705,33 +705,47 @@ fn topology(o: &mut String, r: &Report) {
     if hosts.is_empty() {
         o.push_str("<p>The inventory names no vmk.</p>\n");
     } else {
-        // Hosts as columns, vmks stacked in each.
-        let cols = hosts.len();
+        // Hosts as columns (at most HOSTS_PER_ROW to a row), vmks stacked in each.
+        const HOSTS_PER_ROW: usize = 4;
         let col_w = 250.0;
         let gap = 120.0;
         let box_h = 46.0;
+        let cols = hosts.len().min(HOSTS_PER_ROW);
         let width = cols as f64 * col_w + (cols.saturating_sub(1)) as f64 * gap + 20.0;
-        let rows = hosts.values().map(|v| v.len()).max().unwrap_or(0);
-        let height = 40.0 + rows as f64 * (box_h + 14.0) + 10.0;
-        let mut pos: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        let list: Vec<_> = hosts.iter().collect();
+        // Each row of hosts is as tall as its host with the most vmks.
+        let mut row_top = vec![0.0f64];
+        for chunk in list.chunks(HOSTS_PER_ROW) {
+            let n = chunk.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+            let last = row_top.last().copied().unwrap_or(0.0);
+            row_top.push(last + 40.0 + n as f64 * (box_h + 14.0) + 30.0);
+        }
+        let height = row_top.last().copied().unwrap_or(0.0);
+        // Per vmk: the left and right edges of its box, and its middle's height.
+        let mut pos: BTreeMap<String, (f64, f64, f64)> = BTreeMap::new();
         let mut body = String::new();
-        for (c, (host, vmks)) in hosts.iter().enumerate() {
+        for (i, (host, vmks)) in list.iter().enumerate() {
+            let (c, row) = (i % HOSTS_PER_ROW, i / HOSTS_PER_ROW);
+            let top = row_top.get(row).copied().unwrap_or(0.0);
+            let host_h = row_top.get(row + 1).copied().unwrap_or(top) - top - 30.0;
             let x0 = 10.0 + c as f64 * (col_w + gap);
             let _ = writeln!(
                 body,
-                "<g class=\"host\" data-host=\"{}\"><rect x=\"{x0:.1}\" y=\"4\" width=\"{col_w}\" \
+                "<g class=\"host\" data-host=\"{}\"><rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{col_w}\" \
                  height=\"{:.1}\" fill=\"#fafafa\" stroke=\"#333\" rx=\"6\"/><text x=\"{:.1}\" \
-                 y=\"24\" font-weight=\"bold\" font-size=\"14\">{}</text>",
+                 y=\"{:.1}\" font-weight=\"bold\" font-size=\"14\">{}</text>",
                 esc(host),
-                height - 8.0,
+                top + 4.0,
+                host_h,
                 x0 + 10.0,
+                top + 24.0,
                 esc(host)
             );
             for (k, (vmk, addr, services)) in vmks.iter().enumerate() {
-                let y0 = 36.0 + k as f64 * (box_h + 14.0);
+                let y0 = top + 36.0 + k as f64 * (box_h + 14.0);
                 pos.insert(
                     format!("{host}/{vmk}"),
-                    (if c % 2 == 0 { x0 + col_w } else { x0 }, y0 + box_h / 2.0),
+                    (x0 + 10.0, x0 + col_w - 10.0, y0 + box_h / 2.0),
                 );
                 let _ = writeln!(
                     body,
@@ -754,8 +768,16 @@ fn topology(o: &mut String, r: &Report) {
         }
         let mut lines = String::new();
         for (k, ((a, b), classes, total)) in edge_list.iter().take(edges_shown).enumerate() {
-            let (Some(pa), Some(pb)) = (pos.get(a), pos.get(b)) else {
+            let (Some(&(al, ar, ay)), Some(&(bl, br, by))) = (pos.get(a), pos.get(b)) else {
                 continue;
+            };
+            // From the sides that face each other; boxes of one column join on their right.
+            let (pa, pb) = if ar < bl {
+                ((ar, ay), (bl, by))
+            } else if br < al {
+                ((al, ay), (br, by))
+            } else {
+                ((ar, ay), (br, by))
             };
             let label: Vec<String> = classes
                 .iter()
