@@ -794,6 +794,7 @@ impl<'o> Pipeline<'o> {
         let timelines = match self.opts.timelines {
             true => analysed
                 .iter()
+                .take(migration::series::MAX_TIMELINES)
                 .map(|m| migration::series::series(m, &self.timeline, &located, span))
                 .collect(),
             false => Vec::new(),

@@ -13,6 +13,8 @@ use super::timeline::{BIN_NS, Timeline};
 use super::{Analysed, LocatedConv, Scope};
 use crate::classify::inventory::Network;
 
+/// Most migrations given a timeline (a labels file can name thousands; the page stays small).
+pub const MAX_TIMELINES: usize = 50;
 /// About this many bins per timeline.
 pub const TARGET_POINTS: i64 = 500;
 /// Context shown before and after the window: a fifth of its length, at least this (ns).

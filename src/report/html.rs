@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::Report;
 use super::flows::FlowReport;
 use crate::classify::inventory::Network;
-use crate::migration::series::MigrationSeries;
+use crate::migration::series::{MAX_TIMELINES, MigrationSeries};
 use crate::verify::Verdict;
 use crate::vocab::time::{parse_rfc3339, rfc3339};
 use crate::vocab::units::human_bytes;
@@ -378,6 +378,14 @@ fn timelines(o: &mut String, r: &Report) {
         );
         match r.timelines.get(i).filter(|s| s.id == m.id) {
             Some(s) => chart(o, s),
+            None if i >= MAX_TIMELINES => {
+                let _ = writeln!(
+                    o,
+                    "<p class=\"muted\">Not drawn: the page draws the timelines of the first \
+                     {MAX_TIMELINES} of the {} migrations.</p>",
+                    r.migrations.len()
+                );
+            }
             None => o.push_str("<p>No timeline was computed for this migration.</p>\n"),
         }
         o.push_str("<table class=\"small\"><tr><th>Network</th>");

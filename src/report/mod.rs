@@ -42,8 +42,9 @@ pub struct Report {
     /// What the user should know to read the report right (label hosts not in the inventory,
     /// …), also printed on standard error.
     pub warnings: Vec<String>,
-    /// Per migration (in `migrations` order), its bytes over time for the HTML report; empty
-    /// unless [`crate::analyze::AnalyzeOptions::timelines`] asked for them. Not in the JSON.
+    /// Per migration (in `migrations` order, the first
+    /// [`crate::migration::series::MAX_TIMELINES`]), its bytes over time for the HTML report;
+    /// empty unless [`crate::analyze::AnalyzeOptions::timelines`] asked for them. Not in the JSON.
     #[serde(skip)]
     pub timelines: Vec<crate::migration::series::MigrationSeries>,
 }

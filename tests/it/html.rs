@@ -478,3 +478,35 @@ fn chromium_renders_every_timeline_and_fetches_nothing() {
     assert!(want > 0);
     assert_eq!(rows, want);
 }
+
+#[test]
+fn many_migrations_keep_the_page_small() {
+    let dir = TempDir::new("html-many");
+    let mut labels: Value = serde_json::from_str(
+        &std::fs::read_to_string(bundled("all-vmware.pcapng.migrations.json")).expect("labels"),
+    )
+    .expect("JSON");
+    let six = labels["migrations"].as_array().expect("migrations").clone();
+    let mut all = Vec::new();
+    for k in 0..100 {
+        for m in &six {
+            let mut m = m.clone();
+            m["id"] = Value::from(format!("{}-{k}", m["id"].as_str().expect("id")));
+            m["vm"] = Value::from(format!("vm-{}", all.len()));
+            all.push(m);
+        }
+    }
+    labels["migrations"] = Value::from(all);
+    let path = dir.write("many.json", labels.to_string().as_bytes());
+    let (report, page) = analyze_both(
+        &bundled("all-vmware.pcapng"),
+        dir.path(),
+        &["--migrations", path.to_str().expect("UTF-8")],
+    );
+    assert_eq!(report["migrations"].as_array().map(|m| m.len()), Some(600));
+    assert_eq!(tags(&page, "figure", Some("timeline")).len(), 600);
+    let drawn = page.matches("<svg viewBox=\"0 0 1100 250\"").count();
+    assert_eq!(drawn, 50, "the first 50 timelines are drawn");
+    assert_eq!(page.matches("Not drawn: the page draws").count(), 550);
+    assert!(page.len() < 4 << 20, "{} bytes", page.len());
+}
