@@ -58,6 +58,9 @@ pub struct AnalyzeOptions {
     /// What reading the inventory and label files found that the report's reader must know
     /// (each naming its file and line); the report's first warnings.
     pub warnings: Vec<String>,
+    /// Fold each migration's bytes into timelines for the HTML report (`--html`); they ride on
+    /// the report without entering the JSON.
+    pub timelines: bool,
 }
 
 /// Where migration windows come from.
@@ -757,6 +760,7 @@ impl<'o> Pipeline<'o> {
                 )
             })
             .collect();
+        let span = self.totals.first_ts.zip(self.totals.last_ts);
         let capture = capture_section(self.totals, &inputs, ends, &vantages, &self.dedup, clocks);
         let drops = capture.interfaces.iter().filter_map(|i| {
             let (a, b) = (
@@ -806,6 +810,14 @@ impl<'o> Pipeline<'o> {
                 seen: &self.seen,
             },
         );
+        let timelines = match self.opts.timelines {
+            true => analysed
+                .iter()
+                .take(migration::series::MAX_TIMELINES)
+                .map(|m| migration::series::series(m, &self.timeline, &located, span))
+                .collect(),
+            false => Vec::new(),
+        };
         let migrations = analysed
             .iter()
             .zip(verdicts)
@@ -828,6 +840,7 @@ impl<'o> Pipeline<'o> {
             verification,
             findings,
             warnings,
+            timelines,
         };
         (report, inv_owned)
     }

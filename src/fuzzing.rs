@@ -163,10 +163,11 @@ pub fn inventory(data: &[u8], name: &str) -> Ending {
 }
 
 /// What every target's analysis starts from: the command line's defaults (built-in claim sets,
-/// no inventory, no labels).
+/// no inventory, no labels), with the timelines of `--html` so that the page is rendered too.
 fn base_options() -> AnalyzeOptions {
     AnalyzeOptions {
         claim_sets: ClaimSet::builtin(),
+        timelines: true,
         ..AnalyzeOptions::default()
     }
 }
@@ -240,6 +241,7 @@ fn report_bytes(outcome: &Outcome) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&outcome.report)
         .unwrap_or_else(|e| panic!("the report cannot be written as JSON: {e}"));
     bytes.extend_from_slice(summary::render(&outcome.report).as_bytes());
+    bytes.extend_from_slice(crate::report::html::render(&outcome.report).as_bytes());
     bytes
 }
 

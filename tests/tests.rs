@@ -28,6 +28,8 @@ mod flows;
 mod fuzz_regressions;
 #[path = "it/golden.rs"]
 mod golden;
+#[path = "it/html.rs"]
+mod html;
 #[path = "it/input_files.rs"]
 mod input_files;
 #[path = "it/live.rs"]

@@ -312,6 +312,10 @@ pub struct AnalyzeArgs {
     /// Write the JSON report to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,
+    /// Write the picture to FILE: one self-contained HTML page (verdicts, a timeline per
+    /// migration, topology, largest flows, capture facts) that fetches nothing.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// No summary and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,

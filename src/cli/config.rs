@@ -72,6 +72,8 @@ pub struct AnalyzeConfig {
     pub quiet: bool,
     /// Where the JSON report goes (`--json`), if anywhere.
     pub report: Option<Dest>,
+    /// Where the HTML report goes (`--html`), if anywhere.
+    pub html: Option<PathBuf>,
     /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
     /// carries the report or the NDJSON lines.
     pub summary: Option<Stream>,
@@ -282,6 +284,7 @@ impl AnalyzeConfig {
             findings: FindingsConfig::builtin(),
             set: SetOptions::default(),
             warnings: Vec::new(),
+            timelines: args.html.is_some(),
         };
         let given: Vec<Source> = match &args.follow {
             Some(p) => vec![Source::Path(p.clone())],
@@ -423,6 +426,7 @@ impl AnalyzeConfig {
             notes,
             quiet: args.quiet,
             report,
+            html: args.html.clone(),
             summary,
             findings_only: args.findings_only,
             write_inventory: args.write_inventory.clone(),

@@ -27,6 +27,18 @@ pub fn write_json(dest: &Dest, value: &impl serde::Serialize) -> Result<(), CliE
     w.flush().map_err(out_err)
 }
 
+/// Writes the report as one self-contained HTML page to the file `path`.
+pub fn write_html(
+    path: &std::path::Path,
+    report: &vmkflow::report::Report,
+) -> Result<(), CliError> {
+    let page = vmkflow::report::html::render(report);
+    std::fs::write(path, page).map_err(|source| CliError::Output {
+        what: format!("the HTML report to {}", path.display()),
+        source,
+    })
+}
+
 /// Writes the summary `text` to `stream`.
 pub fn print_text(stream: Stream, text: &str) -> Result<(), CliError> {
     let r = match stream {

@@ -149,6 +149,7 @@ pub fn detect(
                 inconclusive_because: None,
                 notes,
                 uncertain: None,
+                scope_hosts: BTreeSet::new(),
             }
         })
         .collect()

@@ -13,6 +13,7 @@ pub mod detect;
 pub mod fold;
 pub mod hosts;
 pub mod phases;
+pub mod series;
 pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,14 @@ pub struct LocatedConv {
     pub web: bool,
     /// What shows it is vSphere traffic, when something does (see [`VsphereEvidence`]).
     pub vsphere: Option<VsphereEvidence>,
+}
+
+impl LocatedConv {
+    /// The networks its bytes count under (both ends' when they differ): the one attribution
+    /// the report's breakdowns and the HTML timelines share.
+    pub fn counted_networks(&self) -> impl Iterator<Item = Network> + '_ {
+        self.networks.iter().flatten().copied()
+    }
 }
 
 /// What shows a conversation is vSphere's, strongest first.
@@ -152,8 +161,8 @@ impl Breakdown {
         if conv.class.is_data() {
             self.data_bytes += bytes;
         }
-        for n in conv.networks.iter().flatten() {
-            *self.payload_bytes_by_network.entry(*n).or_default() += bytes;
+        for n in conv.counted_networks() {
+            *self.payload_bytes_by_network.entry(n).or_default() += bytes;
         }
         *self.payload_bytes_by_class.entry(conv.class).or_default() += bytes;
     }
@@ -293,6 +302,8 @@ pub struct Analysed {
     pub notes: Vec<String>,
     /// The evidence under the other reading of an inventory that cannot say some services.
     pub uncertain: Option<Uncertain>,
+    /// The inventory hosts its scope keeps flows of (empty: every flow in the window).
+    pub scope_hosts: BTreeSet<String>,
 }
 
 /// The other reading of an uncertain inventory.
@@ -575,6 +586,7 @@ pub fn labelled(
                 inconclusive_because,
                 notes,
                 uncertain,
+                scope_hosts: hosts,
             }
         })
         .collect()

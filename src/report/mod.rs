@@ -4,6 +4,7 @@
 //! no wall-clock time, no random ids) and a short text summary.
 
 pub mod flows;
+pub mod html;
 pub mod migrations;
 pub mod summary;
 
@@ -41,6 +42,11 @@ pub struct Report {
     /// What the user should know to read the report right (label hosts not in the inventory,
     /// …), also printed on standard error.
     pub warnings: Vec<String>,
+    /// Per migration (in `migrations` order, the first
+    /// [`crate::migration::series::MAX_TIMELINES`]), its bytes over time for the HTML report;
+    /// empty unless [`crate::analyze::AnalyzeOptions::timelines`] asked for them. Not in the JSON.
+    #[serde(skip)]
+    pub timelines: Vec<crate::migration::series::MigrationSeries>,
 }
 
 /// Where the migration windows came from.

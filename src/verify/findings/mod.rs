@@ -275,6 +275,7 @@ pub(crate) mod testing {
             inconclusive_because: None,
             notes: Vec::new(),
             uncertain: None,
+            scope_hosts: Default::default(),
         }
     }
 }
