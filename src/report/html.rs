@@ -311,12 +311,23 @@ fn verdicts(o: &mut String, r: &Report) {
          <span class=\"v not-observed\">– not observed</span></p>\n</div>\n",
     );
     if !r.findings.is_empty() {
-        o.push_str("<div id=\"findings\">\n<h3>Findings</h3>\n<table><thead><tr><th>Severity</th><th>Migration</th><th>Finding</th><th>Reference</th></tr></thead><tbody>\n");
+        // Each distinct reference once, numbered in order of first use: a finding cites its
+        // number (and carries the text as its hover title), the list follows the table.
+        let mut refs: Vec<&str> = Vec::new();
+        o.push_str("<div id=\"findings\">\n<h3>Findings</h3>\n<table><thead><tr><th>Severity</th><th>Migration</th><th>Finding</th></tr></thead><tbody>\n");
         for f in &r.findings {
+            let n = match refs.iter().position(|x| *x == f.reference) {
+                Some(i) => i + 1,
+                None => {
+                    refs.push(&f.reference);
+                    refs.len()
+                }
+            };
             let _ = writeln!(
                 o,
-                "<tr data-finding=\"{}\"><td class=\"{}\">{}</td><td>{}</td><td><b>{}</b>: {}</td><td class=\"small\">{}</td></tr>",
+                "<tr data-finding=\"{}\" title=\"{}\"><td class=\"{}\">{}</td><td>{}</td><td><b>{}</b>: {} <span class=\"small muted\">[{n}]</span></td></tr>",
                 esc(f.id),
+                esc(&f.reference),
                 if f.severity.name() == "warning" {
                     "warn"
                 } else {
@@ -326,10 +337,13 @@ fn verdicts(o: &mut String, r: &Report) {
                 esc(f.migration.as_deref().unwrap_or("")),
                 esc(f.id),
                 esc(&f.message),
-                esc(&f.reference)
             );
         }
-        o.push_str("</tbody></table>\n</div>\n");
+        o.push_str("</tbody></table>\n<ol class=\"small\">\n");
+        for r in refs {
+            let _ = writeln!(o, "<li>{}</li>", esc(r));
+        }
+        o.push_str("</ol>\n</div>\n");
     }
     o.push_str("</div>\n</section>\n");
 }
