@@ -5,17 +5,12 @@
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_with, bundled, run, synth_capture};
+use crate::util::{
+    TempDir, analyze_with, bundled, finding as one, findings_of as of, run, synth_capture,
+};
 
 fn findings(report: &Value) -> &Vec<Value> {
     report["findings"].as_array().expect("findings")
-}
-
-fn of<'a>(report: &'a Value, id: &str, migration: &str) -> Vec<&'a Value> {
-    findings(report)
-        .iter()
-        .filter(|f| f["id"] == id && f["migration"] == migration)
-        .collect()
 }
 
 #[test]
@@ -173,12 +168,6 @@ fn truth(summary: &Value, m: &str, port: u64) -> u64 {
         .filter(|p| p["migration"] == m && p["port"] == port)
         .map(|p| p["bytes"].as_u64().expect("bytes"))
         .sum()
-}
-
-fn one<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
-    let f = of(report, id, migration);
-    assert_eq!(f.len(), 1, "{id} {migration}: {:?}", findings(report));
-    f[0]
 }
 
 #[test]

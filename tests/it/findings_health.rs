@@ -11,18 +11,9 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::netns::{Tcpdump, analyze_labelled, namespaces_or_skip};
-use crate::util::{End, PcapWriter, TempDir, analyze_with, bundled, find_tool, synth_capture};
-
-fn one<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
-    let all: Vec<&Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["id"] == id && f["migration"] == migration)
-        .collect();
-    assert_eq!(all.len(), 1, "{id} {migration}: {:?}", report["findings"]);
-    all[0]
-}
+use crate::util::{
+    End, PcapWriter, TempDir, analyze_with, bundled, find_tool, finding as one, synth_capture,
+};
 
 fn pair(f: &Value) -> &Value {
     let pairs = f["evidence"]["by_pair"].as_object().expect("by_pair");

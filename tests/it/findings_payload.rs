@@ -6,7 +6,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, analyze_with, bundled, find_tool, run, skip_or_fail, synth_capture};
+use crate::util::{
+    TempDir, analyze_with, bundled, find_tool, finding as one, run, skip_or_fail, synth_capture,
+};
 
 fn of<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
     report["findings"]
@@ -15,15 +17,6 @@ fn of<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|f| f["id"] == id)
         .collect()
-}
-
-fn one<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
-    let f: Vec<&Value> = of(report, id)
-        .into_iter()
-        .filter(|f| f["migration"] == migration)
-        .collect();
-    assert_eq!(f.len(), 1, "{id} {migration}: {:?}", report["findings"]);
-    f[0]
 }
 
 fn warnings(report: &Value) -> Vec<&Value> {

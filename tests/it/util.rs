@@ -467,3 +467,20 @@ impl PcapWriter {
         self.out.extend_from_slice(f);
     }
 }
+
+/// The findings of a report with id `id` about migration `migration`.
+pub fn findings_of<'a>(report: &'a Value, id: &str, migration: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["id"] == id && f["migration"] == migration)
+        .collect()
+}
+
+/// The one finding of a report with id `id` about migration `migration`.
+pub fn finding<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
+    let f = findings_of(report, id, migration);
+    assert_eq!(f.len(), 1, "{id} {migration}: {:?}", report["findings"]);
+    f[0]
+}
