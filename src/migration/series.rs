@@ -2,7 +2,7 @@
 //! [`TARGET_POINTS`] adaptive bins per network, over its window with some context before and
 //! after.
 //!
-//! The bytes come from [`Scope::for_each`] and are attributed to networks by
+//! The bytes come from `Scope::for_each` and are attributed to networks by
 //! [`LocatedConv::counted_networks`], as [`Breakdown`](super::Breakdown) attributes them: the
 //! bins inside the window add up, per network, to the migration's `payload_bytes_by_network`
 //! (a conversation with ends on two networks counts under both).
