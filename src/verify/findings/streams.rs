@@ -363,10 +363,19 @@ pub fn throughput(
             }
         })
         .collect();
-    // The vMotion vmknics of the sending side (the streams' clients) and their link speeds.
+    // The vMotion vmknics of the sending side and their link speeds: each stream's end on the
+    // source host when the migration names one (the destination may open streams too), else
+    // its client.
     let mut vmknics: BTreeMap<String, Option<u32>> = BTreeMap::new();
     for s in &mine {
-        match names.vmk(s.client, s.vlan) {
+        let on_source = |ip: IpAddr| {
+            names
+                .vmk(ip, s.vlan)
+                .filter(|v| m.source_host.as_deref() == Some(v.host.as_str()))
+        };
+        let sender = on_source(s.server).map_or(s.client, |_| s.server);
+        let sender = on_source(s.client).map_or(sender, |_| s.client);
+        match names.vmk(sender, s.vlan) {
             Some(v) => {
                 vmknics.insert(
                     format!("{}/{}", v.host, v.name),
@@ -374,7 +383,7 @@ pub fn throughput(
                 );
             }
             None => {
-                vmknics.insert(s.client.to_string(), None);
+                vmknics.insert(sender.to_string(), None);
             }
         }
     }
@@ -607,5 +616,37 @@ mod tests {
         // No vMotion bytes in the transfer: no finding.
         let none = [with_transfer(0, 0)];
         assert!(throughput(&c, &none[0], &none, &[], &VmkInventory::empty()).is_none());
+    }
+
+    #[test]
+    fn throughput_counts_the_source_hosts_vmknics_whoever_opened_the_stream() {
+        use crate::migration::{Breakdown, Phase};
+        let mut m = migration(PowerState::Hot, None);
+        let mut b = Breakdown::default();
+        b.payload_bytes_by_class
+            .insert(TrafficClass::Vmotion, 1_000);
+        m.phases = vec![Phase {
+            name: "transfer",
+            start: 0,
+            end: S,
+            active_data_classes: vec![TrafficClass::Vmotion],
+            breakdown: b,
+        }];
+        let mut a1 = vmk("a", "vmk1", "10.0.0.1", vec![Service::Vmotion]);
+        a1.speed_mbps = Some(40_000);
+        let mut b1 = vmk("b", "vmk1", "10.0.0.2", vec![Service::Vmotion]);
+        b1.speed_mbps = Some(10_000);
+        let inv = VmkInventory::new(vec![a1, b1], InventorySource::File("inv.json".into()));
+        // One stream from the source, one the destination opened to the source's 8000.
+        let streams = [
+            stream("10.0.0.1", "10.0.0.2", 500),
+            stream("10.0.0.2", "10.0.0.1", 500),
+        ];
+        let c = FindingsConfig::builtin();
+        let all = [m.clone()];
+        let f = throughput(&c, &m, &all, &streams, &inv).expect("f");
+        assert_eq!(f.evidence["vmknics"], json!(["a/vmk1"]));
+        assert_eq!(f.evidence["link_mbps"], 40_000);
+        assert_eq!(f.evidence["kb323379_gbps"], 18.0);
     }
 }
