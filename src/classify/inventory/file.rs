@@ -463,7 +463,7 @@ impl From<&VmkInventory> for Inventory {
                 ip: v.addrs.iter().map(|(a, p)| format!("{a}/{p}")).collect(),
                 vlan: v.vlan,
                 mac: v.mac.map(|m| m.to_string()),
-                speed_mbps: None,
+                speed_mbps: v.speed_mbps,
                 services: v.services.clone(),
                 unknown_services: v.unknown_services.clone(),
                 mtu: v.mtu,
@@ -520,6 +520,12 @@ impl VmkInventory {
                         .join(", ")
                 ));
             }
+            notes.extend(export.respelled_hosts.iter().map(|(line, given, used, first)| {
+                format!(
+                    "{name}: line {line}: host `{given}` differs from `{used}` (line {first}) only \
+                     in letter case: taken as `{used}`"
+                )
+            }));
             let source = InventorySource::PowerCliCsv(name.clone());
             (export.vmks, export.lines, source, notes)
         } else {
@@ -762,6 +768,7 @@ mod tests {
             r#"{"hosts":[{"name":"esx01","vmknics":[
                 {"name":"vmk0","ip":"10.0.10.11/24","services":["management"]},
                 {"name":"vmk1","ip":["10.0.20.11/24","fd00:20::11/64"],"vlan":20,
+                 "speed_mbps":25000,"mtu":9000,
                  "services":["vmotion","vsphere_replication_nfc"]},
                 {"name":"vmk3","ip":"10.0.40.11/24"}]}]}"#,
         )
@@ -770,6 +777,7 @@ mod tests {
         let v = &inv.hosts[0].vmknics;
         assert_eq!(v[1].ip.len(), 2);
         assert!(v[2].services.is_empty());
+        assert_eq!((v[1].speed_mbps, v[1].mtu), (Some(25_000), Some(9_000)));
         let json = serde_json::to_string(&inv).unwrap();
         assert!(json.contains(r#""ip":"10.0.10.11/24""#), "{json}");
         assert_eq!(serde_json::from_str::<Inventory>(&json).unwrap(), inv);

@@ -322,6 +322,9 @@ pub struct Export {
     pub lines: Vec<usize>,
     /// The service flag columns it lacks, with the service each would have said.
     pub missing_services: Vec<(&'static str, Service)>,
+    /// Host names that differ from an earlier row's only in letter case, taken as that host
+    /// (host names are DNS names): (line, the name as written, the name used, its first line).
+    pub respelled_hosts: Vec<(usize, String, String, usize)>,
 }
 
 /// Parses the export; the error names the line and what is missing or wrong.
@@ -356,6 +359,10 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
     let unknown_services: Vec<Service> = missing_services.iter().map(|(_, s)| *s).collect();
     let mut vmks = Vec::new();
     let mut lines = Vec::new();
+    // Each host's first spelling and line, by its name in lower case.
+    let mut spelling: std::collections::HashMap<String, (String, usize)> =
+        std::collections::HashMap::new();
+    let mut respelled_hosts = Vec::new();
     for record in records {
         let Record {
             line: lineno,
@@ -410,8 +417,15 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
             .collect();
         services.sort();
         services.dedup();
+        let (first, first_line) = spelling
+            .entry(host.to_lowercase())
+            .or_insert_with(|| (host.to_string(), lineno))
+            .clone();
+        if first != host {
+            respelled_hosts.push((lineno, host.to_string(), first.clone(), first_line));
+        }
         vmks.push(Vmk {
-            host: host.to_string(),
+            host: first,
             name: name.to_string(),
             addrs: vec![(addr, prefix)],
             vlan: None,
@@ -427,6 +441,7 @@ pub fn parse_export(text: &str) -> Result<Export, PowerCliError> {
         vmks,
         lines,
         missing_services,
+        respelled_hosts,
     })
 }
 
@@ -621,6 +636,20 @@ mod tests {
                 host: "h".into(),
                 vmk: "vmk0".into()
             }
+        );
+    }
+
+    #[test]
+    fn host_names_differing_only_in_case_are_one_host() {
+        let e = parse_export(
+            "VMHost,Name,IP\nesx02,vmk0,10.0.0.2\nesx01,vmk0,10.0.0.1\nEsx02,vmk1,10.0.1.2\n",
+        )
+        .expect("export");
+        let hosts: Vec<&str> = e.vmks.iter().map(|v| v.host.as_str()).collect();
+        assert_eq!(hosts, ["esx02", "esx01", "esx02"]);
+        assert_eq!(
+            e.respelled_hosts,
+            [(4, "Esx02".to_string(), "esx02".to_string(), 2)]
         );
     }
 }
