@@ -143,25 +143,13 @@ fn timelines_add_up_to_the_reports_bytes_per_network() {
 
 #[test]
 fn the_library_series_are_the_breakdowns() {
-    use vmkflow::analyze::{self, AnalyzeOptions, Labels};
+    use vmkflow::analyze::{self, AnalyzeOptions};
     use vmkflow::capture::{CaptureReader, Source};
-    use vmkflow::classify::inventory::VmkInventory;
-    use vmkflow::labels::Migrations;
-    use vmkflow::verify::ClaimSet;
 
     let capture = bundled("all-vmware.pcapng");
-    let side = |suffix: &str| bundled(&format!("all-vmware.pcapng{suffix}"));
     let opts = AnalyzeOptions {
-        inventory: Some(VmkInventory::load(&side(".inventory.json")).expect("inventory")),
-        labels: Labels::File {
-            path: "labels".into(),
-            migrations: Migrations::load(&side(".migrations.json"))
-                .expect("labels")
-                .migrations,
-        },
-        claim_sets: ClaimSet::builtin(),
         timelines: true,
-        ..AnalyzeOptions::default()
+        ..crate::util::bundled_options("all-vmware.pcapng")
     };
     let reader =
         CaptureReader::open(&Source::from_arg(capture.to_str().expect("UTF-8"))).expect("opens");

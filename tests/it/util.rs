@@ -484,3 +484,25 @@ pub fn finding<'a>(report: &'a Value, id: &str, migration: &str) -> &'a Value {
     assert_eq!(f.len(), 1, "{id} {migration}: {:?}", report["findings"]);
     f[0]
 }
+
+/// The library's options for a bundled capture with its sidecar inventory and labels and the
+/// built-in claim sets, as `vmkflow analyze` picks them up.
+pub fn bundled_options(capture: &str) -> vmkflow::analyze::AnalyzeOptions {
+    use vmkflow::analyze::{AnalyzeOptions, Labels};
+    use vmkflow::classify::inventory::VmkInventory;
+    use vmkflow::labels::Migrations;
+    use vmkflow::verify::ClaimSet;
+
+    let side = |suffix: &str| bundled(&format!("{capture}{suffix}"));
+    AnalyzeOptions {
+        inventory: Some(VmkInventory::load(&side(".inventory.json")).expect("inventory")),
+        labels: Labels::File {
+            path: "labels".into(),
+            migrations: Migrations::load(&side(".migrations.json"))
+                .expect("labels")
+                .migrations,
+        },
+        claim_sets: ClaimSet::builtin(),
+        ..AnalyzeOptions::default()
+    }
+}

@@ -352,27 +352,13 @@ fn phases_tile_every_window() {
 /// `analyze::run` gives.
 #[test]
 fn vmk0_only_coverage_contradicts_nothing() {
-    use vmkflow::analyze::{AnalyzeOptions, Labels, Pipeline, run as analyze_run};
+    use vmkflow::analyze::{Pipeline, run as analyze_run};
     use vmkflow::capture::{CaptureReader, Source};
-    use vmkflow::classify::inventory::VmkInventory;
-    use vmkflow::labels::Migrations;
-    use vmkflow::verify::ClaimSet;
     use vmkflow::vocab::vantage::{Coverage, Direction, Vantage, VantageSource};
 
     let capture = crate::util::bundled("all-vmware.pcapng");
     let arg = capture.to_str().expect("UTF-8 path");
-    let side = |suffix: &str| crate::util::bundled(&format!("all-vmware.pcapng{suffix}"));
-    let opts = AnalyzeOptions {
-        inventory: Some(VmkInventory::load(&side(".inventory.json")).expect("inventory")),
-        labels: Labels::File {
-            path: "labels".into(),
-            migrations: Migrations::load(&side(".migrations.json"))
-                .expect("labels")
-                .migrations,
-        },
-        claim_sets: ClaimSet::builtin(),
-        ..AnalyzeOptions::default()
-    };
+    let opts = crate::util::bundled_options("all-vmware.pcapng");
     let report_with = |coverage: Option<Coverage>| {
         let mut reader = CaptureReader::open(&Source::from_arg(arg)).expect("open");
         let mut p = Pipeline::new(&opts);
