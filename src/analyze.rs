@@ -61,6 +61,12 @@ pub struct AnalyzeOptions {
     /// Fold each migration's bytes into timelines for the HTML report (`--html`); they ride on
     /// the report without entering the JSON.
     pub timelines: bool,
+    /// Threads reading one capture ([`crate::parallel`]); 0 and 1 mean the calling thread only.
+    /// The report is the same for every count.
+    pub threads: usize,
+    /// Bytes read at a time (0: [`crate::capture::input::READ_CHUNK`]); with several threads,
+    /// the frames of one such read travel between threads as one batch.
+    pub read_buffer: usize,
 }
 
 /// Where migration windows come from.
@@ -1021,16 +1027,20 @@ pub fn run_set(
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, CaptureError> {
+    let buffer = match opts.read_buffer {
+        0 => crate::capture::input::READ_CHUNK,
+        n => n,
+    };
     let open = || {
         sources
             .iter()
-            .map(CaptureReader::open)
+            .map(|s| CaptureReader::open_buffered(s, buffer))
             .collect::<Result<Vec<_>, _>>()
     };
     let mut readers = open()?;
     if readers.len() == 1 {
         if let Some(r) = readers.pop() {
-            return Ok(run(r, opts, progress));
+            return Ok(crate::parallel::run(r, opts, opts.threads, progress));
         }
     }
     let set = &opts.set;

@@ -24,6 +24,7 @@ pub mod fuzzing;
 pub mod labels;
 pub mod live;
 pub mod migration;
+pub mod parallel;
 pub mod report;
 pub mod set;
 pub mod synth;

@@ -40,5 +40,7 @@ mod netns;
 mod sets;
 #[path = "it/synth.rs"]
 mod synth;
+#[path = "it/threads.rs"]
+mod threads;
 #[path = "it/verify.rs"]
 mod verify;

@@ -161,6 +161,17 @@ pub struct Window {
     cut: bool,
     /// Bytes pulled from the underlying reader so far (decompressed).
     pulled: u64,
+    /// In hand-off mode, the buffers given up instead of moving bytes within one.
+    handoff: Option<Handoff>,
+}
+
+/// The buffers of a window in hand-off mode ([`Window::hand_off_buffers`]).
+#[derive(Default)]
+struct Handoff {
+    /// Buffers returned for reuse (their contents are overwritten).
+    spares: Vec<Vec<u8>>,
+    /// Buffers given up, oldest first, with every byte they held still in place.
+    retired: Vec<Vec<u8>>,
 }
 
 impl Window {
@@ -180,7 +191,73 @@ impl Window {
             eof: false,
             cut: false,
             pulled: 0,
+            handoff: None,
         }
+    }
+
+    /// Switches to hand-off mode: from now on the window never moves or overwrites bytes it has
+    /// handed out. Where it would (to make room, or to grow), it continues in another buffer
+    /// and keeps the old one, untouched, for [`Window::take_retired`]; so slices of consumed
+    /// records stay valid in the buffer that held them, which can then travel to another thread
+    /// instead of being copied.
+    pub fn hand_off_buffers(&mut self) {
+        self.handoff.get_or_insert_with(Handoff::default);
+    }
+
+    /// The buffers given up since the last call, oldest first (hand-off mode).
+    pub fn take_retired(&mut self) -> Vec<Vec<u8>> {
+        self.handoff
+            .as_mut()
+            .map(|h| std::mem::take(&mut h.retired))
+            .unwrap_or_default()
+    }
+
+    /// Whether a buffer was given up since [`Window::take_retired`] was last called.
+    pub fn has_retired(&self) -> bool {
+        self.handoff.as_ref().is_some_and(|h| !h.retired.is_empty())
+    }
+
+    /// Returns a buffer for reuse (hand-off mode; dropped otherwise).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if let Some(h) = &mut self.handoff {
+            if h.spares.len() < 64 {
+                h.spares.push(buf);
+            }
+        }
+    }
+
+    /// The whole current buffer (its address tells whether a slice lies in it).
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Takes the current buffer, leaving the window empty: for the end of the stream, when the
+    /// records already handed out still point into it.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        self.start = 0;
+        self.end = 0;
+        self.eof = true;
+        std::mem::take(&mut self.buf)
+    }
+
+    /// In hand-off mode: continues in a buffer of `len` bytes holding `buf[from..end]`, and
+    /// retires the current one.
+    fn move_to_fresh_buffer(&mut self, len: usize, from: usize) {
+        let Some(h) = &mut self.handoff else {
+            return;
+        };
+        let mut fresh = loop {
+            match h.spares.pop() {
+                Some(b) if b.len() == len => break b,
+                Some(_) => continue,
+                None => break vec![0; len],
+            }
+        };
+        let n = self.end - from;
+        fresh[..n].copy_from_slice(&self.buf[from..self.end]);
+        h.retired.push(std::mem::replace(&mut self.buf, fresh));
+        self.start -= from;
+        self.end = n;
     }
 
     /// Absolute offset of the first unconsumed byte.
@@ -217,17 +294,25 @@ impl Window {
                 });
             }
             if self.buf.len() - self.start < need {
-                // Move the tail to the front.
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
+                if self.handoff.is_some() {
+                    self.move_to_fresh_buffer(self.buf.len(), self.start);
+                } else {
+                    // Move the tail to the front.
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.start = 0;
+                }
             }
             if self.end == self.buf.len() {
                 // Grow for a record larger than the window, doubling as bytes arrive, so a length
                 // field promising more than the stream holds costs at most twice what is there.
                 let cap = need.next_power_of_two().min(MAX_RECORD + 64).max(need);
                 let new_len = (self.buf.len() * 2).min(cap).max(self.end + 1);
-                self.buf.resize(new_len, 0);
+                if self.handoff.is_some() {
+                    self.move_to_fresh_buffer(new_len, 0);
+                } else {
+                    self.buf.resize(new_len, 0);
+                }
             }
             let n = match read_some(self.inner.as_mut(), &mut self.buf[self.end..]) {
                 // Only a decompressor reports its input ending early (flate2: "incomplete

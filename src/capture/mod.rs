@@ -376,6 +376,12 @@ pub(crate) fn need(win: &mut Window, need: usize) -> Result<(), StepError> {
 impl CaptureReader {
     /// Opens a source and reads its file header.
     pub fn open(source: &Source) -> Result<CaptureReader, CaptureError> {
+        Self::open_buffered(source, input::READ_CHUNK)
+    }
+
+    /// Opens a source and reads its file header, reading `buffer` bytes at a time (the window
+    /// grows beyond it only for a larger record).
+    pub fn open_buffered(source: &Source, buffer: usize) -> Result<CaptureReader, CaptureError> {
         let name = source.display_name();
         let (inner, compression, size) = input::open(source).map_err(|e| CaptureError::Open {
             file: name.clone(),
@@ -386,7 +392,8 @@ impl CaptureReader {
         } else {
             None
         };
-        Self::from_reader(name, Window::new(inner), compression, size_hint)
+        let win = Window::with_capacity(inner, buffer);
+        Self::from_reader(name, win, compression, size_hint)
     }
 
     /// Reads the file header from any byte stream (plain, not gzip), e.g. a file being followed
@@ -633,6 +640,40 @@ impl CaptureReader {
                 }
             }
         }
+    }
+
+    /// Switches the window to hand-off mode ([`Window::hand_off_buffers`]): the frames read stay
+    /// valid in the buffer that held them, which [`CaptureReader::take_retired`] gives up once
+    /// reading has moved on to another.
+    pub fn hand_off_buffers(&mut self) {
+        self.win.hand_off_buffers();
+    }
+
+    /// The buffers given up since the last call, oldest first (hand-off mode).
+    pub fn take_retired(&mut self) -> Vec<Vec<u8>> {
+        self.win.take_retired()
+    }
+
+    /// Whether a buffer was given up since [`CaptureReader::take_retired`] was last called.
+    pub fn has_retired(&self) -> bool {
+        self.win.has_retired()
+    }
+
+    /// Returns a buffer from [`CaptureReader::take_retired`] for reuse.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        self.win.recycle(buf);
+    }
+
+    /// The window's current buffer (where the frame read last lies).
+    pub fn buffer(&self) -> &[u8] {
+        self.win.buffer()
+    }
+
+    /// Takes the window's current buffer once reading has ended (hand-off mode).
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        self.finished = true;
+        self.held = None;
+        self.win.take_buffer()
     }
 
     /// Statistics so far, for a partial report after a fatal error.

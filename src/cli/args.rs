@@ -316,6 +316,15 @@ pub struct AnalyzeArgs {
     /// migration, topology, largest flows, capture facts) that fetches nothing.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Threads reading one capture: a reader, decoders and the flow accounting in capture order
+    /// (0: one per core available). The report is the same for every count. Capture sets and
+    /// live analysis use one thread.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Bytes read at a time (the frames of one read travel between threads as one batch); for
+    /// tests of the hand-off between threads.
+    #[arg(long, value_name = "BYTES", hide = true, default_value_t = 0)]
+    pub read_buffer: usize,
     /// No summary and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,

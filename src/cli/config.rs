@@ -285,6 +285,11 @@ impl AnalyzeConfig {
             set: SetOptions::default(),
             warnings: Vec::new(),
             timelines: args.html.is_some(),
+            threads: match args.threads {
+                0 => vmkflow::parallel::available_threads(),
+                n => n,
+            },
+            read_buffer: args.read_buffer,
         };
         let given: Vec<Source> = match &args.follow {
             Some(p) => vec![Source::Path(p.clone())],

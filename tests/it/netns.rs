@@ -503,6 +503,8 @@ fn namespace_captures_match_tshark_and_applications() {
         let file = dir.path().join(name);
         let what = format!("{name} (tcpdump -i {iface}, snaplen {snap:?})");
         let report = analyze_json(&file);
+        // Every thread count reads it the same.
+        crate::threads::assert_same_for_thread_counts(&file, &[]);
         let c = &report["capture"];
         let t = tshark_totals(&tshark, &file);
         eprintln!(

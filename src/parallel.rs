@@ -1,0 +1,270 @@
+//! One capture on several threads, with the report one thread computes.
+//!
+//! The stages stay in capture order; only the work between them moves:
+//!
+//! - **Reader** (one thread): frames the records (pcap or pcapng). Its window hands each full
+//!   read buffer on whole ([`CaptureReader::hand_off_buffers`]) instead of moving bytes within
+//!   it, so a batch is one buffer as read plus where each frame lies in it: no packet is copied.
+//! - **Decoders** (`threads - 2`, none with two threads, where the reader decodes): decode every
+//!   frame of a batch (Ethernet, VLAN, tunnels, IP, ports). Decoding needs nothing but the frame,
+//!   so batches are decoded side by side; batch `k` goes to decoder `k % decoders` and comes back
+//!   from it, which keeps their order without a reordering buffer.
+//! - **Accounting** (the calling thread): flows, TCP state, classification, timelines and the
+//!   report, fed every frame in capture order exactly as [`crate::analyze::run`] feeds them, so
+//!   every figure equals the one-thread run's (`tests/it/threads.rs` compares the bytes).
+//!
+//! Channels are bounded ([`DEPTH`] batches per decoder), and buffers go back to the reader to
+//! be read into again, so memory stays a few buffers per thread however long the capture.
+//! Accounting is the stage that does not divide: it bounds the speed-up (docs/performance.md).
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
+
+use crate::analyze::{AnalyzeOptions, Outcome, Pipeline};
+use crate::capture::{CaptureError, CaptureReader, Frame};
+use crate::decode::{self, Decoded};
+use crate::vocab::wire::LinkType;
+
+/// Batches in flight per decoder (and between the reader and accounting with two threads).
+const DEPTH: usize = 4;
+
+/// Where one frame lies in its batch, with its record's fields.
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    ts_ns: Option<i64>,
+    interface: u32,
+    link_type: LinkType,
+    orig_len: u32,
+    offset: u64,
+    /// Start of the data in the batch's buffer, or in `copied` when `in_copied`.
+    start: usize,
+    len: usize,
+    in_copied: bool,
+}
+
+/// Frames of one read buffer, in capture order, decoded once a decoder has seen them.
+#[derive(Default)]
+struct Batch {
+    /// The buffer the frames were read into.
+    buf: Vec<u8>,
+    /// Frames whose bytes did not lie in `buf` (none is expected; kept for safety).
+    copied: Vec<u8>,
+    recs: Vec<Rec>,
+    decoded: Vec<Decoded>,
+    /// Bytes consumed by the reader when the batch closed (for progress).
+    position: u64,
+}
+
+impl Batch {
+    fn frame(&self, i: usize) -> Frame<'_> {
+        let r = &self.recs[i];
+        let src = if r.in_copied { &self.copied } else { &self.buf };
+        Frame {
+            ts_ns: r.ts_ns,
+            interface: r.interface,
+            link_type: r.link_type,
+            data: src.get(r.start..r.start + r.len).unwrap_or(&[]),
+            orig_len: r.orig_len,
+            offset: r.offset,
+        }
+    }
+
+    fn decode(&mut self) {
+        // Decoded in place: a `Decoded` is large enough that pushing one costs a copy.
+        self.decoded.resize(self.recs.len(), Decoded::default());
+        let (recs, decoded) = (&self.recs, &mut self.decoded);
+        for (r, d) in recs.iter().zip(decoded.iter_mut()) {
+            let src = if r.in_copied { &self.copied } else { &self.buf };
+            let data = src.get(r.start..r.start + r.len).unwrap_or(&[]);
+            decode::decode_into(r.link_type, data, d);
+        }
+    }
+
+    /// Empties the batch for reuse, giving its buffer back.
+    fn clear(&mut self) -> Vec<u8> {
+        self.recs.clear();
+        self.decoded.clear();
+        self.copied.clear();
+        std::mem::take(&mut self.buf)
+    }
+}
+
+/// The thread count `--threads 0` means: the cores available to the process.
+pub fn available_threads() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Reads the whole capture on `threads` threads (1 runs [`crate::analyze::run`]) and builds
+/// the report, the same bytes for every thread count.
+pub fn run(
+    reader: CaptureReader,
+    opts: &AnalyzeOptions,
+    threads: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Outcome {
+    if threads <= 1 {
+        return crate::analyze::run(reader, opts, progress);
+    }
+    let decoders = threads - 2;
+    thread::scope(|s| {
+        // Batches go out to be decoded and come back, in order, to accounting; emptied
+        // batches go back to the reader.
+        let (back_tx, back_rx) = sync_channel::<Batch>((decoders.max(1) + 2) * DEPTH);
+        let mut to_decoders = Vec::new();
+        let mut from_decoders = Vec::new();
+        for _ in 0..decoders {
+            let (in_tx, in_rx) = sync_channel::<Batch>(DEPTH);
+            let (out_tx, out_rx) = sync_channel::<Batch>(DEPTH);
+            s.spawn(move || decode_batches(in_rx, out_tx));
+            to_decoders.push(in_tx);
+            from_decoders.push(out_rx);
+        }
+        let (direct_tx, direct_rx) = sync_channel::<Batch>(DEPTH);
+        let reader_thread = {
+            let outs = if decoders == 0 {
+                vec![direct_tx]
+            } else {
+                drop(direct_tx);
+                to_decoders
+            };
+            s.spawn(move || read_batches(reader, outs, decoders == 0, back_rx))
+        };
+        let sources = if decoders == 0 {
+            vec![direct_rx]
+        } else {
+            from_decoders
+        };
+        let mut pipeline = Pipeline::new(opts);
+        let mut since_progress = 0usize;
+        'batches: for k in 0.. {
+            let Ok(mut batch) = sources[k % sources.len()].recv() else {
+                break 'batches;
+            };
+            for (i, d) in batch.decoded.iter().enumerate() {
+                let f = batch.frame(i);
+                pipeline.packet_decoded(0, &f, f.ts_ns, d);
+            }
+            since_progress += batch.recs.len();
+            if since_progress >= 65_536 {
+                since_progress = 0;
+                progress(batch.position);
+            }
+            let buf = batch.clear();
+            batch.buf = buf;
+            // The reader may have ended: a batch nobody takes back is dropped.
+            let _ = back_tx.try_send(batch);
+        }
+        drop(back_tx);
+        let (reader, error) = match reader_thread.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        progress(reader.position());
+        let name = reader.name().to_string();
+        let stats = reader.partial_stats();
+        let (report, inventory) = pipeline.finish(name, stats, error.as_ref());
+        Outcome {
+            report,
+            error,
+            inventory,
+        }
+    })
+}
+
+/// Decodes batches until the reader is done.
+fn decode_batches(input: Receiver<Batch>, output: SyncSender<Batch>) {
+    for mut batch in input {
+        batch.decode();
+        if output.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+/// The reader thread: frames records into batches of one read buffer each, sent round robin to
+/// `outs` (decoded here first when `decode`). Returns the reader, for its statistics, and the
+/// error that ended reading, if one did.
+fn read_batches(
+    mut reader: CaptureReader,
+    outs: Vec<SyncSender<Batch>>,
+    decode: bool,
+    back: Receiver<Batch>,
+) -> (CaptureReader, Option<CaptureError>) {
+    reader.hand_off_buffers();
+    let mut spare_batches: Vec<Batch> = Vec::new();
+    let mut batch = Batch::default();
+    let mut sent = 0usize;
+    let mut error = None;
+    // Sends the batch (its frames lie in `buf`); false when accounting has stopped listening.
+    let send = |mut b: Batch, buf: Vec<u8>, position: u64, sent: &mut usize| -> bool {
+        b.buf = buf;
+        b.position = position;
+        if decode {
+            b.decode();
+        }
+        let ok = outs[*sent % outs.len()].send(b).is_ok();
+        *sent += 1;
+        ok
+    };
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(f)) => Some((
+                f.data.as_ptr() as usize,
+                Rec {
+                    ts_ns: f.ts_ns,
+                    interface: f.interface,
+                    link_type: f.link_type,
+                    orig_len: f.orig_len,
+                    offset: f.offset,
+                    start: 0,
+                    len: f.data.len(),
+                    in_copied: false,
+                },
+            )),
+            Ok(None) => None,
+            Err(e) => {
+                error = Some(e);
+                None
+            }
+        };
+        // Reading moved to another buffer: the batch so far lies in the first one given up.
+        if reader.has_retired() {
+            let mut retired = reader.take_retired().into_iter();
+            if let Some(full) = retired.next() {
+                // Buffers and batches accounting is done with.
+                while let Ok(mut b) = back.try_recv() {
+                    reader.recycle(b.clear());
+                    spare_batches.push(b);
+                }
+                let next = spare_batches.pop().unwrap_or_default();
+                let done = std::mem::replace(&mut batch, next);
+                if !send(done, full, reader.position(), &mut sent) {
+                    break;
+                }
+            }
+            for b in retired {
+                reader.recycle(b);
+            }
+        }
+        let Some((at, mut rec)) = frame else {
+            break;
+        };
+        let base = reader.buffer().as_ptr() as usize;
+        let in_buffer = at >= base && at + rec.len <= base + reader.buffer().len();
+        if in_buffer {
+            rec.start = at - base;
+        } else if let Some(f) = reader.held() {
+            // Not expected: a frame outside the window's buffer is copied.
+            rec.start = batch.copied.len();
+            rec.in_copied = true;
+            batch.copied.extend_from_slice(f.data);
+        }
+        batch.recs.push(rec);
+    }
+    let position = reader.position();
+    if !batch.recs.is_empty() {
+        let last = reader.take_buffer();
+        send(batch, last, position, &mut sent);
+    }
+    (reader, error)
+}
