@@ -111,10 +111,20 @@ fn decoder(c: &mut Criterion) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn analyze_file(path: &Path) -> u64 {
+fn analyze_file(path: &Path, threads: usize) -> u64 {
     let reader = CaptureReader::open(&Source::Path(path.to_path_buf())).expect("open");
-    let out = analyze::run(reader, &AnalyzeOptions::default(), &mut |_| {});
+    let out = vmkflow::parallel::run(reader, &AnalyzeOptions::default(), threads, &mut |_| {});
     out.report.capture.packets
+}
+
+/// Thread counts measured: 1, 2 and every core (when more than 2).
+fn thread_counts() -> Vec<usize> {
+    let all = vmkflow::parallel::available_threads();
+    let mut t = vec![1, 2];
+    if all > 2 {
+        t.push(all);
+    }
+    t
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -154,9 +164,10 @@ fn pipeline(c: &mut Criterion) {
             } else {
                 Throughput::Elements(*packets)
             });
-            g.bench_with_input(BenchmarkId::from_parameter(name), path, |b, p| {
-                b.iter(|| analyze_file(p))
-            });
+            for threads in thread_counts() {
+                let id = BenchmarkId::new(*name, format!("threads_{threads}"));
+                g.bench_with_input(id, path, |b, p| b.iter(|| analyze_file(p, threads)));
+            }
         }
         g.finish();
     }

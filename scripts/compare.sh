@@ -103,8 +103,11 @@ compare() { # compare LABEL FILE
     echo
     echo "== $label: $f, $b bytes, $p packets, $RUNS runs each, median"
     cat "$f" > /dev/null; cat "$f" > /dev/null
-    local tv tc tt tci tsh
-    tv=$(median_time "'$VMK' analyze '$f' -q --json /dev/null" "$RUNS")
+    local tv tc tt tci tsh tv1 tv2
+    # --threads: 1, 2, and every core (the default, the row the ratios are against)
+    tv1=$(median_time "'$VMK' analyze '$f' -q --json /dev/null --threads 1" "$RUNS")
+    tv2=$(median_time "'$VMK' analyze '$f' -q --json /dev/null --threads 2" "$RUNS")
+    tv=$(median_time "'$VMK' analyze '$f' -q --json /dev/null --threads $(nproc)" "$RUNS")
     tc=$(median_time "cat '$f' > /dev/null" "$RUNS")
     tt=$(median_time "tcpdump -r '$f' -w /dev/null" "$RUNS")
     tci=$(median_time "capinfos '$f'" "$RUNS")
@@ -118,7 +121,9 @@ compare() { # compare LABEL FILE
     tsh=$(median_time "tshark -r '$pre' -q -z conv,tcp" 1)
     echo "| tool                         | time (s) |  MB/s     | Mpkt/s   | vmkflow faster by | note"
     echo "|------------------------------|----------|-----------|----------|--------|-----"
-    row "vmkflow analyze -q --json" "$b" "$p" "$tv" "" ""
+    row "vmkflow --threads 1" "$b" "$p" "$tv1" "$tv" ""
+    row "vmkflow --threads 2" "$b" "$p" "$tv2" "$tv" ""
+    row "vmkflow --threads $(nproc) (all)" "$b" "$p" "$tv" "" ""
     row "cat > /dev/null (I/O limit)" "$b" "$p" "$tc" "$tv" ""
     row "tcpdump -r -w /dev/null" "$b" "$p" "$tt" "$tv" ""
     row "capinfos" "$b" "$p" "$tci" "$tv" ""
