@@ -5,7 +5,8 @@
 //! - **Reader** (one thread): frames the records (pcap or pcapng). Its window hands each full
 //!   read buffer on whole ([`CaptureReader::hand_off_buffers`]) instead of moving bytes within
 //!   it, so a batch is one buffer as read plus where each frame lies in it: no packet is copied.
-//! - **Decoders** (`threads - 2`, none with two threads, where the reader decodes): decode every
+//! - **Decoders** (`threads - 2`; with two threads, accounting decodes, or the reader when it is
+//!   ahead of accounting: which stage is the slower depends on the frames' sizes): decode every
 //!   frame of a batch (Ethernet, VLAN, tunnels, IP, ports). Decoding needs nothing but the frame,
 //!   so batches are decoded side by side; batch `k` goes to decoder `k % decoders` and comes back
 //!   from it, which keeps their order without a reordering buffer.
@@ -13,11 +14,13 @@
 //!   report, fed every frame in capture order exactly as [`crate::analyze::run`] feeds them, so
 //!   every figure equals the one-thread run's (`tests/it/threads.rs` compares the bytes).
 //!
-//! Channels are bounded ([`DEPTH`] batches per decoder), and buffers go back to the reader to
-//! be read into again, so memory stays a few buffers per thread however long the capture.
+//! The reader sends at most two batches per thread (32 at most) before one comes back, and
+//! buffers that come back are read into again, so memory stays a few read buffers per thread
+//! however long the capture.
 //! Accounting is the stage that does not divide: it bounds the speed-up (docs/performance.md).
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::thread;
 
 use crate::analyze::{AnalyzeOptions, Outcome, Pipeline};
@@ -25,8 +28,17 @@ use crate::capture::{CaptureError, CaptureReader, Frame};
 use crate::decode::{self, Decoded};
 use crate::vocab::wire::LinkType;
 
+/// With two threads, the batches waiting for accounting from which on the reader decodes too.
+const AHEAD: usize = 2;
+
 /// Batches in flight per decoder (and between the reader and accounting with two threads).
 const DEPTH: usize = 4;
+
+/// Most batches (so read buffers) sent and not yet back, for `threads` threads: two per thread,
+/// at most 32 (32 MiB with the default buffer), whatever the core count.
+fn most_in_flight(threads: usize) -> usize {
+    (2 * threads).clamp(4, 32)
+}
 
 /// Where one frame lies in its batch, with its record's fields.
 #[derive(Debug, Clone, Copy)]
@@ -106,10 +118,13 @@ pub fn run(
         return crate::analyze::run(reader, opts, progress);
     }
     let decoders = threads - 2;
+    // Batches sent by the reader and not yet taken by accounting.
+    let in_flight = AtomicUsize::new(0);
     thread::scope(|s| {
         // Batches go out to be decoded and come back, in order, to accounting; emptied
         // batches go back to the reader.
-        let (back_tx, back_rx) = sync_channel::<Batch>((decoders.max(1) + 2) * DEPTH);
+        // Unbounded, but never holding more than `most_in_flight` batches.
+        let (back_tx, back_rx) = channel::<Batch>();
         let mut to_decoders = Vec::new();
         let mut from_decoders = Vec::new();
         for _ in 0..decoders {
@@ -127,7 +142,9 @@ pub fn run(
                 drop(direct_tx);
                 to_decoders
             };
-            s.spawn(move || read_batches(reader, outs, decoders == 0, back_rx))
+            let in_flight = &in_flight;
+            let most = most_in_flight(threads);
+            s.spawn(move || read_batches(reader, outs, decoders == 0, in_flight, most, back_rx))
         };
         let sources = if decoders == 0 {
             vec![direct_rx]
@@ -140,9 +157,20 @@ pub fn run(
             let Ok(mut batch) = sources[k % sources.len()].recv() else {
                 break 'batches;
             };
-            for (i, d) in batch.decoded.iter().enumerate() {
-                let f = batch.frame(i);
-                pipeline.packet_decoded(0, &f, f.ts_ns, d);
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            if batch.decoded.len() != batch.recs.len() {
+                // Two threads, and the reader was not ahead: decoded here.
+                let mut d = Decoded::default();
+                for i in 0..batch.recs.len() {
+                    let f = batch.frame(i);
+                    decode::decode_into(f.link_type, f.data, &mut d);
+                    pipeline.packet_decoded(0, &f, f.ts_ns, &d);
+                }
+            } else {
+                for (i, d) in batch.decoded.iter().enumerate() {
+                    let f = batch.frame(i);
+                    pipeline.packet_decoded(0, &f, f.ts_ns, d);
+                }
             }
             since_progress += batch.recs.len();
             if since_progress >= 65_536 {
@@ -151,8 +179,8 @@ pub fn run(
             }
             let buf = batch.clear();
             batch.buf = buf;
-            // The reader may have ended: a batch nobody takes back is dropped.
-            let _ = back_tx.try_send(batch);
+            // The reader may have ended: then nobody takes it back, and it is dropped.
+            let _ = back_tx.send(batch);
         }
         drop(back_tx);
         let (reader, error) = match reader_thread.join() {
@@ -182,26 +210,33 @@ fn decode_batches(input: Receiver<Batch>, output: SyncSender<Batch>) {
 }
 
 /// The reader thread: frames records into batches of one read buffer each, sent round robin to
-/// `outs` (decoded here first when `decode`). Returns the reader, for its statistics, and the
+/// `outs`. With `balance` (two threads, no decoders) it also decodes a batch when accounting
+/// has [`AHEAD`] or more waiting: the reader then has time to spare, and accounting does not.
+/// It waits for a batch to come back before sending more than `most` batches.
+/// Returns the reader, for its statistics, and the
 /// error that ended reading, if one did.
 fn read_batches(
     mut reader: CaptureReader,
     outs: Vec<SyncSender<Batch>>,
-    decode: bool,
+    balance: bool,
+    in_flight: &AtomicUsize,
+    most: usize,
     back: Receiver<Batch>,
 ) -> (CaptureReader, Option<CaptureError>) {
     reader.hand_off_buffers();
     let mut spare_batches: Vec<Batch> = Vec::new();
     let mut batch = Batch::default();
     let mut sent = 0usize;
+    let mut returned = 0usize;
     let mut error = None;
     // Sends the batch (its frames lie in `buf`); false when accounting has stopped listening.
     let send = |mut b: Batch, buf: Vec<u8>, position: u64, sent: &mut usize| -> bool {
         b.buf = buf;
         b.position = position;
-        if decode {
+        if balance && in_flight.load(Ordering::Relaxed) >= AHEAD {
             b.decode();
         }
+        in_flight.fetch_add(1, Ordering::Relaxed);
         let ok = outs[*sent % outs.len()].send(b).is_ok();
         *sent += 1;
         ok
@@ -231,10 +266,21 @@ fn read_batches(
         if reader.has_retired() {
             let mut retired = reader.take_retired().into_iter();
             if let Some(full) = retired.next() {
-                // Buffers and batches accounting is done with.
-                while let Ok(mut b) = back.try_recv() {
+                // Buffers and batches accounting is done with; all of them in flight, wait.
+                let mut waiting = sent - returned >= most;
+                loop {
+                    let got = if waiting {
+                        back.recv().ok()
+                    } else {
+                        back.try_recv().ok()
+                    };
+                    let Some(mut b) = got else {
+                        break;
+                    };
                     reader.recycle(b.clear());
                     spare_batches.push(b);
+                    returned += 1;
+                    waiting = false;
                 }
                 let next = spare_batches.pop().unwrap_or_default();
                 let done = std::mem::replace(&mut batch, next);

@@ -220,7 +220,7 @@ impl Window {
     /// Returns a buffer for reuse (hand-off mode; dropped otherwise).
     pub fn recycle(&mut self, buf: Vec<u8>) {
         if let Some(h) = &mut self.handoff {
-            if h.spares.len() < 64 {
+            if h.spares.len() < 8 {
                 h.spares.push(buf);
             }
         }
