@@ -224,7 +224,7 @@ fn capture_set(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(summary.file_bytes));
     if merged_ok {
         g.bench_function("same_frames_merged_one_input", |b| {
-            b.iter(|| analyze_file(&merged))
+            b.iter(|| analyze_file(&merged, 1))
         });
     }
     g.bench_function("set_of_8_inputs", |b| {
@@ -235,7 +235,7 @@ fn capture_set(c: &mut Criterion) {
         })
     });
     g.bench_function("other_frames_one_input_same_size", |b| {
-        b.iter(|| analyze_file(&single))
+        b.iter(|| analyze_file(&single, 1))
     });
     g.finish();
     std::fs::remove_dir_all(&dir).ok();
