@@ -61,6 +61,9 @@ pub struct AnalyzeOptions {
     /// Fold each migration's bytes into timelines for the HTML report (`--html`); they ride on
     /// the report without entering the JSON.
     pub timelines: bool,
+    /// Compute what the Parquet tables need beyond the JSON (`--parquet`): it rides on the
+    /// report as [`Report::parquet`].
+    pub parquet: bool,
 }
 
 /// Where migration windows come from.
@@ -818,6 +821,10 @@ impl<'o> Pipeline<'o> {
                 .collect(),
             false => Vec::new(),
         };
+        let parquet = self
+            .opts
+            .parquet
+            .then(|| crate::report::parquet::extras(&self.timeline, &located, &analysed, span));
         let migrations = analysed
             .iter()
             .zip(verdicts)
@@ -841,6 +848,7 @@ impl<'o> Pipeline<'o> {
             findings,
             warnings,
             timelines,
+            parquet,
         };
         (report, inv_owned)
     }

@@ -74,6 +74,8 @@ pub struct AnalyzeConfig {
     pub report: Option<Dest>,
     /// Where the HTML report goes (`--html`), if anywhere.
     pub html: Option<PathBuf>,
+    /// Where the Parquet tables go (`--parquet`), with the partition id given (`--capture-id`).
+    pub parquet: Option<(PathBuf, Option<String>)>,
     /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
     /// carries the report or the NDJSON lines.
     pub summary: Option<Stream>,
@@ -285,6 +287,7 @@ impl AnalyzeConfig {
             set: SetOptions::default(),
             warnings: Vec::new(),
             timelines: args.html.is_some(),
+            parquet: args.parquet.is_some(),
         };
         let given: Vec<Source> = match &args.follow {
             Some(p) => vec![Source::Path(p.clone())],
@@ -419,6 +422,13 @@ impl AnalyzeConfig {
             false if report == Some(Dest::Stdout) || lines_to_stdout => Some(Stream::Stderr),
             false => Some(Stream::Stdout),
         };
+        // Refused before the capture is read, not after.
+        if let Some(dir) = args.parquet.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+            return Err(CliError::Output {
+                what: format!("the Parquet tables to {}", dir.display()),
+                source: std::io::Error::other("it exists and is not a directory"),
+            });
+        }
         Ok(AnalyzeConfig {
             source,
             sources,
@@ -427,6 +437,10 @@ impl AnalyzeConfig {
             quiet: args.quiet,
             report,
             html: args.html.clone(),
+            parquet: args
+                .parquet
+                .clone()
+                .map(|dir| (dir, args.capture_id.clone())),
             summary,
             findings_only: args.findings_only,
             write_inventory: args.write_inventory.clone(),
