@@ -44,7 +44,7 @@ QUERIES = {
         GROUP BY ALL ORDER BY peak_bytes_per_s DESC""",
     "Migrations whose verdict failed (a row contradicted), per claim set": """
         SELECT cluster, m.capture, m.migration, m.kind, m.state, v.claim_set,
-               list(DISTINCT v."row" ORDER BY v."row") AS contradicted_rows
+               list(DISTINCT v.claim_row ORDER BY v.claim_row) AS contradicted_rows
         FROM migrations m
         JOIN verdicts v USING (capture, migration)
         JOIN clusters c ON c.host = m.source_host

@@ -158,7 +158,7 @@ fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliE
         write_html(p, report)?;
     }
     if let Some((dir, id)) = &cfg.parquet {
-        write_parquet(dir, id.as_deref(), report)?;
+        write_parquet(dir, id, report)?;
     }
     if let Some(stream) = cfg.summary {
         let text = match cfg.findings_only {

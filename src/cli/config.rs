@@ -74,8 +74,9 @@ pub struct AnalyzeConfig {
     pub report: Option<Dest>,
     /// Where the HTML report goes (`--html`), if anywhere.
     pub html: Option<PathBuf>,
-    /// Where the Parquet tables go (`--parquet`), with the partition id given (`--capture-id`).
-    pub parquet: Option<(PathBuf, Option<String>)>,
+    /// Where the Parquet tables go (`--parquet`), and the partition id of the run
+    /// (`--capture-id`, else made from the captures as given).
+    pub parquet: Option<(PathBuf, String)>,
     /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
     /// carries the report or the NDJSON lines.
     pub summary: Option<Stream>,
@@ -293,6 +294,15 @@ impl AnalyzeConfig {
             Some(p) => vec![Source::Path(p.clone())],
             None => args.capture.iter().map(|c| Source::from_arg(c)).collect(),
         };
+        // The Parquet partition: --capture-id, else the captures as given (a directory by its
+        // own name, not its files').
+        let parquet_id = match &args.capture_id {
+            Some(id) => vmkflow::report::parquet::sanitize_id(id),
+            None => {
+                let names: Vec<String> = given.iter().map(Source::display_name).collect();
+                vmkflow::report::parquet::capture_id(names.iter().map(String::as_str))
+            }
+        };
         let sources = expand(&given)?;
         let Some(source) = sources.first().cloned() else {
             return Err(CliError::Usage("give a capture or --follow FILE".into()));
@@ -437,10 +447,7 @@ impl AnalyzeConfig {
             quiet: args.quiet,
             report,
             html: args.html.clone(),
-            parquet: args
-                .parquet
-                .clone()
-                .map(|dir| (dir, args.capture_id.clone())),
+            parquet: args.parquet.clone().map(|dir| (dir, parquet_id)),
             summary,
             findings_only: args.findings_only,
             write_inventory: args.write_inventory.clone(),

@@ -39,21 +39,16 @@ pub fn write_html(
     })
 }
 
-/// Writes the report's Parquet tables under `dir`, in the partition `id` (by default the inputs'
-/// names, made safe).
+/// Writes the report's Parquet tables under `dir`, in the partition `id`.
 pub fn write_parquet(
     dir: &std::path::Path,
-    id: Option<&str>,
+    id: &str,
     report: &vmkflow::report::Report,
 ) -> Result<(), CliError> {
     use vmkflow::report::parquet;
-    let id = match id {
-        Some(id) => parquet::sanitize_id(id),
-        None => parquet::capture_id(report.capture.inputs.iter().map(|i| i.name.as_str())),
-    };
     let empty = parquet::Extras::default();
     let extras = report.parquet.as_ref().unwrap_or(&empty);
-    parquet::write_dataset(dir, &id, report, extras)
+    parquet::write_dataset(dir, id, report, extras)
         .map(|_| ())
         .map_err(|e| CliError::Output {
             what: format!("the Parquet tables to {}", e.path.display()),

@@ -24,6 +24,7 @@ use parquet::schema::parser::parse_message_type;
 use serde::Serialize;
 
 use super::Report;
+use super::flows::{DirReport, EndpointReport, FlowReport};
 use crate::classify::inventory::Network;
 use crate::classify::networks_of;
 use crate::migration::timeline::{BIN_NS, Timeline};
@@ -518,7 +519,7 @@ fn captures(r: &Report, x: &Extras) -> Table {
         "inventory",
         [Some(
             match serde_json::to_value(&r.traffic.inventory.source) {
-                Ok(v) => v.get("kind").map_or(String::new(), |k| name_of(k)),
+                Ok(v) => v.get("kind").map_or(String::new(), name_of),
                 Err(_) => String::new(),
             },
         )],
@@ -562,40 +563,43 @@ fn flows(r: &Report, x: &Extras) -> Table {
     );
     t.ts("first_ts", rows.iter().map(|(_, k)| span(k).0));
     t.ts("last_ts", rows.iter().map(|(_, k)| span(k).1));
-    for (side, pick) in [
+    // Column names are static: the two sides' are spelt out.
+    type Side = fn(&FlowReport) -> &EndpointReport;
+    let sides: [([&'static str; 6], Side); 2] = [
         (
-            "client",
-            (|f: &super::flows::FlowReport| &f.client) as fn(&_) -> &_,
+            [
+                "client_ip",
+                "client_port",
+                "client_mac",
+                "client_host",
+                "client_vmk",
+                "client_network",
+            ],
+            |f| &f.client,
         ),
-        ("server", |f: &super::flows::FlowReport| &f.server),
-    ] {
-        let e = |name: &'static str| -> &'static str {
-            // Column names are static: the two sides' are spelt out.
-            match (side, name) {
-                ("client", "ip") => "client_ip",
-                ("client", "port") => "client_port",
-                ("client", "mac") => "client_mac",
-                ("client", "host") => "client_host",
-                ("client", "vmk") => "client_vmk",
-                ("client", _) => "client_network",
-                (_, "ip") => "server_ip",
-                (_, "port") => "server_port",
-                (_, "mac") => "server_mac",
-                (_, "host") => "server_host",
-                (_, "vmk") => "server_vmk",
-                _ => "server_network",
-            }
-        };
-        t.str(e("ip"), rows.iter().map(|(f, _)| Some(pick(f).ip.clone())));
+        (
+            [
+                "server_ip",
+                "server_port",
+                "server_mac",
+                "server_host",
+                "server_vmk",
+                "server_network",
+            ],
+            |f| &f.server,
+        ),
+    ];
+    for ([ip, port, mac, host, vmk, network], pick) in sides {
+        t.str(ip, rows.iter().map(|(f, _)| Some(pick(f).ip.clone())));
         t.i32(
-            e("port"),
+            port,
             rows.iter().map(|(f, _)| Some(i32::from(pick(f).port))),
         );
-        t.str(e("mac"), rows.iter().map(|(f, _)| pick(f).mac.clone()));
-        t.str(e("host"), rows.iter().map(|(f, _)| pick(f).host.clone()));
-        t.str(e("vmk"), rows.iter().map(|(f, _)| pick(f).vmk.clone()));
+        t.str(mac, rows.iter().map(|(f, _)| pick(f).mac.clone()));
+        t.str(host, rows.iter().map(|(f, _)| pick(f).host.clone()));
+        t.str(vmk, rows.iter().map(|(f, _)| pick(f).vmk.clone()));
         t.str(
-            e("network"),
+            network,
             rows.iter()
                 .map(|(f, _)| Some(pick(f).network.name().into())),
         );
@@ -610,8 +614,8 @@ fn flows(r: &Report, x: &Extras) -> Table {
                 .collect()
         }),
     );
-    type Dir = super::flows::DirReport;
-    let dir_cols: [(&'static str, &'static str, fn(&Dir) -> u64); 7] = [
+    type DirColumn = (&'static str, &'static str, fn(&DirReport) -> u64);
+    let dir_cols: [DirColumn; 7] = [
         ("c2s_packets", "s2c_packets", |d| d.packets),
         ("c2s_wire_bytes", "s2c_wire_bytes", |d| d.wire_bytes),
         ("c2s_payload_bytes", "s2c_payload_bytes", |d| {
@@ -728,8 +732,14 @@ fn migrations(r: &Report, x: &Extras) -> Table {
     t.str("kind", ms.iter().map(|m| Some(name_of(&m.kind))));
     t.str("state", ms.iter().map(|m| Some(name_of(&m.state))));
     t.bool("labelled", ms.iter().map(|m| Some(m.labelled)));
-    t.ts("start", (0..ms.len()).map(|i| window(i).map(|w| w.start)));
-    t.ts("end", (0..ms.len()).map(|i| window(i).map(|w| w.end)));
+    t.ts(
+        "window_start",
+        (0..ms.len()).map(|i| window(i).map(|w| w.start)),
+    );
+    t.ts(
+        "window_end",
+        (0..ms.len()).map(|i| window(i).map(|w| w.end)),
+    );
     t.f64("duration_s", ms.iter().map(|m| Some(m.duration_s)));
     t.str("source_host", ms.iter().map(|m| m.source_host.clone()));
     t.str("dest_host", ms.iter().map(|m| m.dest_host.clone()));
@@ -859,7 +869,10 @@ fn verdicts(r: &Report) -> Table {
         "claim_set",
         rows.iter().map(|x| Some(x.v.claim_set.clone())),
     );
-    t.i32("row", rows.iter().map(|x| i32::try_from(x.v.row).ok()));
+    t.i32(
+        "claim_row",
+        rows.iter().map(|x| i32::try_from(x.v.row).ok()),
+    );
     t.str(
         "row_verdict",
         rows.iter().map(|x| Some(x.v.verdict.name().into())),

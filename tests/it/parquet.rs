@@ -48,7 +48,7 @@ for c, m, p, dt, bn, bc in db.sql(f"""SELECT capture, migration, payload_bytes, 
     at(c, "migrations")[m] = {"payload_bytes": p, "data_bytes": dt,
                               "payload_bytes_by_network": dict(bn),
                               "payload_bytes_by_class": dict(bc)}
-for c, m, s, r, v in db.sql(f"""SELECT DISTINCT capture, migration, claim_set, "row", row_verdict
+for c, m, s, r, v in db.sql(f"""SELECT DISTINCT capture, migration, claim_set, claim_row, row_verdict
                                FROM {table('verdicts')} ORDER BY ALL""").fetchall():
     at(c, "verdicts").setdefault(m, []).append([s, r, v])
 for c, listed, not_listed in db.sql(f"""SELECT capture, flows_listed, flows_not_listed
@@ -300,7 +300,7 @@ fn the_same_capture_gives_the_same_bytes_and_a_rerun_replaces_its_partition_only
 }
 
 #[test]
-fn standard_input_is_the_partition_stdin() {
+fn standard_input_and_a_capture_set_directory_name_their_partitions() {
     let tmp = TempDir::new("parquet-stdin");
     let dir = tmp.path().join("d");
     let bytes = std::fs::read(bundled("all-article.pcap")).expect("bundled capture");
@@ -318,6 +318,39 @@ fn standard_input_is_the_partition_stdin() {
     for table in vmkflow::report::parquet::TABLES {
         assert!(part(&dir, table, "stdin").is_file(), "{table}");
     }
+    // A directory of per-vmk captures is one capture set, its partition named by the directory
+    // as given (not by its eight files).
+    let set = tmp.path().join("set");
+    synth_capture(
+        &set,
+        &[
+            "--scenario",
+            "vmotion:hot",
+            "--memory-mb",
+            "2",
+            "--split",
+            "vmk",
+        ],
+    );
+    let r = run(&[
+        "analyze",
+        set.to_str().expect("UTF-8"),
+        "--parquet",
+        dir.to_str().expect("UTF-8"),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = vmkflow::report::parquet::capture_id([set.to_str().expect("UTF-8")]);
+    assert!(id.ends_with("_set"), "{id}");
+    let partitions: Vec<String> = std::fs::read_dir(dir.join("flows"))
+        .expect("flows")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(partitions.len(), 2, "{partitions:?}");
+    assert!(
+        partitions.contains(&format!("capture={id}")),
+        "{partitions:?}"
+    );
 }
 
 #[test]
