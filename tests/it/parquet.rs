@@ -393,3 +393,123 @@ fn a_directory_that_cannot_be_written_is_an_error_naming_it() {
     let r = run(&["analyze", c, "--capture-id", "x", "-q"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// The frames of a little-endian microsecond pcap: (link type, [(time in µs, frame, original
+/// length)]).
+fn pcap_frames(bytes: &[u8]) -> (u32, Vec<(u64, &[u8], u32)>) {
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
+    assert_eq!(u32_at(0), 0xa1b2_c3d4, "a little-endian microsecond pcap");
+    let mut frames = Vec::new();
+    let mut off = 24;
+    while off + 16 <= bytes.len() {
+        let ts = u64::from(u32_at(off)) * 1_000_000 + u64::from(u32_at(off + 4));
+        let (incl, orig) = (u32_at(off + 8) as usize, u32_at(off + 12));
+        frames.push((ts, &bytes[off + 16..off + 16 + incl], orig));
+        off += 16 + incl;
+    }
+    (u32_at(20), frames)
+}
+
+/// A pcapng of `frames` whose first `without_ts` are Simple Packet Blocks (no timestamp), the
+/// rest Enhanced Packet Blocks.
+fn pcapng_with_simple_blocks(
+    link: u32,
+    frames: &[(u64, &[u8], u32)],
+    without_ts: usize,
+) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let pad = (4 - body.len() % 4) % 4;
+        let len = (12 + body.len() + pad) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend(std::iter::repeat_n(0u8, pad));
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut out, 0x0a0d_0d0a, &shb);
+    let mut idb = (link as u16).to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    block(&mut out, 1, &idb);
+    for (i, (ts, frame, orig)) in frames.iter().enumerate() {
+        let mut body = Vec::new();
+        if i < without_ts {
+            body.extend_from_slice(&orig.to_le_bytes());
+            body.extend_from_slice(frame);
+            block(&mut out, 3, &body);
+        } else {
+            body.extend_from_slice(&0u32.to_le_bytes());
+            body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+            body.extend_from_slice(&(*ts as u32).to_le_bytes());
+            body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            body.extend_from_slice(&orig.to_le_bytes());
+            body.extend_from_slice(frame);
+            block(&mut out, 6, &body);
+        }
+    }
+    out
+}
+
+/// The rows of a Parquet file as (column, value) lists, read with the parquet crate.
+fn parquet_rows(path: &Path) -> Vec<Vec<(String, parquet::record::Field)>> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = parquet::file::serialized_reader::SerializedFileReader::try_from(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader
+        .into_iter()
+        .map(|row| {
+            row.expect("a row")
+                .get_column_iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn bytes_without_a_timestamp_are_series_rows_without_a_second_and_still_add_up() {
+    use parquet::record::Field;
+    let tmp = TempDir::new("parquet-no-ts");
+    let bytes = std::fs::read(bundled("all-article.pcap")).expect("bundled capture");
+    let (link, frames) = pcap_frames(&bytes);
+    let capture = tmp.write("spb.pcapng", &pcapng_with_simple_blocks(link, &frames, 100));
+    let dir = tmp.path().join("d");
+    let r = analyze(
+        &capture,
+        &dir,
+        &tmp.path().join("r.json"),
+        &["--capture-id", "x"],
+    );
+    assert_eq!(r["capture"]["packets_without_timestamp"], 100);
+    let mut sums: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut without_second = 0u64;
+    for row in parquet_rows(&part(&dir, "series", "x")) {
+        let get = |name: &str| row.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let (Some(Field::Str(net)), Some(Field::Str(class)), Some(Field::Long(b))) =
+            (get("network"), get("class"), get("payload_bytes"))
+        else {
+            panic!("a series row: {row:?}");
+        };
+        if get("second") == Some(Field::Null) {
+            without_second += b as u64;
+        }
+        *sums.entry((net, class)).or_default() += b as u64;
+    }
+    assert!(
+        without_second > 0,
+        "no row holds the bytes without a timestamp"
+    );
+    let mut want = BTreeMap::new();
+    for (net, classes) in r["payload_bytes_by_network_and_class"]
+        .as_object()
+        .expect("matrix")
+    {
+        for (class, b) in classes.as_object().expect("classes") {
+            want.insert((net.clone(), class.clone()), b.as_u64().expect("bytes"));
+        }
+    }
+    assert_eq!(sums, want);
+}
