@@ -394,9 +394,11 @@ fn a_directory_that_cannot_be_written_is_an_error_naming_it() {
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
-/// The frames of a little-endian microsecond pcap: (link type, [(time in µs, frame, original
-/// length)]).
-fn pcap_frames(bytes: &[u8]) -> (u32, Vec<(u64, &[u8], u32)>) {
+/// A frame of a pcap: time in µs, the bytes captured, the original length.
+type PcapFrame<'a> = (u64, &'a [u8], u32);
+
+/// The frames of a little-endian microsecond pcap, with its link type.
+fn pcap_frames(bytes: &[u8]) -> (u32, Vec<PcapFrame<'_>>) {
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     assert_eq!(u32_at(0), 0xa1b2_c3d4, "a little-endian microsecond pcap");
     let mut frames = Vec::new();
