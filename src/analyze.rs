@@ -67,6 +67,9 @@ pub struct AnalyzeOptions {
     /// Bytes read at a time (0: [`crate::capture::input::READ_CHUNK`]); with several threads,
     /// the frames of one such read travel between threads as one batch.
     pub read_buffer: usize,
+    /// Compute what the Parquet tables need beyond the JSON (`--parquet`): it rides on the
+    /// report as [`Report::parquet`].
+    pub parquet: bool,
 }
 
 /// Where migration windows come from.
@@ -824,6 +827,10 @@ impl<'o> Pipeline<'o> {
                 .collect(),
             false => Vec::new(),
         };
+        let parquet = self
+            .opts
+            .parquet
+            .then(|| crate::report::parquet::extras(&self.timeline, &located, &analysed, span));
         let migrations = analysed
             .iter()
             .zip(verdicts)
@@ -847,6 +854,7 @@ impl<'o> Pipeline<'o> {
             findings,
             warnings,
             timelines,
+            parquet,
         };
         (report, inv_owned)
     }

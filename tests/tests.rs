@@ -36,6 +36,8 @@ mod input_files;
 mod live;
 #[path = "it/netns.rs"]
 mod netns;
+#[path = "it/parquet.rs"]
+mod parquet;
 #[path = "it/sets.rs"]
 mod sets;
 #[path = "it/synth.rs"]

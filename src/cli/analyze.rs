@@ -18,7 +18,7 @@ use vmkflow::report::summary;
 
 use super::config::{AnalyzeConfig, Dest, LiveConfig};
 use super::error::CliError;
-use super::output::{print_text, write_html, write_json};
+use super::output::{print_text, write_html, write_json, write_parquet};
 
 /// Whether a progress display may be drawn.
 fn stderr_is_terminal() -> bool {
@@ -156,6 +156,9 @@ fn write_outcome(cfg: &AnalyzeConfig, outcome: Outcome) -> Result<ExitCode, CliE
     }
     if let Some(p) = &cfg.html {
         write_html(p, report)?;
+    }
+    if let Some((dir, id)) = &cfg.parquet {
+        write_parquet(dir, id, report)?;
     }
     if let Some(stream) = cfg.summary {
         let text = match cfg.findings_only {

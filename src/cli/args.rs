@@ -325,6 +325,14 @@ pub struct AnalyzeArgs {
     /// tests of the hand-off between threads.
     #[arg(long, value_name = "BYTES", hide = true, default_value_t = 0)]
     pub read_buffer: usize,
+    /// Write the capture, flows, per-second bytes by network and class, migrations and verdicts
+    /// as Parquet files under DIR/<table>/capture=<id>/ (one dataset for many captures;
+    /// docs/fleet.md).
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
+    /// With --parquet: the partition id of this capture (default: the inputs' names, made safe).
+    #[arg(long, value_name = "ID", requires = "parquet")]
+    pub capture_id: Option<String>,
     /// No summary and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -74,6 +74,9 @@ pub struct AnalyzeConfig {
     pub report: Option<Dest>,
     /// Where the HTML report goes (`--html`), if anywhere.
     pub html: Option<PathBuf>,
+    /// Where the Parquet tables go (`--parquet`), and the partition id of the run
+    /// (`--capture-id`, else made from the captures as given).
+    pub parquet: Option<(PathBuf, String)>,
     /// Where the text summary goes; `None` with `--quiet`. Standard error when standard output
     /// carries the report or the NDJSON lines.
     pub summary: Option<Stream>,
@@ -290,10 +293,20 @@ impl AnalyzeConfig {
                 n => n,
             },
             read_buffer: args.read_buffer,
+            parquet: args.parquet.is_some(),
         };
         let given: Vec<Source> = match &args.follow {
             Some(p) => vec![Source::Path(p.clone())],
             None => args.capture.iter().map(|c| Source::from_arg(c)).collect(),
+        };
+        // The Parquet partition: --capture-id, else the captures as given (a directory by its
+        // own name, not its files').
+        let parquet_id = match &args.capture_id {
+            Some(id) => vmkflow::report::parquet::sanitize_id(id),
+            None => {
+                let names: Vec<String> = given.iter().map(Source::display_name).collect();
+                vmkflow::report::parquet::capture_id(names.iter().map(String::as_str))
+            }
         };
         let sources = expand(&given)?;
         let Some(source) = sources.first().cloned() else {
@@ -424,6 +437,13 @@ impl AnalyzeConfig {
             false if report == Some(Dest::Stdout) || lines_to_stdout => Some(Stream::Stderr),
             false => Some(Stream::Stdout),
         };
+        // Refused before the capture is read, not after.
+        if let Some(dir) = args.parquet.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+            return Err(CliError::Output {
+                what: format!("the Parquet tables to {}", dir.display()),
+                source: std::io::Error::other("it exists and is not a directory"),
+            });
+        }
         Ok(AnalyzeConfig {
             source,
             sources,
@@ -432,6 +452,7 @@ impl AnalyzeConfig {
             quiet: args.quiet,
             report,
             html: args.html.clone(),
+            parquet: args.parquet.clone().map(|dir| (dir, parquet_id)),
             summary,
             findings_only: args.findings_only,
             write_inventory: args.write_inventory.clone(),

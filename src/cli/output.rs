@@ -39,6 +39,23 @@ pub fn write_html(
     })
 }
 
+/// Writes the report's Parquet tables under `dir`, in the partition `id`.
+pub fn write_parquet(
+    dir: &std::path::Path,
+    id: &str,
+    report: &vmkflow::report::Report,
+) -> Result<(), CliError> {
+    use vmkflow::report::parquet;
+    let empty = parquet::Extras::default();
+    let extras = report.parquet.as_ref().unwrap_or(&empty);
+    parquet::write_dataset(dir, id, report, extras)
+        .map(|_| ())
+        .map_err(|e| CliError::Output {
+            what: format!("the Parquet tables to {}", e.path.display()),
+            source: e.source,
+        })
+}
+
 /// Writes the summary `text` to `stream`.
 pub fn print_text(stream: Stream, text: &str) -> Result<(), CliError> {
     let r = match stream {

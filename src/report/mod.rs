@@ -6,6 +6,7 @@
 pub mod flows;
 pub mod html;
 pub mod migrations;
+pub mod parquet;
 pub mod summary;
 
 use serde::Serialize;
@@ -47,6 +48,10 @@ pub struct Report {
     /// empty unless [`crate::analyze::AnalyzeOptions::timelines`] asked for them. Not in the JSON.
     #[serde(skip)]
     pub timelines: Vec<crate::migration::series::MigrationSeries>,
+    /// What the Parquet tables need beyond the JSON (per-second series, migration windows);
+    /// `None` unless [`crate::analyze::AnalyzeOptions::parquet`] asked for it. Not in the JSON.
+    #[serde(skip)]
+    pub parquet: Option<parquet::Extras>,
 }
 
 /// Where the migration windows came from.

@@ -98,6 +98,36 @@ fn a_capture_of_many_read_buffers_gives_the_same_report_and_html() {
         std::fs::read(&html).expect("page")
     };
     assert!(page("1") == page("3"), "the HTML page differs");
+    // And the Parquet tables.
+    let tables = |threads: &str| {
+        let out = dir.path().join(format!("parquet-{threads}"));
+        let r = run(&[
+            "analyze",
+            cap.to_str().expect("path"),
+            "--threads",
+            threads,
+            "--parquet",
+            out.to_str().expect("path"),
+            "--capture-id",
+            "same",
+            "-q",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut files = Vec::new();
+        for table in std::fs::read_dir(&out).expect("parquet dir") {
+            let part = table
+                .expect("entry")
+                .path()
+                .join("capture=same/part-0.parquet");
+            let rel = part.strip_prefix(&out).expect("under").to_path_buf();
+            files.push((rel, std::fs::read(&part).expect("table")));
+        }
+        files.sort();
+        files
+    };
+    let one = tables("1");
+    assert!(one.len() >= 5, "{} tables", one.len());
+    assert!(one == tables("3"), "the Parquet tables differ");
 }
 
 #[test]
