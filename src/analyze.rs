@@ -664,6 +664,25 @@ impl<'o> Pipeline<'o> {
         }
     }
 
+    /// Ends every stage once `reader` has ended (with `error`, if reading failed) and builds its
+    /// outcome, telling `progress` the final position.
+    pub fn finish_reader(
+        self,
+        reader: &CaptureReader,
+        error: Option<CaptureError>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Outcome {
+        progress(reader.position());
+        let name = reader.name().to_string();
+        let stats = reader.partial_stats();
+        let (report, inventory) = self.finish(name, stats, error.as_ref());
+        Outcome {
+            report,
+            error,
+            inventory,
+        }
+    }
+
     /// Ends every stage and builds the report of a single input.
     pub fn finish(
         self,
@@ -899,15 +918,7 @@ pub fn run(
             }
         }
     }
-    progress(reader.position());
-    let name = reader.name().to_string();
-    let stats = reader.partial_stats();
-    let (report, inventory) = pipeline.finish(name, stats, error.as_ref());
-    Outcome {
-        report,
-        error,
-        inventory,
-    }
+    pipeline.finish_reader(&reader, error, progress)
 }
 
 /// The clocks of a capture set: one per host named (by `--vantage`, the first interface's name

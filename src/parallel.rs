@@ -187,15 +187,7 @@ pub fn run(
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        progress(reader.position());
-        let name = reader.name().to_string();
-        let stats = reader.partial_stats();
-        let (report, inventory) = pipeline.finish(name, stats, error.as_ref());
-        Outcome {
-            report,
-            error,
-            inventory,
-        }
+        pipeline.finish_reader(&reader, error, progress)
     })
 }
 

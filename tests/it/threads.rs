@@ -82,37 +82,24 @@ fn a_capture_of_many_read_buffers_gives_the_same_report_and_html() {
     let cap = dir.path().join("all.pcap");
     synth_capture(&cap, &["--scenario", "all", "--size", "24000000"]);
     assert_eq!(assert_same_for_thread_counts(&cap, &[]), 0);
-    // The picture's timelines are fed by the same stages.
+    // The picture's timelines and the Parquet tables are fed by the same stages.
+    let analyze = |threads: &str, out: &str, extra: &[&str]| {
+        let mut args = vec!["analyze", cap.to_str().expect("path"), "--threads", threads];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[out, "-q"]);
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
     let page = |threads: &str| {
         let html = dir.path().join(format!("t{threads}.html"));
-        let r = run(&[
-            "analyze",
-            cap.to_str().expect("path"),
-            "--threads",
-            threads,
-            "--html",
-            html.to_str().expect("path"),
-            "-q",
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        analyze(threads, html.to_str().expect("path"), &["--html"]);
         std::fs::read(&html).expect("page")
     };
     assert!(page("1") == page("3"), "the HTML page differs");
-    // And the Parquet tables.
     let tables = |threads: &str| {
         let out = dir.path().join(format!("parquet-{threads}"));
-        let r = run(&[
-            "analyze",
-            cap.to_str().expect("path"),
-            "--threads",
-            threads,
-            "--parquet",
-            out.to_str().expect("path"),
-            "--capture-id",
-            "same",
-            "-q",
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        let to = out.to_str().expect("path");
+        analyze(threads, to, &["--capture-id", "same", "--parquet"]);
         let mut files = Vec::new();
         for table in std::fs::read_dir(&out).expect("parquet dir") {
             let part = table
