@@ -648,15 +648,17 @@ impl<'o> Pipeline<'o> {
         match &self.opts.labels {
             Labels::None => None,
             Labels::File { migrations, .. } => Some(migrations.clone()),
-            Labels::Events { derived, .. } => Some(match self.totals.first_ts.zip(self.totals.last_ts) {
-                Some((a, b)) => derived
-                    .migrations
-                    .iter()
-                    .filter(|m| m.start.0 <= b && a <= m.end.0)
-                    .cloned()
-                    .collect(),
-                None => Vec::new(),
-            }),
+            Labels::Events { derived, .. } => {
+                Some(match self.totals.first_ts.zip(self.totals.last_ts) {
+                    Some((a, b)) => derived
+                        .migrations
+                        .iter()
+                        .filter(|m| m.start.0 <= b && a <= m.end.0)
+                        .cloned()
+                        .collect(),
+                    None => Vec::new(),
+                })
+            }
             Labels::Scenario(sc) => match (self.totals.first_ts, self.totals.last_ts) {
                 (Some(a), Some(b)) => Some(vec![Migration {
                     id: "m1".into(),
@@ -759,9 +761,12 @@ impl<'o> Pipeline<'o> {
         };
         let events_check = match &self.opts.labels {
             Labels::Events { derived, .. } => {
-                let sessions = migration::detect::detect(&self.timeline, &located, inv, &self.coverage);
+                let sessions =
+                    migration::detect::detect(&self.timeline, &located, inv, &self.coverage);
                 let span = self.totals.first_ts.zip(self.totals.last_ts);
-                Some(crate::report::events::check(derived, span, &analysed, &sessions))
+                Some(crate::report::events::check(
+                    derived, span, &analysed, &sessions,
+                ))
             }
             _ => None,
         };

@@ -390,7 +390,12 @@ pub struct AnalyzeArgs {
     pub events: Vec<PathBuf>,
     /// The zone of --events times that carry none: UTC or a fixed offset such as +02:00
     /// [default: UTC].
-    #[arg(long, value_name = "ZONE", allow_hyphen_values = true, requires = "events")]
+    #[arg(
+        long,
+        value_name = "ZONE",
+        allow_hyphen_values = true,
+        requires = "events"
+    )]
     pub events_tz: Option<String>,
     /// Label the whole capture as one migration: KIND:STATE with KIND vmotion, storage-vmotion
     /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`; then, as a label would give them,

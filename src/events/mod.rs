@@ -170,7 +170,7 @@ pub fn derive(files: &[(&Path, &str)], tz: Tz) -> Result<Derived, EventsError> {
         });
         if zoneless > 0 {
             out.warnings.push(format!(
-                "{}: {zoneless} times without a zone were read in {tz} (--events-tz)",
+                "{}: {zoneless} records whose times carry no zone were read in {tz} (--events-tz)",
                 path.display()
             ));
         }
@@ -198,6 +198,16 @@ fn same(a: &Option<String>, b: &Option<String>) -> bool {
         (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         _ => true,
     }
+}
+
+/// Whether two hosts may be one: [`same`], where an address (a log line's vMotion address,
+/// which an events export does not give) matches any name.
+fn same_host(a: &Option<String>, b: &Option<String>) -> bool {
+    let addr = |h: &Option<String>| {
+        h.as_deref()
+            .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok())
+    };
+    addr(a) || addr(b) || same(a, b)
 }
 
 /// A migration being built.
@@ -321,8 +331,9 @@ fn combine(
     logs(out, &mut drafts, lines, at);
     for d in drafts.iter().filter(|d| d.state_unknown) {
         out.warnings.push(format!(
-            "{}: the relocation of {} says no power state (no VmBeingHotMigratedEvent, no \
-             PowerState column, no vmkernel migration lines): taken as cold",
+            "{}: nothing says whether {} was powered on during its migration (no \
+             VmBeingHotMigratedEvent or VmBeingMigratedEvent, no PowerState column, no \
+             vmkernel migration lines): taken as cold",
             d.origin.at,
             d.m.vm.as_deref().unwrap_or("?")
         ));
@@ -366,7 +377,8 @@ fn draft(
         (Some(a), Some(b)) => Some(!a.eq_ignore_ascii_case(b)),
         _ => None,
     };
-    let relocation = done.what == What::Relocated || start.is_some_and(|s| s.what == What::RelocStart);
+    let relocation =
+        done.what == What::Relocated || start.is_some_and(|s| s.what == What::RelocStart);
     let compute = differ(&src_host, &dst_host).unwrap_or(!relocation);
     let storage = differ(&src_ds, &dst_ds).unwrap_or(relocation && !compute);
     let kind = match (compute, storage) {
@@ -379,9 +391,7 @@ fn draft(
         What::ColdStart => Some(PowerState::Cold),
         _ => None,
     });
-    let power = given
-        .or(done.power)
-        .or_else(|| start.and_then(|s| s.power));
+    let power = given.or(done.power).or_else(|| start.and_then(|s| s.power));
     let either = |f: fn(&Event) -> Option<u64>| f(done).or_else(|| start.and_then(f));
     let first = start.unwrap_or(done);
     Draft {
@@ -462,8 +472,8 @@ fn logs(
         let matched = drafts.iter_mut().find(|d| {
             d.m.start.0 <= g.end
                 && g.start <= d.m.end.0
-                && same(&d.m.source_host, &g.source)
-                && same(&d.m.dest_host, &g.dest)
+                && same_host(&d.m.source_host, &g.source)
+                && same_host(&d.m.dest_host, &g.dest)
         });
         match matched {
             Some(d) => {
@@ -471,7 +481,10 @@ fn logs(
                     d.m.state = PowerState::Hot;
                     d.state_unknown = false;
                 }
-                if d.m.start.0 <= g.start && g.end <= d.m.end.0 && (g.start, g.end) != (d.m.start.0, d.m.end.0) {
+                if d.m.start.0 <= g.start
+                    && g.end <= d.m.end.0
+                    && (g.start, g.end) != (d.m.start.0, d.m.end.0)
+                {
                     d.m.start = Timestamp(g.start);
                     d.m.end = Timestamp(g.end);
                     d.origin.narrowed = true;

@@ -242,10 +242,7 @@ impl Fields for Obj<'_> {
             let v: &Value = self.0.get(*n)?;
             let v: &Value = match v {
                 // `Host: {Name: …, Host: {Type, Value}}`: the name.
-                Value::Object(o) => o
-                    .iter()
-                    .find(|(k, _)| norm(k) == "name")
-                    .map(|(_, v)| v)?,
+                Value::Object(o) => o.iter().find(|(k, _)| norm(k) == "name").map(|(_, v)| v)?,
                 v => v,
             };
             match v {
@@ -382,9 +379,7 @@ fn task(f: &dyn Fields, line: usize, file: usize, tz: Tz) -> Result<Option<Task>
         other => {
             return Err((
                 line,
-                format!(
-                    "task state `{other}` is not Success, Error, Cancelled, Running or Queued"
-                ),
+                format!("task state `{other}` is not Success, Error, Cancelled, Running or Queued"),
             ));
         }
     };
@@ -654,7 +649,15 @@ mod tests {
         let got: Vec<(usize, &str, Option<bool>, Option<&str>, bool)> = p
             .log_lines
             .iter()
-            .map(|l| (l.line, l.id.as_str(), l.source, l.host.as_deref(), l.switchover))
+            .map(|l| {
+                (
+                    l.line,
+                    l.id.as_str(),
+                    l.source,
+                    l.host.as_deref(),
+                    l.switchover,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -678,8 +681,16 @@ mod tests {
                     \"VmMigratedEvent\",\"2026-03-02T10:00:00Z\",\"VMware.Vim.VmEventArgument\",\"esx02\"\n";
         let (line, msg) = parse(text, 0, Tz::default()).unwrap_err();
         assert_eq!(line, 2);
-        assert!(msg.contains("column Vm holds `VMware.Vim.VmEventArgument`"), "{msg}");
+        assert!(
+            msg.contains("column Vm holds `VMware.Vim.VmEventArgument`"),
+            "{msg}"
+        );
         let text = "CreatedTime,Vm\n2026-03-02T10:00:00Z,web01\n";
-        assert!(parse(text, 0, Tz::default()).unwrap_err().1.contains("no event type"));
+        assert!(
+            parse(text, 0, Tz::default())
+                .unwrap_err()
+                .1
+                .contains("no event type")
+        );
     }
 }

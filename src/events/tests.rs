@@ -59,7 +59,7 @@ VmPoweredOnEvent,2026-03-02T10:05:00Z,a,esx01,ds1,,,,,\n"
     assert!(
         d.warnings
             .iter()
-            .any(|w| w.starts_with("e.csv: line 6: the relocation of c")),
+            .any(|w| w.starts_with("e.csv: line 6: nothing says whether c was powered on")),
         "{:?}",
         d.warnings
     );
@@ -93,10 +93,16 @@ RelocateVM_Task,Error,2026-03-02T12:09:00+02:00,2026-03-02T12:09:01+02:00,c\n";
     assert_eq!(rfc3339(a.end.0), "2026-03-02T10:00:07.250000000Z");
     assert!(d.origins[0].narrowed);
     // b's start is its task's.
-    assert_eq!(rfc3339(d.migrations[1].start.0), "2026-03-02T10:05:00.000000000Z");
+    assert_eq!(
+        rfc3339(d.migrations[1].start.0),
+        "2026-03-02T10:05:00.000000000Z"
+    );
     assert_eq!(d.unfinished.len(), 1);
     assert_eq!(
-        (d.unfinished[0].vm.as_deref(), d.unfinished[0].outcome.as_str()),
+        (
+            d.unfinished[0].vm.as_deref(),
+            d.unfinished[0].outcome.as_str()
+        ),
         (Some("c"), "failed")
     );
     assert_eq!(d.sources[0].times_without_zone, 3);
@@ -136,15 +142,40 @@ fn written_exports_read_back() {
         start: Timestamp(1_772_445_600_000_000_000 + s),
         end: Timestamp(1_772_445_600_000_000_000 + e),
         source_host: Some("esx01".into()),
-        dest_host: Some(if kind == MigrationKind::StorageVmotion { "esx01" } else { "esx02" }.into()),
+        dest_host: Some(
+            if kind == MigrationKind::StorageVmotion {
+                "esx01"
+            } else {
+                "esx02"
+            }
+            .into(),
+        ),
         memory_mb: Some(4096),
         disk_mb: Some(3),
         vsphere_version: Some("8.0".into()),
     };
     let labels = vec![
-        m("m1", MigrationKind::Xvmotion, PowerState::Hot, 10_000, 483_342_000),
-        m("m2", MigrationKind::StorageVmotion, PowerState::Cold, 2_000_000_000, 2_500_000_000),
-        m("m3", MigrationKind::Vmotion, PowerState::Cold, 4_000_000_000, 4_100_000_000),
+        m(
+            "m1",
+            MigrationKind::Xvmotion,
+            PowerState::Hot,
+            10_000,
+            483_342_000,
+        ),
+        m(
+            "m2",
+            MigrationKind::StorageVmotion,
+            PowerState::Cold,
+            2_000_000_000,
+            2_500_000_000,
+        ),
+        m(
+            "m3",
+            MigrationKind::Vmotion,
+            PowerState::Cold,
+            4_000_000_000,
+            4_100_000_000,
+        ),
     ];
     let csv = write::powercli_csv(&labels);
     let d = run(&[("e.csv", &csv)], "UTC");

@@ -203,12 +203,27 @@ mod tests {
         // Without a zone: read in the one given.
         let local = parse("2026-03-02T12:00:00.5", plus2).unwrap();
         assert_eq!((local.ns, local.zoned), (z.ns, false));
-        assert_eq!(parse("3/2/2026 12:00:00 PM", plus2).unwrap().ns + 500_000_000, z.ns);
-        assert_eq!(parse("3/2/2026 10:00:00 AM", utc).unwrap().ns + 500_000_000, z.ns);
-        assert_eq!(parse("3/2/2026 12:00:00 AM", utc).unwrap().ns, z.ns - 36_000_500_000_000);
+        assert_eq!(
+            parse("3/2/2026 12:00:00 PM", plus2).unwrap().ns + 500_000_000,
+            z.ns
+        );
+        assert_eq!(
+            parse("3/2/2026 10:00:00 AM", utc).unwrap().ns + 500_000_000,
+            z.ns
+        );
+        assert_eq!(
+            parse("3/2/2026 12:00:00 AM", utc).unwrap().ns,
+            z.ns - 36_000_500_000_000
+        );
         assert_eq!(parse("/Date(1772445600500)/", plus2).unwrap().ns, z.ns);
         assert_eq!(parse("\\/Date(1772445600500)\\/", utc).unwrap().ns, z.ns);
-        for bad in ["", "yesterday", "13/45/2026 1:00:00", "3/2/2026 13:00:00 PM", "2026-03-02"] {
+        for bad in [
+            "",
+            "yesterday",
+            "13/45/2026 1:00:00",
+            "3/2/2026 13:00:00 PM",
+            "2026-03-02",
+        ] {
             assert_eq!(parse(bad, utc), None, "{bad}");
         }
     }

@@ -61,7 +61,11 @@ pub fn powercli_csv(migrations: &[Migration]) -> String {
         let (src_ds, dst_ds) = datastores(m);
         let vm = m.vm.clone().unwrap_or_else(|| m.id.clone());
         let src = m.source_host.clone().unwrap_or_default();
-        let dst = m.dest_host.clone().unwrap_or_default();
+        // vCenter records a Storage vMotion on the host that runs the VM: the host stays.
+        let dst = match m.kind {
+            MigrationKind::StorageVmotion => src.clone(),
+            _ => m.dest_host.clone().unwrap_or_default(),
+        };
         let relocation = m.kind == MigrationKind::StorageVmotion && m.state == PowerState::Cold;
         let (start_type, end_type) = match (m.state, relocation) {
             (PowerState::Hot, _) => ("VmBeingHotMigratedEvent", "VmMigratedEvent"),
@@ -80,8 +84,9 @@ pub fn powercli_csv(migrations: &[Migration]) -> String {
         let version = m.vsphere_version.clone().unwrap_or_default();
         let chain = key;
         let start_msg = format!("Migrating {vm} from {src}, {src_ds} to {dst}, {dst_ds}");
-        let end_msg =
-            format!("Migration of virtual machine {vm} from {src}, {src_ds} to {dst}, {dst_ds} completed");
+        let end_msg = format!(
+            "Migration of virtual machine {vm} from {src}, {src_ds} to {dst}, {dst_ds} completed"
+        );
         let rows: [[String; 17]; 2] = [
             [
                 start_type.into(),
@@ -135,7 +140,10 @@ pub fn powercli_csv(migrations: &[Migration]) -> String {
 /// as a syslog server stores both hosts' lines (`<PRI>TIME HOST vmkernel: …`): the start line on
 /// each host, with the migration id and the vMotion addresses `vmotion_ip` gives, and the
 /// source's switchover line at the end. Times in milliseconds: start rounded down, end up.
-pub fn vmkernel_log(migrations: &[Migration], vmotion_ip: &dyn Fn(&str) -> Option<String>) -> String {
+pub fn vmkernel_log(
+    migrations: &[Migration],
+    vmotion_ip: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::new();
     for (n, m) in migrations.iter().enumerate() {
         if m.state != PowerState::Hot || m.kind == MigrationKind::StorageVmotion {

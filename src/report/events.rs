@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::events::{Derived, SourceFile, Unfinished};
 use crate::labels::Timestamp;
 use crate::migration::Analysed;
+use crate::vocab::ports::TrafficClass;
 use crate::vocab::time::rfc3339;
 
 /// A migration of the events that lies in the capture.
@@ -25,6 +26,9 @@ pub struct EventMigration {
     pub narrowed_by_logs: bool,
     /// Data bytes the capture holds in its window and scope.
     pub data_bytes: u64,
+    /// Whether the capture shows its traffic: a detected session overlaps its window, or vMotion
+    /// or NFC bytes flowed in it (other VMs' storage I/O alone is no migration).
+    pub traffic_seen: bool,
 }
 
 /// A traffic session that no migration of the events explains.
@@ -63,7 +67,7 @@ pub struct EventsCheck {
     pub in_capture: Vec<EventMigration>,
     /// Those outside the capture (not labelled).
     pub outside_capture: usize,
-    /// Migrations in the capture whose window holds no data bytes: not captured?
+    /// Migrations in the capture whose traffic the capture does not show: not captured?
     pub without_traffic: Vec<String>,
     /// Traffic sessions that overlap no migration of the events (completed or not).
     pub sessions_without_events: Vec<UnexplainedSession>,
@@ -85,10 +89,18 @@ pub fn check(
         if !inside(m.start.0, m.end.0) {
             continue;
         }
-        let bytes = analysed
-            .iter()
-            .find(|a| a.id == m.id)
-            .map_or(0, |a| a.evidence.data_bytes);
+        let a = analysed.iter().find(|a| a.id == m.id);
+        let bytes = a.map_or(0, |a| a.evidence.data_bytes);
+        let migration_bytes = a.map_or(0, |a| {
+            [TrafficClass::Vmotion, TrafficClass::Nfc]
+                .iter()
+                .filter_map(|c| a.evidence.by_class.get(c))
+                .sum::<u64>()
+        });
+        let traffic_seen = migration_bytes > 0
+            || sessions
+                .iter()
+                .any(|s| s.start <= m.end.0 && m.start.0 <= s.end);
         in_capture.push(EventMigration {
             id: m.id.clone(),
             vm: m.vm.clone(),
@@ -96,6 +108,7 @@ pub fn check(
             drs_initiated: o.drs,
             narrowed_by_logs: o.narrowed,
             data_bytes: bytes,
+            traffic_seen,
         });
     }
     let unfinished: Vec<&Unfinished> = derived
@@ -124,7 +137,7 @@ pub fn check(
         outside_capture: derived.migrations.len() - in_capture.len(),
         without_traffic: in_capture
             .iter()
-            .filter(|m| m.data_bytes == 0)
+            .filter(|m| !m.traffic_seen)
             .map(|m| m.id.clone())
             .collect(),
         in_capture,
@@ -156,7 +169,8 @@ impl EventsCheck {
         for id in &self.without_traffic {
             let m = self.in_capture.iter().find(|m| &m.id == id);
             w.push(format!(
-                "events: migration {id}{} ({}) has no data bytes in the capture: not captured?",
+                "events: migration {id}{} ({}) shows no migration traffic in the capture (no vMotion \
+                 or NFC bytes, no session): not captured?",
                 m.and_then(|m| m.vm.as_ref())
                     .map(|v| format!(" of {v}"))
                     .unwrap_or_default(),
