@@ -338,7 +338,7 @@ fn combine(
             d.m.vm.as_deref().unwrap_or("?")
         ));
     }
-    drafts.sort_by(|a, b| (a.m.start, a.m.end).cmp(&(b.m.start, b.m.end)));
+    drafts.sort_by_key(|d| (d.m.start, d.m.end));
     for (n, d) in drafts.into_iter().enumerate() {
         let mut m = d.m;
         m.id = format!("m{}", n + 1);

@@ -538,8 +538,8 @@ fn split_line(line: &str, tz: Tz) -> Option<(time::Read, Option<String>, &str)> 
         || tok.ends_with(')')
         || tok.starts_with("cpu")
         || tok.contains('(')
-        || tok.starts_with('['))
-        && !after.is_empty();
+        || tok.starts_with('[')
+        || after.is_empty());
     match is_host {
         true => Some((t, Some(tok.to_string()), after)),
         false => Some((t, None, rest)),
@@ -646,7 +646,8 @@ mod tests {
 ";
         let p = parse(text, 3, Tz::default()).unwrap();
         assert_eq!(p.format, "ESXi log");
-        let got: Vec<(usize, &str, Option<bool>, Option<&str>, bool)> = p
+        type Seen<'a> = (usize, &'a str, Option<bool>, Option<&'a str>, bool);
+        let got: Vec<Seen> = p
             .log_lines
             .iter()
             .map(|l| {
