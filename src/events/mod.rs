@@ -13,7 +13,8 @@
 //! events name: the host changed (compute), the datastore changed (storage), or both. A completion
 //! without a start takes its start from the VM's migrate or relocate task. Log lines are grouped
 //! by migration id across hosts; a group inside an event migration's window narrows the window
-//! to the lines'; a group no event explains is a hot vMotion of its own.
+//! to the lines'; a group no event explains is a hot vMotion of its own (of the VM of a completed
+//! task without events whose window holds it, when there is one).
 
 pub mod read;
 pub mod time;
@@ -292,8 +293,9 @@ fn combine(
     for (_, j) in std::mem::take(&mut open) {
         not_finished(out, &events[j], at);
     }
-    // Tasks no event explains: failed and cancelled ones are listed; completed ones can give no
-    // kind.
+    // Tasks no event explains: failed and cancelled ones are listed; a completed one is a
+    // migration only when log lines inside it say what moved (below).
+    let mut lone_tasks: Vec<&Task> = Vec::new();
     for (k, t) in tasks.iter().enumerate() {
         if used_tasks[k] {
             continue;
@@ -309,13 +311,7 @@ fn combine(
             TaskState::Cancelled => "cancelled",
             TaskState::Running => "not finished",
             TaskState::Success => {
-                out.warnings.push(format!(
-                    "{}: task {} of {} completed, but no event of it was read: its kind is \
-                     unknown, not labelled (add the events of its time)",
-                    at(t.file, t.line),
-                    t.name,
-                    t.vm.as_deref().unwrap_or("an unnamed VM")
-                ));
+                lone_tasks.push(t);
                 continue;
             }
         };
@@ -328,7 +324,16 @@ fn combine(
             reason: None,
         });
     }
-    logs(out, &mut drafts, lines, at);
+    logs(out, &mut drafts, lines, &mut lone_tasks, at);
+    for t in lone_tasks {
+        out.warnings.push(format!(
+            "{}: task {} of {} completed, but no event or log line of it was read: its kind is \
+             unknown, not labelled (add the events of its time)",
+            at(t.file, t.line),
+            t.name,
+            t.vm.as_deref().unwrap_or("an unnamed VM")
+        ));
+    }
     for d in drafts.iter().filter(|d| d.state_unknown) {
         out.warnings.push(format!(
             "{}: nothing says whether {} was powered on during its migration (no \
@@ -434,6 +439,7 @@ fn logs(
     out: &mut Derived,
     drafts: &mut Vec<Draft>,
     mut lines: Vec<LogLine>,
+    lone_tasks: &mut Vec<&Task>,
     at: &dyn Fn(usize, usize) -> String,
 ) {
     lines.sort_by(|a, b| (&a.id, a.time, a.file, a.line).cmp(&(&b.id, b.time, b.file, b.line)));
@@ -491,6 +497,47 @@ fn logs(
                 }
             }
             None => {
+                // A completed task of one VM whose window holds the lines: its VM, the lines'
+                // window.
+                let task = lone_tasks
+                    .iter()
+                    .position(|t| t.start <= g.start && t.end.is_some_and(|e| g.end <= e));
+                if let Some(k) = task {
+                    let t = lone_tasks.remove(k);
+                    out.warnings.push(format!(
+                        "{}: task {} of {} has no event, but the log lines of migration {} lie \
+                         inside it: taken as a hot vMotion ({} to {}) over the lines' window; \
+                         the logs do not say whether storage moved too",
+                        at(t.file, t.line),
+                        t.name,
+                        t.vm.as_deref().unwrap_or("an unnamed VM"),
+                        g.id,
+                        g.source.as_deref().unwrap_or("?"),
+                        g.dest.as_deref().unwrap_or("?"),
+                    ));
+                    drafts.push(Draft {
+                        m: Migration {
+                            id: String::new(),
+                            vm: t.vm.clone(),
+                            kind: MigrationKind::Vmotion,
+                            state: PowerState::Hot,
+                            start: Timestamp(g.start),
+                            end: Timestamp(g.end),
+                            source_host: g.source,
+                            dest_host: g.dest,
+                            memory_mb: None,
+                            disk_mb: None,
+                            vsphere_version: None,
+                        },
+                        origin: Origin {
+                            at: at(t.file, t.line),
+                            drs: false,
+                            narrowed: true,
+                        },
+                        state_unknown: false,
+                    });
+                    continue;
+                }
                 out.warnings.push(format!(
                     "{}: migration {} is in the logs only: taken as a hot vMotion ({} to {}, \
                      {} to {}); the logs do not say whether storage moved too",

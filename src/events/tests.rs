@@ -188,3 +188,31 @@ fn written_exports_read_back() {
     assert_eq!(d.migrations[0].end.0, 1_772_445_600_484_000_000);
     assert_eq!(d.migrations[0].source_host.as_deref(), Some("esx01"));
 }
+
+#[test]
+fn log_lines_inside_a_task_without_events() {
+    let tasks = "Name,State,StartTime,FinishTime,Entity\n\
+MigrateVM_Task,Success,2026-03-02T10:00:00Z,2026-03-02T10:01:00Z,vm7\n\
+MigrateVM_Task,Success,2026-03-02T11:00:00Z,2026-03-02T11:01:00Z,vm8\n";
+    let log = "\
+2026-03-02T10:00:10.000Z esx01 vmkernel: cpu1:1)Migrate: 314: vmotion: Source vmmLeaderID = 1, ts = 55555555, srcIP = <10.0.20.11> dstIP = <10.0.20.12> Dest wid = 2 using SHARED swap
+2026-03-02T10:00:20.000Z esx01 vmkernel: cpu1:1)VMotion: 4914: 55555555 S: Stopping pre-copy
+";
+    let d = run(&[("t.csv", tasks), ("vmkernel.log", log)], "UTC");
+    assert_eq!(d.migrations.len(), 1);
+    let m = &d.migrations[0];
+    assert_eq!(m.vm.as_deref(), Some("vm7"));
+    assert_eq!((m.kind, m.state), (MigrationKind::Vmotion, PowerState::Hot));
+    assert_eq!(rfc3339(m.start.0), "2026-03-02T10:00:10.000000000Z");
+    assert_eq!(rfc3339(m.end.0), "2026-03-02T10:00:20.000000000Z");
+    assert!(d.origins[0].narrowed);
+    assert_eq!(d.origins[0].at, "t.csv: line 2");
+    // vm8's task has neither events nor lines: not labelled, said.
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("t.csv: line 3: task MigrateVM_Task of vm8 completed")),
+        "{:?}",
+        d.warnings
+    );
+}
