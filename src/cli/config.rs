@@ -365,6 +365,17 @@ impl AnalyzeConfig {
             };
         } else if !args.events.is_empty() {
             let tz = events_tz(args.events_tz.as_deref())?;
+            if let Some(side) = given
+                .iter()
+                .find_map(|s| sidecar(s, ".migrations.json"))
+                .filter(|_| !args.no_sidecars)
+            {
+                notes.push(format!(
+                    "not using the migration labels beside the capture ({}): the windows come \
+                     from --events",
+                    side.display()
+                ));
+            }
             let derived =
                 vmkflow::events::read_files(&args.events, tz).map_err(CliError::Events)?;
             options.warnings.extend(derived.warnings.iter().cloned());

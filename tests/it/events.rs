@@ -102,6 +102,14 @@ fn regenerated_events_give_the_labels_verdicts() {
         let csv = ev.join("events.csv");
         let log = ev.join("vmkernel.log");
         let by_events = analyze_with(&capture, &["--events", s(&csv)]);
+        // The labels beside the capture are not used, and a note says so.
+        let r = run(&["analyze", s(&capture), "--events", s(&csv), "--json", "-"]);
+        assert!(
+            r.stderr
+                .contains("not using the migration labels beside the capture"),
+            "{}",
+            r.stderr
+        );
         let both = analyze_with(&capture, &["--events", s(&csv), "--events", s(&log)]);
         for (what, r) in [
             ("events.csv", &by_events),
