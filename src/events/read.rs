@@ -527,7 +527,11 @@ fn start_id(msg: &str) -> Option<(String, Option<bool>)> {
 fn split_line(line: &str, tz: Tz) -> Option<(time::Read, Option<String>, &str)> {
     let l = line.trim_start();
     let l = match l.strip_prefix('<') {
-        Some(r) => &r[r.find('>')? + 1..],
+        // `<PRI>`, and RFC 5424's version `1 ` after it.
+        Some(r) => {
+            let r = &r[r.find('>')? + 1..];
+            r.strip_prefix("1 ").unwrap_or(r)
+        }
         None => l,
     };
     let (ts, rest) = l.split_once(' ')?;
@@ -643,6 +647,7 @@ mod tests {
 2015-12-25T16:39:25.600Z cpu4:2758489)Something else entirely 99
 <166>2026-03-02T10:00:00.010Z esx02 vmkernel: cpu1:1000)Migrate: 314: vmotion: Dest vmmLeaderID = 2109446, ts = 7182955985622810397, srcIP = <10.0.20.11> dstIP = <10.0.20.12> Dest wid = 0 using SHARED swap, encrypted
 2026-03-02T10:00:00.400Z esx01 vmkernel: cpu1:1000)VMotion: 4914: 7182955985622810397 S: Stopping pre-copy: only 12 pages left to send
+<166>1 2026-03-02T10:00:00.500+01:00 esx01 vmkernel - - - cpu1:1000)VMotion: 4915: 7182955985622810397 S: done
 ";
         let p = parse(text, 3, Tz::default()).unwrap();
         assert_eq!(p.format, "ESXi log");
@@ -667,8 +672,11 @@ mod tests {
                 (2, "1451061663105920", Some(true), None, false),
                 (4, "7182955985622810397", Some(false), Some("esx02"), false),
                 (5, "7182955985622810397", Some(true), Some("esx01"), true),
+                (6, "7182955985622810397", Some(true), Some("esx01"), false),
             ]
         );
+        // RFC 5424 (`<PRI>1 TIME HOST APP - - - MSG`), its offset honoured.
+        assert_eq!(p.log_lines[4].time, p.log_lines[3].time - 3_599_900_000_000);
         assert_eq!(
             p.log_lines[2].ips,
             Some(("10.0.20.11".into(), "10.0.20.12".into()))
