@@ -216,3 +216,21 @@ MigrateVM_Task,Success,2026-03-02T11:00:00Z,2026-03-02T11:01:00Z,vm8\n";
         d.warnings
     );
 }
+
+#[test]
+fn a_recent_tasks_export_with_spaced_columns() {
+    let tasks = "\"Task Name\",\"Target\",\"Status\",\"Start Time\",\"Completion Time\"\n\
+\"Relocate virtual machine\",\"vm9\",\"Failed\",\"03/02/2026, 11:00:00 AM\",\"03/02/2026, 11:00:09 AM\"\n\
+\"Power On virtual machine\",\"vm9\",\"Completed\",\"03/02/2026, 11:10:00 AM\",\"03/02/2026, 11:10:01 AM\"\n";
+    let d = run(&[("tasks.csv", tasks)], "+01:00");
+    assert_eq!(d.sources[0].format, "vCenter tasks (CSV)");
+    assert_eq!(d.sources[0].records, 1, "the power-on task is no migration");
+    assert_eq!(d.unfinished.len(), 1);
+    let u = &d.unfinished[0];
+    assert_eq!(
+        (u.vm.as_deref(), u.outcome.as_str()),
+        (Some("vm9"), "failed")
+    );
+    assert_eq!(rfc3339(u.start.0), "2026-03-02T10:00:00.000000000Z");
+    assert_eq!(rfc3339(u.end.0), "2026-03-02T10:00:09.000000000Z");
+}

@@ -133,7 +133,8 @@ pub fn parse(text: &str, tz: Tz) -> Option<Read> {
 /// `M/d/yyyy h:mm:ss[.fff][ AM|PM]`, read in `tz`.
 fn us_date(t: &str, tz: Tz) -> Option<i64> {
     let mut parts = t.split_whitespace();
-    let date = parts.next()?;
+    // The vSphere Client writes `03/02/2026, 11:00:00 AM`.
+    let date = parts.next()?.trim_end_matches(',');
     let clock = parts.next()?;
     let ampm = parts.next();
     if parts.next().is_some() {
@@ -209,6 +210,10 @@ mod tests {
         );
         assert_eq!(
             parse("3/2/2026 10:00:00 AM", utc).unwrap().ns + 500_000_000,
+            z.ns
+        );
+        assert_eq!(
+            parse("03/02/2026, 10:00:00 AM", utc).unwrap().ns + 500_000_000,
             z.ns
         );
         assert_eq!(
