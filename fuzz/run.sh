@@ -3,7 +3,7 @@
 # fails when any target saved a crash or a hang. See docs/fuzzing.md.
 #
 # Usage: fuzz/run.sh [SECONDS]       SECONDS in all (default 60): half to `capture`, the rest
-#                                    shared by `frame`, `labels`, `inventory`, `powercli`
+#                                    shared by `frame`, `labels`, `inventory`, `powercli`, `events`
 # Environment:
 #   FUZZ_TARGETS="capture frame"     only these targets (each still gets its share)
 #   FUZZ_OUT=DIR                     AFL++'s output folders (default fuzz/out)
@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 total=${1:-60}
-targets=${FUZZ_TARGETS:-capture frame labels inventory powercli}
+targets=${FUZZ_TARGETS:-capture frame labels inventory powercli events}
 out=${FUZZ_OUT:-$here/out}
 corpus=${VMKFLOW_CORPUS:-$root/../shared/corpus}
 # cargo-afl's version, with the `afl` crate's in fuzz/Cargo.lock.

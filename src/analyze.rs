@@ -87,6 +87,14 @@ pub enum Labels {
     },
     /// `--scenario KIND:STATE`: one migration spanning the whole capture.
     Scenario(Scenario),
+    /// `--events FILE…`: the migrations vCenter's events and tasks and the hosts' logs record;
+    /// those that overlap the capture are its labels.
+    Events {
+        /// The files, as given, joined with `, `.
+        path: String,
+        /// What they give.
+        derived: Arc<crate::events::Derived>,
+    },
 }
 
 impl Labels {
@@ -104,6 +112,10 @@ impl Labels {
             Labels::Scenario(sc) => MigrationLabels {
                 source: format!("scenario {sc}"),
                 path: None,
+            },
+            Labels::Events { path, .. } => MigrationLabels {
+                source: "events".into(),
+                path: Some(path.clone()),
             },
         }
     }
@@ -645,6 +657,17 @@ impl<'o> Pipeline<'o> {
         match &self.opts.labels {
             Labels::None => None,
             Labels::File { migrations, .. } => Some(migrations.clone()),
+            Labels::Events { derived, .. } => {
+                Some(match self.totals.first_ts.zip(self.totals.last_ts) {
+                    Some((a, b)) => derived
+                        .migrations
+                        .iter()
+                        .filter(|m| m.start.0 <= b && a <= m.end.0)
+                        .cloned()
+                        .collect(),
+                    None => Vec::new(),
+                })
+            }
             Labels::Scenario(sc) => match (self.totals.first_ts, self.totals.last_ts) {
                 (Some(a), Some(b)) => Some(vec![Migration {
                     id: "m1".into(),
@@ -764,6 +787,17 @@ impl<'o> Pipeline<'o> {
             }
             None => migration::detect::detect(&self.timeline, &located, inv, &self.coverage),
         };
+        let events_check = match &self.opts.labels {
+            Labels::Events { derived, .. } => {
+                let sessions =
+                    migration::detect::detect(&self.timeline, &located, inv, &self.coverage);
+                let span = self.totals.first_ts.zip(self.totals.last_ts);
+                Some(crate::report::events::check(
+                    derived, span, &analysed, &sessions,
+                ))
+            }
+            _ => None,
+        };
         let verdicts: Vec<Vec<RowVerdict>> =
             analysed.iter().map(|m| verify::verdicts(sets, m)).collect();
         let labelled: Vec<(&str, &[RowVerdict])> = analysed
@@ -817,7 +851,9 @@ impl<'o> Pipeline<'o> {
             )
         });
         let from_files = self.opts.warnings.iter().cloned();
+        let events_warnings = events_check.iter().flat_map(|c| c.warnings());
         let warnings = from_files
+            .chain(events_warnings)
             .chain(drops)
             .chain(not_kept)
             .chain(self.folder.warnings(self.opts.classify.max_conversations))
@@ -872,6 +908,7 @@ impl<'o> Pipeline<'o> {
             verification,
             findings,
             warnings,
+            events: events_check,
             timelines,
             parquet,
         };

@@ -31,7 +31,14 @@ use crate::vocab::kind::{MigrationKind, PowerState};
 use crate::vocab::wire::LinkType;
 
 /// The targets, by the names the harness, the seed folders and the regression folders use.
-pub const TARGETS: [&str; 5] = ["capture", "frame", "labels", "inventory", "powercli"];
+pub const TARGETS: [&str; 6] = [
+    "capture",
+    "frame",
+    "labels",
+    "inventory",
+    "powercli",
+    "events",
+];
 
 /// What a target produced: a report's (or a decoded frame's) bytes, or a clean rejection.
 pub type Ending = Result<Vec<u8>, String>;
@@ -44,6 +51,7 @@ pub fn run(name: &str, data: &[u8]) -> Option<Ending> {
         "labels" => labels(data),
         "inventory" => inventory(data, "fuzz.inventory.json"),
         "powercli" => inventory(data, "fuzz.csv"),
+        "events" => events(data),
         _ => return None,
     })
 }
@@ -120,6 +128,40 @@ pub fn labels(data: &[u8]) -> Ending {
         labels: Labels::File {
             path: "fuzz.migrations.json".into(),
             migrations: m.migrations,
+        },
+        ..base_options()
+    };
+    Ok(report_bytes(&analyze::run(
+        small_capture(),
+        &opts,
+        &mut |_| {},
+    )))
+}
+
+/// Target `events`: the bytes as an `--events` file (an events or tasks export, CSV or JSON, or
+/// ESXi log lines, recognised by content), read by the command line's reader twice with the
+/// same result; when accepted, every migration's window is ordered, and the migrations are
+/// analysed over the small synthetic capture with the bundled inventory.
+pub fn events(data: &[u8]) -> Ending {
+    let scratch = Scratch::new();
+    let path = scratch.write("fuzz.events", data);
+    let tz = crate::events::Tz::default();
+    let read = |p: &std::path::Path| {
+        crate::events::read_files(&[p.to_path_buf()], tz).map_err(|e| scratch.hide(e.to_string()))
+    };
+    let derived = read(&path)?;
+    assert!(
+        read(&path).as_ref() == Ok(&derived),
+        "the same events file read twice gave two results"
+    );
+    for m in &derived.migrations {
+        assert!(m.start <= m.end, "migration {} ends before it starts", m.id);
+    }
+    let opts = AnalyzeOptions {
+        inventory: bundled_inventory(),
+        labels: Labels::Events {
+            path: "fuzz.events".into(),
+            derived: std::sync::Arc::new(derived),
         },
         ..base_options()
     };

@@ -18,6 +18,7 @@ pub mod analyze;
 pub mod capture;
 pub mod classify;
 pub mod decode;
+pub mod events;
 pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -16,6 +16,8 @@ mod cli;
 mod conversations;
 #[path = "it/corpus.rs"]
 mod corpus;
+#[path = "it/events.rs"]
+mod events;
 #[path = "it/findings.rs"]
 mod findings;
 #[path = "it/findings_health.rs"]

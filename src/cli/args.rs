@@ -35,6 +35,30 @@ pub enum Command {
     /// Synthetic captures show that vmkflow works, not what vSphere does.
     #[command(after_help = SYNTH_EXAMPLES)]
     Synth(Box<SynthArgs>),
+    /// Convert vCenter events and tasks (PowerCLI CSV or JSON exports) and ESXi log lines into
+    /// migration labels (the JSON of --migrations), to review before use.
+    ///
+    /// Each FILE's format is recognised by its content. Failed, cancelled and unfinished
+    /// migrations are listed on standard error, not labelled.
+    Labels(Box<LabelsArgs>),
+}
+
+/// `vmkflow labels`.
+#[derive(Args, Debug)]
+pub struct LabelsArgs {
+    /// Events exports, tasks exports, ESXi logs (vmkernel.log, hostd.log, a syslog server's file).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Where to write the labels (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The zone of times that carry none (Export-Csv writes local times without one): UTC or a
+    /// fixed offset such as +02:00 [default: UTC].
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+    pub events_tz: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const SYNTH_EXAMPLES: &str = "\
@@ -234,6 +258,12 @@ pub struct SynthArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write what vCenter and the hosts would have recorded of the migrations into the
+    /// directory DIR (created when missing): events.csv (a PowerCLI events export) and
+    /// vmkernel.log (the hosts' vmkernel lines of the hot migrations between hosts, as a syslog
+    /// server keeps them), for `analyze --events`.
+    #[arg(long, value_name = "DIR")]
+    pub events_out: Option<PathBuf>,
     /// MTU of esx01's and esx02's vmks, e.g. 9000:1500 (a jumbo-frame mismatch): written to the
     /// inventory and advertised as the MSS of their SYNs; segments are the smaller MSS.
     #[arg(long, value_name = "A:B")]
@@ -369,6 +399,21 @@ pub struct AnalyzeArgs {
     /// Migration labels (JSON). Default: CAPTURE.migrations.json when it exists.
     #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
     pub migrations: Option<PathBuf>,
+    /// Migration windows from what vCenter and ESXi recorded: an events or tasks export of
+    /// PowerCLI (CSV or JSON) or ESXi log lines, recognised by content (repeatable). The
+    /// migrations that overlap the capture are its labels; the report's `events` section lists
+    /// those without traffic and traffic without events.
+    #[arg(long = "events", value_name = "FILE", conflicts_with_all = ["migrations", "scenario"])]
+    pub events: Vec<PathBuf>,
+    /// The zone of --events times that carry none: UTC or a fixed offset such as +02:00
+    /// [default: UTC].
+    #[arg(
+        long,
+        value_name = "ZONE",
+        allow_hyphen_values = true,
+        requires = "events"
+    )]
+    pub events_tz: Option<String>,
     /// Label the whole capture as one migration: KIND:STATE with KIND vmotion, storage-vmotion
     /// or xvmotion and STATE hot or cold, e.g. `vmotion:hot`; then, as a label would give them,
     /// `:memory=MIB`, `:disk=MIB`, `:vsphere=X.Y` (e.g. `vmotion:hot:memory=4096`).

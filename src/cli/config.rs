@@ -250,6 +250,16 @@ fn is_stream(source: &Source) -> bool {
     }
 }
 
+/// `--events-tz`: UTC when not given.
+pub fn events_tz(given: Option<&str>) -> Result<vmkflow::events::Tz, CliError> {
+    match given {
+        None => Ok(vmkflow::events::Tz::default()),
+        Some(z) => z
+            .parse()
+            .map_err(|e| CliError::Usage(format!("--events-tz {e}"))),
+    }
+}
+
 impl AnalyzeConfig {
     /// Checks and converts what was typed, and loads the inventory, labels and claim sets.
     pub fn from_args(args: &AnalyzeArgs) -> Result<AnalyzeConfig, CliError> {
@@ -371,6 +381,31 @@ impl AnalyzeConfig {
                 Ok(sc) => Labels::Scenario(sc),
                 Err(e) => return Err(CliError::Usage(format!("--scenario {e}"))),
             };
+        } else if !args.events.is_empty() {
+            let tz = events_tz(args.events_tz.as_deref())?;
+            if let Some(side) = given
+                .iter()
+                .find_map(|s| sidecar(s, ".migrations.json"))
+                .filter(|_| !args.no_sidecars)
+            {
+                notes.push(format!(
+                    "not using the migration labels beside the capture ({}): the windows come \
+                     from --events",
+                    side.display()
+                ));
+            }
+            let derived =
+                vmkflow::events::read_files(&args.events, tz).map_err(CliError::Events)?;
+            options.warnings.extend(derived.warnings.iter().cloned());
+            options.labels = Labels::Events {
+                path: args
+                    .events
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                derived: std::sync::Arc::new(derived),
+            };
         } else {
             let mig_path = match (&args.migrations, args.no_sidecars) {
                 (Some(p), _) => Some(p.clone()),
@@ -470,6 +505,8 @@ pub struct SynthRunConfig {
     /// Where the one-line summary goes; `None` with `--quiet`, standard error when the account
     /// goes to standard output.
     pub summary: Option<Stream>,
+    /// `--events-out`: the directory for the events and log exports.
+    pub events_out: Option<PathBuf>,
 }
 
 impl SynthRunConfig {
@@ -544,6 +581,7 @@ impl SynthRunConfig {
             synth,
             account,
             summary,
+            events_out: args.events_out.clone(),
         })
     }
 }

@@ -33,6 +33,8 @@ pub enum CliError {
     Migrations(LabelError),
     /// A `--claims` file cannot be read or is invalid.
     Claims(ClaimSetError),
+    /// An `--events` file cannot be read or is none of the formats read.
+    Events(vmkflow::events::EventsError),
     /// A `--findings-config` file cannot be read (`io`) or is invalid.
     Findings {
         /// The message, naming the file.
@@ -67,6 +69,7 @@ impl CliError {
             CliError::Inventory(e) => read_or_usage(e.is_io()),
             CliError::Migrations(e) => read_or_usage(e.is_io()),
             CliError::Claims(e) => read_or_usage(e.is_io()),
+            CliError::Events(e) => read_or_usage(e.io),
             CliError::Findings { io, .. } => read_or_usage(*io),
             CliError::Capture(CaptureError::Io { .. } | CaptureError::Open { .. }) => EXIT_IO,
             CliError::Capture(_) => EXIT_BAD_CAPTURE,
@@ -92,6 +95,7 @@ impl fmt::Display for CliError {
             CliError::Inventory(e) => write!(f, "inventory {e}"),
             CliError::Migrations(e) => write!(f, "migrations {e}"),
             CliError::Claims(e) => write!(f, "claim set {e}"),
+            CliError::Events(e) => write!(f, "events {e}"),
             CliError::Findings { message, .. } => write!(f, "findings configuration {message}"),
             CliError::Capture(e) => write!(f, "{e}"),
             CliError::Synth(e) => write!(f, "{e}"),
@@ -110,6 +114,7 @@ impl std::error::Error for CliError {
             CliError::Inventory(e) => Some(e),
             CliError::Migrations(e) => Some(e),
             CliError::Claims(e) => Some(e),
+            CliError::Events(e) => Some(e),
             CliError::Capture(e) => Some(e),
             CliError::Synth(e) => Some(e),
             CliError::Output { source, .. } => Some(source),

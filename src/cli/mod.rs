@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod args;
 pub mod config;
 pub mod error;
+pub mod labels;
 mod output;
 pub mod synth;
 
@@ -19,5 +20,6 @@ pub fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Analyze(args) => analyze::run(config::AnalyzeConfig::from_args(&args)?),
         Command::Synth(args) => synth::run(config::SynthRunConfig::from_args(&args)?),
+        Command::Labels(args) => labels::run(labels::LabelsConfig::from_args(&args)?),
     }
 }

@@ -330,6 +330,7 @@ fn drive(
     let mut events = match &opts.labels {
         Labels::None => Events::detect(),
         Labels::File { migrations, .. } => Events::labelled(migrations),
+        Labels::Events { derived, .. } => Events::labelled(&derived.migrations),
         Labels::Scenario(sc) => Events::scenario(
             sc.kind_state.to_string(),
             sc.kind_state.state == PowerState::Hot,

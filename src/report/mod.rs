@@ -3,6 +3,7 @@
 //! In: what the pipeline stages computed. Out: `schema_version` 1 JSON (deterministic: sorted maps,
 //! no wall-clock time, no random ids) and a short text summary.
 
+pub mod events;
 pub mod flows;
 pub mod html;
 pub mod migrations;
@@ -43,6 +44,10 @@ pub struct Report {
     /// What the user should know to read the report right (label hosts not in the inventory,
     /// …), also printed on standard error.
     pub warnings: Vec<String>,
+    /// With `--events`: the files read, and how the migrations they record match the capture's
+    /// traffic. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<events::EventsCheck>,
     /// Per migration (in `migrations` order, the first
     /// [`crate::migration::series::MAX_TIMELINES`]), its bytes over time for the HTML report;
     /// empty unless [`crate::analyze::AnalyzeOptions::timelines`] asked for them. Not in the JSON.

@@ -284,11 +284,25 @@ fn render_migrations(s: &mut String, r: &Report) {
         "\n  migrations: {} ({})",
         r.migrations.len(),
         match &lab.path {
+            Some(p) if lab.source == "events" => format!("from the events in {p}"),
             Some(p) => format!("labels from {p}"),
             None if lab.source == "none" => "no labels: detected sessions, no verdicts".into(),
             None => lab.source.clone(),
         }
     );
+    if let Some(e) = &r.events {
+        let _ = writeln!(
+            s,
+            "  events: {} migration(s) recorded, {} in the capture, {} outside it; {} without \
+             traffic, {} traffic session(s) without events, {} failed, cancelled or unfinished",
+            e.migrations_recorded,
+            e.in_capture.len(),
+            e.outside_capture,
+            e.without_traffic.len(),
+            e.sessions_without_events.len(),
+            e.unfinished.len()
+        );
+    }
     for m in &r.migrations {
         let nets: Vec<String> = m
             .breakdown

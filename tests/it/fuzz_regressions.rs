@@ -632,6 +632,72 @@ fn fuzz_smoke_inventory() {
     smoke_json("inventory", 300, 0x1A7E);
 }
 
+/// The events target: the seeds (events and tasks exports, log lines) with lines repeated,
+/// dropped, cut, swapped between files, and fields replaced by odd values.
+#[test]
+fn fuzz_smoke_events() {
+    let seeds: Vec<String> = files(&fuzz_dir().join("seeds/events"))
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).expect("seed"))
+        .collect();
+    smoke("events", cases(300), 0xE7E27, |rng, _| {
+        let text = rng.pick(&seeds).clone();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for _ in 0..1 + rng.below(3) {
+            if lines.is_empty() {
+                break;
+            }
+            let i = rng.below(lines.len());
+            match rng.below(6) {
+                0 => {
+                    let l = lines[i].clone();
+                    for _ in 0..*rng.pick(&[1, 500]) {
+                        lines.insert(i, l.clone());
+                    }
+                }
+                1 => {
+                    lines.remove(i);
+                }
+                2 => {
+                    let at = rng.below(lines[i].len() + 1);
+                    if lines[i].is_char_boundary(at) {
+                        lines[i].truncate(at);
+                    }
+                }
+                3 => {
+                    let other = rng.pick(&seeds).clone();
+                    let donor: Vec<&str> = other.lines().collect();
+                    if !donor.is_empty() {
+                        lines[i] = donor[rng.below(donor.len())].to_string();
+                    }
+                }
+                4 => {
+                    let odd = *rng.pick(&[
+                        "",
+                        "\"\"",
+                        "\"VMware.Vim.VmEventArgument\"",
+                        "\"13/45/2026 99:99:99 PM\"",
+                        "\"/Date(-99999999999999999)/\"",
+                        "\"9999-12-31T23:59:59Z\"",
+                        "\"0000-01-01T00:00:00\"",
+                        "\"NaN\"",
+                        "\"-1\"",
+                        "\"1e308\"",
+                        "ts = 99999999999999999999999",
+                        "<>",
+                    ]);
+                    let mut f: Vec<String> = lines[i].split(',').map(str::to_string).collect();
+                    let j = rng.below(f.len());
+                    f[j] = odd.to_string();
+                    lines[i] = f.join(",");
+                }
+                _ => lines.insert(i, String::new()),
+            }
+        }
+        lines.join("\n").into_bytes()
+    });
+}
+
 #[test]
 fn fuzz_smoke_powercli() {
     let seeds: Vec<String> = files(&fuzz_dir().join("seeds/powercli"))

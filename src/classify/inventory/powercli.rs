@@ -173,22 +173,22 @@ impl std::error::Error for PowerCliError {
 
 /// One CSV row: its fields, the line where it starts, and where a quoted field of it ran over
 /// several lines.
-struct Record {
-    line: usize,
-    fields: Vec<String>,
+pub(crate) struct Record {
+    pub(crate) line: usize,
+    pub(crate) fields: Vec<String>,
     /// The first quoted field that opens and closes on different lines: (opens, closes).
-    spans: Option<(usize, usize)>,
+    pub(crate) spans: Option<(usize, usize)>,
 }
 
 /// The rows of a CSV text (RFC 4180): blank lines and a `#TYPE` line are skipped; lines are
 /// counted from 1, every line break counted, inside quotes too.
-struct Records<'a> {
+pub(crate) struct Records<'a> {
     rest: &'a str,
     line: usize,
 }
 
 impl<'a> Records<'a> {
-    fn new(text: &'a str) -> Records<'a> {
+    pub(crate) fn new(text: &'a str) -> Records<'a> {
         Records {
             rest: text.strip_prefix('\u{feff}').unwrap_or(text),
             line: 1,
