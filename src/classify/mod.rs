@@ -320,7 +320,12 @@ impl Classifier {
     /// sorted by key.
     pub fn finish(self) -> Classified {
         // Largest first, ties to the earlier flow.
-        let kept = self.kept.into_sorted_vec().into_iter().map(|r| r.0).collect();
+        let kept = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
         convs.sort_by_key(|a| a.0);
         let macs: Arc<BTreeMap<IpAddr, Mac>> = Arc::new(self.macs.into_iter().collect());

@@ -525,18 +525,17 @@ impl FlowTable {
         self.index = HashTable::new();
         self.free = Vec::new();
         self.recent = [None; RECENT];
-        // Order the slots, not the flows: a copy of every live flow would double the table's
-        // memory at its peak.
-        let mut order: Vec<(u64, u32)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|f| (f.serial, i as u32)))
-            .collect();
-        order.sort_unstable();
+        // The flows are sorted in place, last created first, and taken from the end: the
+        // table gives back its memory while the flows go to `ended` (whose sums grow), instead
+        // of holding all of it to the last flow.
         let mut slots = std::mem::take(&mut self.slots);
-        for (_, i) in order {
-            let Some(mut f) = slots.get_mut(i as usize).and_then(Option::take) else {
+        slots.retain(Option::is_some);
+        slots.sort_unstable_by_key(|s| std::cmp::Reverse(s.as_ref().map_or(0, |f| f.serial)));
+        while let Some(slot) = slots.pop() {
+            if slots.len() >= 4096 && slots.len() <= slots.capacity() / 2 {
+                slots.shrink_to_fit();
+            }
+            let Some(mut f) = slot else {
                 continue;
             };
             f.end(if f.closed() {

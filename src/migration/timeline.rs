@@ -38,7 +38,7 @@ pub struct Bin {
 pub struct Bins {
     base: i64,
     narrow: Vec<[u32; 3]>,
-    wide: Option<Vec<Bin>>,
+    wide: Option<Box<Vec<Bin>>>,
 }
 
 impl Bins {
@@ -51,7 +51,7 @@ impl Bins {
 
     /// Bins held.
     pub fn len(&self) -> usize {
-        self.wide.as_ref().map_or(self.narrow.len(), Vec::len)
+        self.wide.as_ref().map_or(self.narrow.len(), |w| w.len())
     }
 
     /// Whether no bin is held.
@@ -94,10 +94,7 @@ impl Bins {
         let base = self.base;
         let narrow = std::mem::take(&mut self.narrow);
         self.wide.get_or_insert_with(|| {
-            narrow
-                .iter()
-                .map(|b| Self::narrow_bin(base, b))
-                .collect()
+            Box::new(narrow.iter().map(|b| Self::narrow_bin(base, b)).collect())
         })
     }
 
@@ -542,5 +539,56 @@ mod tests {
         assert!([a, b].contains(&d), "{d}");
         assert!(t.series[d as usize].bins.is_empty());
         assert_eq!(t.conversations(), 2);
+    }
+
+    /// Bins are held narrow while they fit; a bin of 4 GiB or more, one before the first, or an
+    /// out-of-order one turns the series wide, and every figure stays exact either way.
+    #[test]
+    fn narrow_bins_widen_when_they_do_not_fit() {
+        let mut b = Bins::default();
+        let mut want: Vec<Bin> = Vec::new();
+        for i in 0..50i64 {
+            b.add(1_000 + 3 * i, (i % 2) as usize, 1_500);
+            want.push(Bin {
+                idx: 1_000 + 3 * i,
+                bytes: if i % 2 == 0 { [1_500, 0] } else { [0, 1_500] },
+            });
+        }
+        assert!(b.wide.is_none());
+        assert!(
+            b.narrow.capacity() < 64,
+            "grown by half: {}",
+            b.narrow.capacity()
+        );
+        assert_eq!(b.iter().collect::<Vec<_>>(), want);
+        // 4 GiB into the last bin: wide, exact.
+        b.add(1_147, 0, 1 << 32);
+        want.last_mut().unwrap().bytes[0] += 1 << 32;
+        assert!(b.wide.is_some());
+        assert_eq!(b.iter().collect::<Vec<_>>(), want);
+        assert_eq!(b.starting_at(1_100).next().map(|x| x.idx), Some(1_102));
+        // A bin before the first, of a narrow series.
+        let mut c = Bins::default();
+        c.add(500, 0, 1);
+        c.add(499, 1, 2);
+        c.add(500, 1, 3);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![
+                Bin {
+                    idx: 499,
+                    bytes: [0, 2]
+                },
+                Bin {
+                    idx: 500,
+                    bytes: [1, 3]
+                }
+            ]
+        );
+        assert!(
+            std::mem::size_of::<Series>() <= 152,
+            "{}",
+            std::mem::size_of::<Series>()
+        );
     }
 }

@@ -506,3 +506,14 @@ pub fn bundled_options(capture: &str) -> vmkflow::analyze::AnalyzeOptions {
         ..AnalyzeOptions::default()
     }
 }
+
+/// Peak resident memory of a finished child, in KiB (`wait4`'s `ru_maxrss`), and its exit status.
+pub fn wait_peak_rss(child: &mut Child) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unwaited child; status and usage point to live locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
