@@ -49,7 +49,7 @@ pub const MAX_STALLS: usize = 16;
 pub const RTT_BUCKETS: usize = 96;
 
 /// Round-trip samples of one direction's data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RttStats {
     /// Samples.
     pub count: u64,
@@ -62,18 +62,6 @@ pub struct RttStats {
     /// The histogram, allocated with the first sample: a stream without samples (no
     /// acknowledgement of its data captured) pays one pointer instead of 384 bytes.
     hist: Option<Box<[u32; RTT_BUCKETS]>>,
-}
-
-impl Default for RttStats {
-    fn default() -> RttStats {
-        RttStats {
-            count: 0,
-            min_ns: 0,
-            max_ns: 0,
-            sum_ns: 0,
-            hist: None,
-        }
-    }
 }
 
 /// The bucket of `ns`: 0 below 1 µs, then four per doubling.

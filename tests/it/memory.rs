@@ -12,9 +12,7 @@ use crate::util::{TempDir, read_report, vmkflow, wait_peak_rss};
 /// each, interleaved round by round so that every flow is live at once.
 fn many_flows(flows: u32, rounds: u32, payload: usize, out: &mut dyn Write) -> std::io::Result<()> {
     let mut head = Vec::with_capacity(24);
-    for v in [0xA1B2_C3D4u32] {
-        head.extend(v.to_le_bytes());
-    }
+    head.extend(0xA1B2_C3D4u32.to_le_bytes());
     head.extend(2u16.to_le_bytes());
     head.extend(4u16.to_le_bytes());
     head.extend(0i32.to_le_bytes());
@@ -60,11 +58,10 @@ fn many_flows(flows: u32, rounds: u32, payload: usize, out: &mut dyn Write) -> s
     Ok(())
 }
 
-/// 100 000 concurrent vMotion flows of 10 segments each, from a file: the run took 288 MiB
-/// with one segment each before issue 16 (health records with two 384-byte histograms each, two
-/// indexes of the table, 24-byte timeline bins in doubling vectors, a kept list of twice the
-/// report's flows); it now stays under the bound below with ten, and every flow, packet and byte
-/// is counted.
+/// 100 000 concurrent vMotion flows of 10 segments each, from a file: the run took 336 MiB
+/// before issue 16 (health records with two 384-byte histograms each, two indexes of the table,
+/// 24-byte timeline bins in doubling vectors, a kept list of twice the report's flows); it now
+/// stays under the bound below, and every flow, packet and byte is counted.
 #[test]
 fn a_hundred_thousand_concurrent_vmotion_flows_stay_small() {
     const FLOWS: u32 = 100_000;
@@ -89,6 +86,7 @@ fn a_hundred_thousand_concurrent_vmotion_flows_stay_small() {
         .spawn()
         .expect("spawn vmkflow");
     let (code, peak_kib) = wait_peak_rss(&mut child);
+    eprintln!("100 000 concurrent flows: peak RSS {peak_kib} KiB");
     assert_eq!(code, 0);
     assert!(
         peak_kib <= MEMORY_BOUND_MIB * 1024,
@@ -108,7 +106,7 @@ fn a_hundred_thousand_concurrent_vmotion_flows_stay_small() {
 }
 
 /// The peak resident set allowed for 100 000 concurrent flows of 10 segments (MiB): 218 MiB
-/// measured (docs/performance.md, "Memory per flow"), 335 MiB before issue 16. The issue's
+/// measured (docs/performance.md, "Memory per flow"), 336 MiB before issue 16. The issue's
 /// 64 MiB is not met: what is left is mostly the report's own work for 100 000 conversations
 /// and inferred vmks.
-const MEMORY_BOUND_MIB: i64 = 240;
+const MEMORY_BOUND_MIB: i64 = 256;
