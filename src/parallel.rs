@@ -14,7 +14,7 @@
 //!   report, fed every frame in capture order exactly as [`crate::analyze::run`] feeds them, so
 //!   every figure equals the one-thread run's (`tests/it/threads.rs` compares the bytes).
 //!
-//! The reader sends at most two batches per thread (32 at most) before one comes back, and
+//! The reader sends at most one batch per thread and two more (12 at most) before one comes back, and
 //! buffers that come back are read into again, so memory stays a few read buffers per thread
 //! however long the capture.
 //! Accounting is the stage that does not divide: it bounds the speed-up (docs/performance.md).
@@ -34,10 +34,12 @@ const AHEAD: usize = 2;
 /// Batches in flight per decoder (and between the reader and accounting with two threads).
 const DEPTH: usize = 4;
 
-/// Most batches (so read buffers) sent and not yet back, for `threads` threads: two per thread,
-/// at most 32 (32 MiB with the default buffer), whatever the core count.
+/// Most batches sent and not yet back, for `threads` threads: one per thread and two more, at
+/// most 12 whatever the core count. A batch of header-only frames holds about 1.5 MiB with the
+/// default buffer (the buffer, where each frame lies, and each frame decoded): 18 MiB at most.
+/// Accounting, one thread, is the limit long before the decoders are (docs/performance.md).
 fn most_in_flight(threads: usize) -> usize {
-    (2 * threads).clamp(4, 32)
+    (threads + 2).clamp(4, 12)
 }
 
 /// Where one frame lies in its batch, with its record's fields.

@@ -36,6 +36,8 @@ mod html;
 mod input_files;
 #[path = "it/live.rs"]
 mod live;
+#[path = "it/memory.rs"]
+mod memory;
 #[path = "it/netns.rs"]
 mod netns;
 #[path = "it/parquet.rs"]

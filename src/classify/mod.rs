@@ -150,12 +150,55 @@ pub struct Folded {
     pub payload_bytes: u64,
 }
 
+/// A kept flow in the heap: ordered so that the heap's top is the flow the list would drop
+/// first (the smallest payload; among equal payloads the later flow).
+struct Ranked(KeptFlow);
+
+impl Ranked {
+    fn rank(&self) -> (std::cmp::Reverse<u64>, u64) {
+        (
+            std::cmp::Reverse(self.0.flow.payload_bytes()),
+            self.0.flow.serial,
+        )
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, o: &Ranked) -> bool {
+        self.rank() == o.rank()
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Ranked) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Ranked) -> std::cmp::Ordering {
+        self.rank().cmp(&o.rank())
+    }
+}
+
 /// Accumulates ended flows.
+///
+/// The flows kept whole are the largest by payload (ties to the earlier flow), among those
+/// admitted: once the list was first full, a flow no larger than the floor (the smallest kept
+/// payload when the list was last trimmed) is not admitted. The list was trimmed whenever it
+/// had grown to twice the cap; it is now a heap of the cap best flows (one flow's memory each,
+/// not two), and `since_trim` replays when those trims happened, so that the floor, and so
+/// every flow listed, is the same.
 pub struct Classifier {
     cfg: ClassifyConfig,
     convs: FxHashMap<ConvKey, ConvStats>,
     macs: FxHashMap<IpAddr, Mac>,
-    kept: Vec<KeptFlow>,
+    kept: std::collections::BinaryHeap<Ranked>,
+    /// What the list of the trimming design would hold: the flows kept at the last trim
+    /// (at most the cap) and those admitted since.
+    since_trim: usize,
     /// The payload of the smallest kept flow once the list was trimmed to the cap.
     kept_floor: Option<u64>,
     /// Flows that were not kept whole.
@@ -171,7 +214,8 @@ impl Classifier {
             cfg,
             convs: FxHashMap::default(),
             macs: FxHashMap::default(),
-            kept: Vec::new(),
+            kept: std::collections::BinaryHeap::new(),
+            since_trim: 0,
             kept_floor: None,
             folded: Folded::default(),
             flows: 0,
@@ -220,29 +264,29 @@ impl Classifier {
             self.folded.payload_bytes += f.payload_bytes();
             return;
         }
-        self.kept.push(KeptFlow { flow: f, class });
-        if self.kept.len() >= cap.saturating_mul(2) {
-            self.trim(cap);
-        }
-    }
-
-    fn trim(&mut self, cap: usize) {
-        self.kept.sort_by(|a, b| {
-            b.flow
-                .payload_bytes()
-                .cmp(&a.flow.payload_bytes())
-                .then(a.flow.serial.cmp(&b.flow.serial))
-        });
-        for k in self.kept.drain(cap.min(self.kept.len())..) {
+        let new = Ranked(KeptFlow { flow: f, class });
+        if self.kept.len() < cap {
+            self.kept.push(new);
+        } else if let Some(mut worst) = self.kept.peek_mut() {
+            // The better of the two stays; the other is folded (the trim would have dropped it).
+            let out = match new < *worst {
+                true => std::mem::replace(&mut *worst, new),
+                false => new,
+            };
+            drop(worst);
             self.folded.flows += 1;
-            self.folded.payload_bytes += k.flow.payload_bytes();
+            self.folded.payload_bytes += out.0.flow.payload_bytes();
         }
-        if self.kept.len() == cap {
-            self.kept_floor = self.kept.last().map(|k| k.flow.payload_bytes());
+        self.since_trim += 1;
+        if self.since_trim >= cap.saturating_mul(2) {
+            // The trim: the list held the cap best flows after it, the smallest of them the
+            // floor.
+            self.since_trim = cap;
+            self.kept_floor = self.kept.peek().map(|k| k.0.flow.payload_bytes());
         }
     }
 
-    /// Flows kept whole so far (bounded by twice the cap).
+    /// Flows kept whole so far (bounded by the cap).
     pub fn kept_len(&self) -> usize {
         self.kept.len()
     }
@@ -274,14 +318,19 @@ impl Classifier {
 
     /// Ends accumulation: the kept flows (largest first, at most the cap) and the conversations
     /// sorted by key.
-    pub fn finish(mut self) -> Classified {
-        let cap = self.cap();
-        self.trim(cap);
+    pub fn finish(self) -> Classified {
+        // Largest first, ties to the earlier flow.
+        let kept = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
         convs.sort_by_key(|a| a.0);
         let macs: Arc<BTreeMap<IpAddr, Mac>> = Arc::new(self.macs.into_iter().collect());
         Classified {
-            kept: self.kept,
+            kept,
             folded: self.folded,
             flows: self.flows,
             convs,

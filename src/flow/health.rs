@@ -32,8 +32,6 @@
 //! - **Resets**: RST segments per direction, and whether one came before any FIN of either side
 //!   (an abortive close).
 
-use std::collections::VecDeque;
-
 use super::tcp::{ACK, FIN, RST, SYN};
 use crate::decode::views::TcpFields;
 use crate::vocab::ports::TrafficClass;
@@ -51,7 +49,7 @@ pub const MAX_STALLS: usize = 16;
 pub const RTT_BUCKETS: usize = 96;
 
 /// Round-trip samples of one direction's data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RttStats {
     /// Samples.
     pub count: u64,
@@ -61,19 +59,9 @@ pub struct RttStats {
     pub max_ns: i64,
     /// Sum, ns (saturating).
     pub sum_ns: i64,
-    hist: [u32; RTT_BUCKETS],
-}
-
-impl Default for RttStats {
-    fn default() -> RttStats {
-        RttStats {
-            count: 0,
-            min_ns: 0,
-            max_ns: 0,
-            sum_ns: 0,
-            hist: [0; RTT_BUCKETS],
-        }
-    }
+    /// The histogram, allocated with the first sample: a stream without samples (no
+    /// acknowledgement of its data captured) pays one pointer instead of 384 bytes.
+    hist: Option<Box<[u32; RTT_BUCKETS]>>,
 }
 
 /// The bucket of `ns`: 0 below 1 µs, then four per doubling.
@@ -106,7 +94,8 @@ impl RttStats {
         }
         self.count += 1;
         self.sum_ns = self.sum_ns.saturating_add(ns);
-        if let Some(h) = self.hist.get_mut(bucket(ns)) {
+        let hist = self.hist.get_or_insert_with(|| Box::new([0; RTT_BUCKETS]));
+        if let Some(h) = hist.get_mut(bucket(ns)) {
             *h = h.saturating_add(1);
         }
     }
@@ -123,7 +112,7 @@ impl RttStats {
         }
         let half = self.count.div_ceil(2);
         let mut seen = 0u64;
-        for (k, n) in self.hist.iter().enumerate() {
+        for (k, n) in self.hist.iter().flat_map(|h| h.iter()).enumerate() {
             seen += u64::from(*n);
             if seen >= half {
                 return Some(bucket_mid(k).clamp(self.min_ns as f64, self.max_ns as f64));
@@ -145,8 +134,11 @@ impl RttStats {
         self.min_ns = self.min_ns.min(o.min_ns);
         self.max_ns = self.max_ns.max(o.max_ns);
         self.sum_ns = self.sum_ns.saturating_add(o.sum_ns);
-        for (a, b) in self.hist.iter_mut().zip(o.hist.iter()) {
-            *a = a.saturating_add(*b);
+        if let Some(oh) = &o.hist {
+            let hist = self.hist.get_or_insert_with(|| Box::new([0; RTT_BUCKETS]));
+            for (a, b) in hist.iter_mut().zip(oh.iter()) {
+                *a = a.saturating_add(*b);
+            }
         }
     }
 }
@@ -186,7 +178,9 @@ pub struct DirHealth {
     pub reset_before_fin: bool,
     /// Round-trip samples of this direction's data (acknowledged by the other).
     pub rtt: RttStats,
-    unacked: VecDeque<Unacked>,
+    /// Listed in order sent; grown by half its length at a time (not doubled), to
+    /// [`MAX_UNACKED`] at most.
+    unacked: Vec<Unacked>,
     /// One past the highest sequence number sent.
     high: Option<u32>,
     /// The highest acknowledgement of this direction's data by the other direction.
@@ -360,7 +354,11 @@ impl Health {
             let d = &mut self.dir[di];
             if let Some(t) = ts {
                 if (seglen > 0 || syn + fin > 0) && d.unacked.len() < MAX_UNACKED {
-                    d.unacked.push_back(Unacked { seq, next, ts: t });
+                    let n = d.unacked.len();
+                    if n == d.unacked.capacity() {
+                        d.unacked.reserve_exact((n / 2).clamp(4, MAX_UNACKED - n));
+                    }
+                    d.unacked.push(Unacked { seq, next, ts: t });
                 }
             }
             let new_data = d.high.is_none_or(|h| after(next, h));
@@ -412,7 +410,7 @@ impl Health {
                 d.zero_window_ns = d.zero_window_ns.saturating_add(end.saturating_sub(s));
             }
             d.progress(end, min);
-            d.unacked = VecDeque::new();
+            d.unacked = Vec::new();
         }
     }
 }
@@ -569,7 +567,12 @@ mod tests {
         // flight, and MAX_STALLS intervals.
         assert_eq!(std::mem::size_of::<Option<Box<Health>>>(), 8);
         let size = std::mem::size_of::<Health>();
-        assert!(size <= 1300, "{size}");
+        assert!(size <= 520, "{size}");
+        // The histogram comes with the first sample.
+        let mut r = RttStats::default();
+        assert!(r.hist.is_none());
+        r.add(MS);
+        assert!(r.hist.is_some());
     }
 
     #[test]

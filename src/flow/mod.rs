@@ -24,7 +24,10 @@ use model::TCP_MIN_HEADER;
 const SIGNATURE_BYTES: usize = 32;
 pub use model::{DirStats, EndReason, Endpoint, Flow, FlowKey, PacketRef};
 
-use rustc_hash::FxHashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 
 use crate::decode::{Decoded, Fragment, Transport};
 use crate::vocab::ports::{PortCatalogue, TrafficClass};
@@ -66,17 +69,39 @@ pub const NO_TAG: u32 = u32::MAX;
 /// and their ACKs), so most packets find their flow here without hashing the key.
 const RECENT: usize = 4;
 
+/// Addresses, protocol and ports: what the index finds a live flow by.
+type Tuple = (IpProtocol, Endpoint, Endpoint);
+
+fn tuple_of(key: &FlowKey) -> Tuple {
+    (key.proto, key.lo, key.hi)
+}
+
+fn tuple_hash(t: &Tuple) -> u64 {
+    BuildHasherDefault::<FxHasher>::default().hash_one(t)
+}
+
+/// The hash of the flow in `slot` (0 for an empty slot, which the index never holds).
+fn slot_hash(slots: &[Option<Flow>], slot: u32) -> u64 {
+    slots
+        .get(slot as usize)
+        .and_then(Option::as_ref)
+        .map_or(0, |f| tuple_hash(&tuple_of(&f.key)))
+}
+
 /// The live flow table.
 ///
-/// Flows live in a slab (`slots`, reused through `free`); `index` maps keys to slots, and `recent`
-/// remembers the last few keys looked up. Any removal clears `recent`.
+/// Flows live in a slab (`slots`, reused through `free`); `index` holds the slot of every live
+/// flow, found by its addresses, protocol and ports alone, and `recent` remembers the last few
+/// keys looked up. Any removal clears `recent`.
+///
+/// A flow is created only when no live flow has its addresses, protocol and ports, so those
+/// name one live flow at most: a frame of a live flow that arrives in another encapsulation (a
+/// mirror session's copy beside a host capture, another VLAN tag) joins that flow instead of
+/// starting a second one. The index holds slot numbers only (4 bytes and a control byte per
+/// entry), hashing the key kept in the slot.
 pub struct FlowTable {
     cfg: FlowConfig,
-    index: FxHashMap<FlowKey, u32>,
-    /// Live flows by addresses, protocol and ports alone: a frame of a live flow that arrives
-    /// in another encapsulation (a mirror session's copy beside a host capture, another VLAN
-    /// tag) joins that flow instead of starting a second one.
-    by_tuple: FxHashMap<(IpProtocol, Endpoint, Endpoint), u32>,
+    index: HashTable<u32>,
     slots: Vec<Option<Flow>>,
     free: Vec<u32>,
     recent: [Option<(FlowKey, u32)>; RECENT],
@@ -96,8 +121,7 @@ impl FlowTable {
     pub fn new(cfg: FlowConfig) -> FlowTable {
         FlowTable {
             cfg,
-            index: FxHashMap::default(),
-            by_tuple: FxHashMap::default(),
+            index: HashTable::new(),
             slots: Vec::new(),
             free: Vec::new(),
             recent: [None; RECENT],
@@ -115,14 +139,31 @@ impl FlowTable {
         self.index.len()
     }
 
-    /// The slot of a live flow, from the recent cache or the index.
+    /// The slot of a live flow, from the recent cache or the index: the flow of `key`, or the
+    /// live flow with its addresses, protocol and ports.
     #[inline]
     fn find(&mut self, key: &FlowKey) -> Option<u32> {
         if let Some((_, slot)) = self.recent.iter().flatten().find(|(k, _)| k == key) {
             return Some(*slot);
         }
-        let slot = *self.index.get(key)?;
-        self.remember(*key, slot);
+        let t = tuple_of(key);
+        let slots = &self.slots;
+        let slot = *self.index.find(tuple_hash(&t), |&s| {
+            slots
+                .get(s as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|f| tuple_of(&f.key) == t)
+        })?;
+        // Only the flow's own key is remembered: a copy in another encapsulation looks the
+        // index up, as it did when the table had a second index by addresses and ports.
+        if self
+            .slots
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|f| f.key == *key)
+        {
+            self.remember(*key, slot);
+        }
         Some(slot)
     }
 
@@ -153,21 +194,24 @@ impl FlowTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
-        self.by_tuple
-            .entry((key.proto, key.lo, key.hi))
-            .or_insert(slot);
+        let slots = &self.slots;
+        self.index
+            .insert_unique(tuple_hash(&tuple_of(&key)), slot, |&s| slot_hash(slots, s));
         self.remember(key, slot);
         slot
     }
 
     /// Removes a live flow.
     fn remove(&mut self, key: &FlowKey) -> Option<Flow> {
-        let slot = self.index.remove(key)?;
-        let tuple = (key.proto, key.lo, key.hi);
-        if self.by_tuple.get(&tuple) == Some(&slot) {
-            self.by_tuple.remove(&tuple);
-        }
+        let t = tuple_of(key);
+        let slots = &self.slots;
+        let entry = self.index.find_entry(tuple_hash(&t), |&s| {
+            slots
+                .get(s as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|f| f.key == *key)
+        });
+        let slot = entry.ok()?.remove().0;
         self.recent = [None; RECENT];
         self.free.push(slot);
         self.slots.get_mut(slot as usize)?.take()
@@ -228,10 +272,7 @@ impl FlowTable {
         if let Some(now) = ts {
             self.maybe_sweep(now, ended);
         }
-        let found = self
-            .find(&key)
-            .or_else(|| self.by_tuple.get(&(proto, lo, hi)).copied());
-        let slot = match found {
+        let slot = match self.find(&key) {
             Some(slot) => slot,
             None => {
                 if self.index.len() >= self.cfg.max_live {
@@ -481,22 +522,20 @@ impl FlowTable {
     /// Ends every live flow (end of capture), in creation order.
     pub fn finish(&mut self, ended: &mut dyn FnMut(Flow)) {
         // Give the table's memory back: the report is built after this.
-        self.index = FxHashMap::default();
-        self.by_tuple = FxHashMap::default();
+        self.index = HashTable::new();
         self.free = Vec::new();
         self.recent = [None; RECENT];
-        // Order the slots, not the flows: a copy of every live flow would double the table's
-        // memory at its peak.
-        let mut order: Vec<(u64, u32)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|f| (f.serial, i as u32)))
-            .collect();
-        order.sort_unstable();
+        // The flows are sorted in place, last created first, and taken from the end: the
+        // table gives back its memory while the flows go to `ended` (whose sums grow), instead
+        // of holding all of it to the last flow.
         let mut slots = std::mem::take(&mut self.slots);
-        for (_, i) in order {
-            let Some(mut f) = slots.get_mut(i as usize).and_then(Option::take) else {
+        slots.retain(Option::is_some);
+        slots.sort_unstable_by_key(|s| std::cmp::Reverse(s.as_ref().map_or(0, |f| f.serial)));
+        while let Some(slot) = slots.pop() {
+            if slots.len() >= 4096 && slots.len() <= slots.capacity() / 2 {
+                slots.shrink_to_fit();
+            }
+            let Some(mut f) = slot else {
                 continue;
             };
             f.end(if f.closed() {

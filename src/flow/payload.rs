@@ -456,8 +456,8 @@ impl NfcReader {
 pub enum Reader {
     /// A vMotion flow's.
     Vmotion(VmotionReader),
-    /// An NFC flow's.
-    Nfc(NfcReader),
+    /// An NFC flow's (boxed: vMotion flows, the many, pay for their own reader only).
+    Nfc(Box<NfcReader>),
 }
 
 impl Reader {
@@ -523,7 +523,7 @@ impl PayloadScan {
         let dir = || DirScan {
             cur: Cursor::default(),
             reader: if nfc {
-                Reader::Nfc(NfcReader::default())
+                Reader::Nfc(Box::default())
             } else {
                 Reader::Vmotion(VmotionReader::new())
             },

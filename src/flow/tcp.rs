@@ -28,8 +28,17 @@ pub struct SegmentBytes {
 /// carry more than 4 GiB. Memory is fixed: at most [`MAX_HOLES`] holes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeqTracker {
-    /// One past the highest sequence number seen (unwrapped), once a segment was seen.
-    high: Option<u64>,
+    /// One past the highest sequence number seen (unwrapped), once a segment was seen; 0 before
+    /// (positions start at [`ORIGIN`], so 0 is never one).
+    high: u64,
+    /// The holes, allocated with the first one: a direction without loss or reordering (most
+    /// of them) pays one pointer.
+    holes: Option<Box<Holes>>,
+}
+
+/// The holes of a direction's sequence space.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Holes {
     /// Ranges `[start, end)` below `high` never seen, ascending and disjoint.
     holes: Vec<(u64, u64)>,
     /// Bytes of holes given up when there were too many.
@@ -52,12 +61,12 @@ impl SeqTracker {
         let syn = u64::from(flags & SYN != 0);
         let fin = u64::from(flags & FIN != 0);
         let high = match self.high {
-            Some(h) => h,
-            None => {
+            0 => {
                 let start = ORIGIN + u64::from(seq) + syn;
-                self.high = Some(start + u64::from(len) + fin);
+                self.high = start + u64::from(len) + fin;
                 return SegmentBytes::default();
             }
+            h => h,
         };
         let start = Self::unwrap(high, seq) + syn;
         let end = start + u64::from(len);
@@ -76,16 +85,19 @@ impl SeqTracker {
                 self.add_hole(high, new_from);
                 out.skipped = new_from - high;
             }
-            self.high = Some(top);
+            self.high = top;
         }
         out
     }
 
     /// Removes `[start, end)` from the holes; returns how many bytes it filled.
     fn fill(&mut self, start: u64, end: u64) -> u64 {
+        let Some(h) = self.holes.as_deref_mut() else {
+            return 0;
+        };
         let mut filled = 0;
-        let mut kept = Vec::with_capacity(self.holes.len() + 1);
-        for &(a, b) in &self.holes {
+        let mut kept = Vec::with_capacity(h.holes.len() + 1);
+        for &(a, b) in &h.holes {
             if b <= start || a >= end {
                 kept.push((a, b));
                 continue;
@@ -98,22 +110,25 @@ impl SeqTracker {
                 kept.push((end, b));
             }
         }
-        self.holes = kept;
+        h.holes = kept;
         filled
     }
 
     fn add_hole(&mut self, start: u64, end: u64) {
-        self.holes.push((start, end));
-        if self.holes.len() > MAX_HOLES {
-            let (a, b) = self.holes.remove(0);
-            self.given_up += b - a;
+        let h = self.holes.get_or_insert_with(Box::default);
+        h.holes.push((start, end));
+        if h.holes.len() > MAX_HOLES {
+            let (a, b) = h.holes.remove(0);
+            h.given_up += b - a;
         }
     }
 
     /// Bytes of sequence space skipped and never seen (capture loss, as tshark's "previous
     /// segment not captured").
     pub fn not_captured(&self) -> u64 {
-        self.given_up + self.holes.iter().map(|(a, b)| b - a).sum::<u64>()
+        self.holes.as_deref().map_or(0, |h| {
+            h.given_up + h.holes.iter().map(|(a, b)| b - a).sum::<u64>()
+        })
     }
 }
 
@@ -283,7 +298,7 @@ mod tests {
         for i in 0..(MAX_HOLES as u32 + 10) {
             t(&mut s, i * 200, 100, ACK);
         }
-        assert!(s.holes.len() <= MAX_HOLES);
+        assert!(s.holes.as_ref().map_or(0, |h| h.holes.len()) <= MAX_HOLES);
         assert_eq!(s.not_captured(), 100 * (MAX_HOLES as u64 + 9));
         // A late copy of a given-up hole is not new data.
         assert_eq!(t(&mut s, 100, 100, ACK), (100, 0));

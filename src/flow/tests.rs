@@ -355,3 +355,61 @@ fn a_copy_in_another_encapsulation_joins_the_live_flow() {
     assert_eq!(flows[0].payload_bytes(), 150);
     assert_eq!(flows[0].key.vlan, None);
 }
+
+/// What one flow costs, guarded: the live record, its index entry, and the boxed readers of a
+/// vMotion or NFC flow (docs/performance.md, "Memory per flow").
+#[test]
+fn a_flow_stays_small() {
+    use std::mem::size_of;
+    assert!(size_of::<Flow>() <= 392, "Flow {}", size_of::<Flow>());
+    assert!(
+        size_of::<tcp::SeqTracker>() <= 16,
+        "{}",
+        size_of::<tcp::SeqTracker>()
+    );
+    assert_eq!(size_of::<Option<Box<health::Health>>>(), 8);
+    assert_eq!(size_of::<Option<Box<payload::PayloadScan>>>(), 8);
+    assert!(
+        size_of::<health::Health>() <= 520,
+        "{}",
+        size_of::<health::Health>()
+    );
+    assert!(
+        size_of::<payload::PayloadScan>() <= 248,
+        "{}",
+        size_of::<payload::PayloadScan>()
+    );
+}
+
+/// The index holds one slot number per live flow, found by addresses, protocol and ports: a
+/// flow's packets and a copy in another VLAN land in one flow, and removal leaves the others
+/// findable.
+#[test]
+fn one_index_finds_flows_by_tuple_and_forgets_removed_ones() {
+    let mut t = FlowTable::new(FlowConfig {
+        max_live: 1_000,
+        ..FlowConfig::default()
+    });
+    let mut ended = Vec::new();
+    for i in 0..3_000u32 {
+        let c = (0x0a01_0000 + i, 40_000);
+        let mut sink = |f: Flow| ended.push(f);
+        t.add(
+            &tcp(c, (0x0a00_0001, 902), 1, tcp::ACK, 10),
+            &[],
+            Some(i64::from(i)),
+            60,
+            &mut sink,
+        );
+        let mut d = tcp(c, (0x0a00_0001, 902), 11, tcp::ACK, 10);
+        d.vlans = [7, 0];
+        d.vlan_count = 1;
+        t.add(&d, &[], Some(i64::from(i)), 64, &mut sink);
+        assert!(t.live_len() <= 1_000);
+    }
+    let mut all = ended;
+    t.finish(&mut |f| all.push(f));
+    assert_eq!(all.len(), 3_000, "one flow per tuple, VLAN copies joined");
+    assert!(all.iter().all(|f| f.dir[0].packets + f.dir[1].packets == 2));
+    assert_eq!(t.created, 3_000);
+}

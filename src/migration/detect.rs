@@ -57,7 +57,7 @@ pub fn detect(
     let mut series_ok = vec![false; tl.series.len()];
     for c in located.iter().filter(|c| eligible(c)) {
         if let Some(s) = tl.series.get(c.series) {
-            for b in &s.bins {
+            for b in s.bins.iter() {
                 *bins.entry(b.idx).or_default() += b.bytes[0] + b.bytes[1];
             }
         }

@@ -372,8 +372,11 @@ impl<'a> Scope<'a> {
             let Some(s) = self.tl.series.get(c.series) else {
                 continue;
             };
-            let from = s.bins.partition_point(|b| b.idx < self.first_bin);
-            for b in s.bins[from..].iter().take_while(|b| b.idx <= self.last_bin) {
+            for b in s
+                .bins
+                .starting_at(self.first_bin)
+                .take_while(|b| b.idx <= self.last_bin)
+            {
                 f(c, b.idx, b.bytes[0] + b.bytes[1]);
             }
         }

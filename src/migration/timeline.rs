@@ -6,6 +6,7 @@
 //! frame. Out: sparse per-conversation series of fixed-width bins (only bins with bytes are
 //! stored), so memory follows active time × conversations, not packets.
 
+use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
 use crate::vocab::Mac;
@@ -26,13 +27,149 @@ pub struct Bin {
     pub bytes: [u64; 2],
 }
 
+/// A conversation's bins with bytes, ascending by index.
+///
+/// Held narrow while they fit: each bin 12 bytes (its index less the first bin's, and the
+/// bytes of each direction, as `u32`), instead of [`Bin`]'s 24, and grown by half its length
+/// at a time instead of doubled. The first bin that does not fit (4 GiB or more in one
+/// direction of one 1 ms bin, a bin before the first or 49 days after it) turns the series
+/// wide ([`Bin`]s) for good: every figure stays exact.
+#[derive(Debug, Clone, Default)]
+pub struct Bins {
+    base: i64,
+    narrow: Vec<[u32; 3]>,
+    // Boxed: 8 bytes in every series instead of 24, and a wide series is rare.
+    #[allow(clippy::box_collection)]
+    wide: Option<Box<Vec<Bin>>>,
+}
+
+impl Bins {
+    fn narrow_bin(base: i64, b: &[u32; 3]) -> Bin {
+        Bin {
+            idx: base + i64::from(b[0]),
+            bytes: [u64::from(b[1]), u64::from(b[2])],
+        }
+    }
+
+    /// Bins held.
+    pub fn len(&self) -> usize {
+        self.wide.as_ref().map_or(self.narrow.len(), |w| w.len())
+    }
+
+    /// Whether no bin is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bins, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = Bin> + '_ {
+        self.starting_at(i64::MIN)
+    }
+
+    /// The bins from index `first` on, ascending.
+    pub fn starting_at(&self, first: i64) -> impl Iterator<Item = Bin> + '_ {
+        let base = self.base;
+        let (wide, narrow): (&[Bin], &[[u32; 3]]) = match &self.wide {
+            Some(w) => (&w[w.partition_point(|b| b.idx < first)..], &[]),
+            None => {
+                let at = self
+                    .narrow
+                    .partition_point(|b| base + i64::from(b[0]) < first);
+                (&[], &self.narrow[at..])
+            }
+        };
+        wide.iter()
+            .copied()
+            .chain(narrow.iter().map(move |b| Self::narrow_bin(base, b)))
+    }
+
+    /// From ascending bins with distinct indices.
+    fn from_sorted(bins: Vec<Bin>) -> Bins {
+        let mut out = Bins::default();
+        for b in bins {
+            out.push(b);
+        }
+        out
+    }
+
+    fn widen(&mut self) -> &mut Vec<Bin> {
+        let base = self.base;
+        let narrow = std::mem::take(&mut self.narrow);
+        self.wide.get_or_insert_with(|| {
+            Box::new(narrow.iter().map(|b| Self::narrow_bin(base, b)).collect())
+        })
+    }
+
+    fn narrow_of(&self, b: &Bin) -> Option<[u32; 3]> {
+        let off = u32::try_from(b.idx.checked_sub(self.base)?).ok()?;
+        Some([
+            off,
+            u32::try_from(b.bytes[0]).ok()?,
+            u32::try_from(b.bytes[1]).ok()?,
+        ])
+    }
+
+    /// Appends a bin after the last.
+    fn push(&mut self, b: Bin) {
+        if self.wide.is_none() && self.narrow.is_empty() {
+            self.base = b.idx;
+        }
+        match (self.wide.is_none(), self.narrow_of(&b)) {
+            (true, Some(n)) => {
+                let len = self.narrow.len();
+                if len == self.narrow.capacity() {
+                    self.narrow.reserve_exact((len / 2).max(4));
+                }
+                self.narrow.push(n);
+            }
+            _ => self.widen().push(b),
+        }
+    }
+
+    /// Adds `payload` bytes of direction `d` to bin `idx`.
+    fn add(&mut self, idx: i64, d: usize, payload: u64) {
+        let last = match &self.wide {
+            Some(w) => w.last().map(|b| b.idx),
+            None => self.narrow.last().map(|b| self.base + i64::from(b[0])),
+        };
+        let mut bytes = [0; 2];
+        bytes[d] = payload;
+        match last {
+            Some(l) if l == idx => {
+                if self.wide.is_none() {
+                    let fits = self.narrow.last_mut().and_then(|b| {
+                        let v = b.get_mut(1 + d)?;
+                        *v = u32::try_from(u64::from(*v).checked_add(payload)?).ok()?;
+                        Some(())
+                    });
+                    if fits.is_some() {
+                        return;
+                    }
+                }
+                if let Some(b) = self.widen().last_mut() {
+                    b.bytes[d] += payload;
+                }
+            }
+            Some(l) if l > idx => {
+                // Out of order: find or insert its bin.
+                let w = self.widen();
+                match w.binary_search_by_key(&idx, |b| b.idx) {
+                    Ok(i) => w[i].bytes[d] += payload,
+                    Err(i) => w.insert(i, Bin { idx, bytes }),
+                }
+            }
+            _ => self.push(Bin { idx, bytes }),
+        }
+    }
+}
+
 /// One conversation's bins, in time order.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// The conversation.
     pub key: ConvKey,
     /// Bins with bytes, ascending.
-    pub bins: Vec<Bin>,
+    pub bins: Bins,
     /// Changes of the sequence space never seen (TCP capture loss), by bin: bytes skipped less
     /// bytes filled in later, in capture order.
     pub not_captured: Vec<(i64, i64)>,
@@ -52,7 +189,7 @@ impl Series {
     fn new(key: ConvKey, kind: SeriesKind) -> Series {
         Series {
             key,
-            bins: Vec::new(),
+            bins: Bins::default(),
             not_captured: Vec::new(),
             acknowledged: Vec::new(),
             kind,
@@ -84,10 +221,22 @@ pub struct Rarp {
     pub vlan: Option<u16>,
 }
 
+fn key_hash(key: &ConvKey) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
+}
+
+/// Whether series `id` is that of `key`.
+fn is_key(series: &[Series], id: u32, key: &ConvKey) -> bool {
+    series.get(id as usize).is_some_and(|s| s.key == *key)
+}
+
 /// All series and RARP sightings.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    ids: FxHashMap<ConvKey, u32>,
+    /// The id of every conversation and aggregate, found by the key its series holds (4 bytes
+    /// and a control byte per entry).
+    ids: HashTable<u32>,
     /// Series by id.
     pub series: Vec<Series>,
     /// RARP frames, in capture order.
@@ -118,7 +267,9 @@ impl Timeline {
 
     /// The id of a series, and whether it was created now.
     fn id_of(&mut self, key: ConvKey, kind: SeriesKind) -> (u32, bool) {
-        if let Some(id) = self.ids.get(&key) {
+        let hash = key_hash(&key);
+        let series = &self.series;
+        if let Some(id) = self.ids.find(hash, |&i| is_key(series, i, &key)) {
             return (*id, false);
         }
         let id = match self.free.pop() {
@@ -136,7 +287,10 @@ impl Timeline {
         if kind == SeriesKind::Aggregate {
             self.aggregates += 1;
         }
-        self.ids.insert(key, id);
+        let series = &self.series;
+        self.ids.insert_unique(hash, id, |&i| {
+            series.get(i as usize).map_or(0, |s| key_hash(&s.key))
+        });
         (id, true)
     }
 
@@ -173,35 +327,37 @@ impl Timeline {
     /// Returns the aggregate of each conversation folded, for the live flows' tags.
     pub fn fold(&mut self, moves: &[(u32, ConvKey)]) -> FxHashMap<u32, u32> {
         let mut into: FxHashMap<u32, u32> = FxHashMap::default();
-        let mut staged: FxHashMap<u32, Series> = FxHashMap::default();
+        let mut staged: FxHashMap<u32, (Series, Vec<Bin>)> = FxHashMap::default();
         for &(id, key) in moves {
             let (agg, _) = self.id_of(key, SeriesKind::Aggregate);
             let Some(s) = self.series.get_mut(id as usize) else {
                 continue;
             };
             let old = std::mem::replace(s, Series::new(s.key, SeriesKind::Free));
-            self.ids.remove(&old.key);
+            if let Ok(e) = self.ids.find_entry(key_hash(&old.key), |&i| i == id) {
+                e.remove();
+            }
             self.free.push(id);
             into.insert(id, agg);
-            let st = staged
+            let (st, st_bins) = staged
                 .entry(agg)
-                .or_insert_with(|| Series::new(key, SeriesKind::Aggregate));
-            st.bins.extend(old.bins);
+                .or_insert_with(|| (Series::new(key, SeriesKind::Aggregate), Vec::new()));
+            st_bins.extend(old.bins.iter());
             st.not_captured.extend(old.not_captured);
             st.acknowledged.extend(old.acknowledged);
             st.payload += old.payload;
             st.live_flows += old.live_flows;
         }
-        let mut aggs: Vec<(u32, Series)> = staged.into_iter().collect();
+        let mut aggs: Vec<(u32, (Series, Vec<Bin>))> = staged.into_iter().collect();
         aggs.sort_by_key(|(id, _)| *id);
-        for (agg, mut st) in aggs {
+        for (agg, (mut st, mut st_bins)) in aggs {
             let Some(s) = self.series.get_mut(agg as usize) else {
                 continue;
             };
-            st.bins.append(&mut s.bins);
-            st.bins.sort_by_key(|b| b.idx);
-            let mut bins: Vec<Bin> = Vec::with_capacity(st.bins.len());
-            for b in st.bins {
+            st_bins.extend(s.bins.iter());
+            st_bins.sort_by_key(|b| b.idx);
+            let mut bins: Vec<Bin> = Vec::with_capacity(st_bins.len());
+            for b in st_bins {
                 match bins.last_mut() {
                     Some(l) if l.idx == b.idx => {
                         l.bytes[0] += b.bytes[0];
@@ -210,7 +366,7 @@ impl Timeline {
                     _ => bins.push(b),
                 }
             }
-            s.bins = bins;
+            s.bins = Bins::from_sorted(bins);
             s.payload += st.payload;
             s.live_flows += st.live_flows;
             s.not_captured.append(&mut st.not_captured);
@@ -234,25 +390,7 @@ impl Timeline {
         let idx = ts.div_euclid(BIN_NS);
         let d = if from_client { 0 } else { 1 };
         s.payload += payload;
-        match s.bins.last_mut() {
-            Some(b) if b.idx == idx => b.bytes[d] += payload,
-            Some(b) if b.idx > idx => {
-                // Out of order: find or insert its bin.
-                match s.bins.binary_search_by_key(&idx, |b| b.idx) {
-                    Ok(i) => s.bins[i].bytes[d] += payload,
-                    Err(i) => {
-                        let mut bytes = [0; 2];
-                        bytes[d] = payload;
-                        s.bins.insert(i, Bin { idx, bytes });
-                    }
-                }
-            }
-            _ => {
-                let mut bytes = [0; 2];
-                bytes[d] = payload;
-                s.bins.push(Bin { idx, bytes });
-            }
-        }
+        s.bins.add(idx, d, payload);
     }
 
     /// Adds payload bytes of a direction whose segments were not captured, taken from the
@@ -321,10 +459,10 @@ mod tests {
         t.add_acknowledged(id, 9 * BIN_NS + 6, false, 2);
         t.add_acknowledged(id, 11 * BIN_NS, false, 4);
         assert_eq!(t.series[id as usize].acknowledged, vec![(9, 22), (11, 4)]);
-        let bins = &t.series[id as usize].bins;
+        let bins: Vec<Bin> = t.series[id as usize].bins.iter().collect();
         assert_eq!(
             bins,
-            &vec![
+            vec![
                 Bin {
                     idx: 5,
                     bytes: [101, 7]
@@ -385,7 +523,7 @@ mod tests {
         assert_eq!(s.kind, SeriesKind::Aggregate);
         assert_eq!(s.payload, 18);
         assert_eq!(
-            s.bins,
+            s.bins.iter().collect::<Vec<_>>(),
             vec![
                 Bin {
                     idx: 5,
@@ -403,5 +541,56 @@ mod tests {
         assert!([a, b].contains(&d), "{d}");
         assert!(t.series[d as usize].bins.is_empty());
         assert_eq!(t.conversations(), 2);
+    }
+
+    /// Bins are held narrow while they fit; a bin of 4 GiB or more, one before the first, or an
+    /// out-of-order one turns the series wide, and every figure stays exact either way.
+    #[test]
+    fn narrow_bins_widen_when_they_do_not_fit() {
+        let mut b = Bins::default();
+        let mut want: Vec<Bin> = Vec::new();
+        for i in 0..50i64 {
+            b.add(1_000 + 3 * i, (i % 2) as usize, 1_500);
+            want.push(Bin {
+                idx: 1_000 + 3 * i,
+                bytes: if i % 2 == 0 { [1_500, 0] } else { [0, 1_500] },
+            });
+        }
+        assert!(b.wide.is_none());
+        assert!(
+            b.narrow.capacity() < 64,
+            "grown by half: {}",
+            b.narrow.capacity()
+        );
+        assert_eq!(b.iter().collect::<Vec<_>>(), want);
+        // 4 GiB into the last bin: wide, exact.
+        b.add(1_147, 0, 1 << 32);
+        want.last_mut().unwrap().bytes[0] += 1 << 32;
+        assert!(b.wide.is_some());
+        assert_eq!(b.iter().collect::<Vec<_>>(), want);
+        assert_eq!(b.starting_at(1_100).next().map(|x| x.idx), Some(1_102));
+        // A bin before the first, of a narrow series.
+        let mut c = Bins::default();
+        c.add(500, 0, 1);
+        c.add(499, 1, 2);
+        c.add(500, 1, 3);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![
+                Bin {
+                    idx: 499,
+                    bytes: [0, 2]
+                },
+                Bin {
+                    idx: 500,
+                    bytes: [1, 3]
+                }
+            ]
+        );
+        assert!(
+            std::mem::size_of::<Series>() <= 152,
+            "{}",
+            std::mem::size_of::<Series>()
+        );
     }
 }

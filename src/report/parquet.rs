@@ -92,7 +92,7 @@ pub fn extras(
         let Some(s) = tl.series.get(c.series) else {
             continue;
         };
-        for b in &s.bins {
+        for b in s.bins.iter() {
             let second = b.idx.div_euclid(bins_per_second);
             for n in c.counted_networks() {
                 *by.entry((second, n, c.class)).or_default() += b.bytes[0] + b.bytes[1];

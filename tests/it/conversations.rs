@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::util::{End, PcapWriter, TempDir, analyze_with, read_report, vmkflow};
+use crate::util::{End, PcapWriter, TempDir, analyze_with, read_report, vmkflow, wait_peak_rss};
 
 const VMWARE: [u8; 3] = [0x00, 0x50, 0x56];
 
@@ -171,17 +171,6 @@ fn distinct_conversations(n: u32, out: &mut dyn Write) -> std::io::Result<u64> {
         out.write_all(&p.out)?;
     }
     Ok(wire)
-}
-
-/// Peak resident memory of a finished child, in KiB (`wait4`'s `ru_maxrss`).
-fn wait_peak_rss(child: &mut std::process::Child) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own unwaited child; status and usage point to live locals.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
 }
 
 /// A million distinct conversations through standard input took 1.1 GB and 7.6 s before the

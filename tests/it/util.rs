@@ -506,3 +506,37 @@ pub fn bundled_options(capture: &str) -> vmkflow::analyze::AnalyzeOptions {
         ..AnalyzeOptions::default()
     }
 }
+
+/// The child's own peak resident memory so far, in KiB (`VmHWM` in `/proc/PID/status`); `None`
+/// once it has exited (a zombie has no memory left to report).
+fn child_hwm_kib(pid: u32) -> Option<i64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Waits for a child and returns its exit status and its peak resident memory, in KiB.
+///
+/// `wait4`'s `ru_maxrss` alone is not the child's own: the standard library spawns with
+/// `vfork` semantics, and `exec` records the peak of the memory it replaces, the test process's,
+/// which other tests running beside it can push past any bound. So the child's `VmHWM` is read
+/// every 2 ms while it runs (a high-water mark: the last reading holds every earlier peak), and
+/// the smaller of the two is the child's (both include its peak but for the last 2 ms).
+pub fn wait_peak_rss(child: &mut Child) -> (i32, i64) {
+    let mut hwm = 0;
+    while let Some(k) = child_hwm_kib(child.id()) {
+        hwm = hwm.max(k);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unwaited child; status and usage point to live locals.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let peak = match hwm {
+        0 => usage.ru_maxrss,
+        h => h.min(usage.ru_maxrss),
+    };
+    (libc::WEXITSTATUS(status), peak)
+}
