@@ -515,27 +515,13 @@ fn logs(
                         g.source.as_deref().unwrap_or("?"),
                         g.dest.as_deref().unwrap_or("?"),
                     ));
-                    drafts.push(Draft {
-                        m: Migration {
-                            id: String::new(),
-                            vm: t.vm.clone(),
-                            kind: MigrationKind::Vmotion,
-                            state: PowerState::Hot,
-                            start: Timestamp(g.start),
-                            end: Timestamp(g.end),
-                            source_host: g.source,
-                            dest_host: g.dest,
-                            memory_mb: None,
-                            disk_mb: None,
-                            vsphere_version: None,
-                        },
-                        origin: Origin {
-                            at: at(t.file, t.line),
-                            drs: false,
-                            narrowed: true,
-                        },
-                        state_unknown: false,
-                    });
+                    drafts.push(hot_vmotion_from_logs(
+                        t.vm.clone(),
+                        (g.start, g.end),
+                        (g.source, g.dest),
+                        at(t.file, t.line),
+                        true,
+                    ));
                     continue;
                 }
                 out.warnings.push(format!(
@@ -548,29 +534,48 @@ fn logs(
                     rfc3339(g.start),
                     rfc3339(g.end)
                 ));
-                drafts.push(Draft {
-                    m: Migration {
-                        id: String::new(),
-                        vm: None,
-                        kind: MigrationKind::Vmotion,
-                        state: PowerState::Hot,
-                        start: Timestamp(g.start),
-                        end: Timestamp(g.end),
-                        source_host: g.source,
-                        dest_host: g.dest,
-                        memory_mb: None,
-                        disk_mb: None,
-                        vsphere_version: None,
-                    },
-                    origin: Origin {
-                        at: at(g.first.0, g.first.1),
-                        drs: false,
-                        narrowed: false,
-                    },
-                    state_unknown: false,
-                });
+                drafts.push(hot_vmotion_from_logs(
+                    None,
+                    (g.start, g.end),
+                    (g.source, g.dest),
+                    at(g.first.0, g.first.1),
+                    false,
+                ));
             }
         }
+    }
+}
+
+/// A hot vMotion known from log lines (the logs cannot tell whether storage moved too): its
+/// window and (source, destination) hosts, `vm` when a task names it, the place it was read at,
+/// and whether a task's window was narrowed to the lines'.
+fn hot_vmotion_from_logs(
+    vm: Option<String>,
+    (start, end): (i64, i64),
+    (source_host, dest_host): (Option<String>, Option<String>),
+    at: String,
+    narrowed: bool,
+) -> Draft {
+    Draft {
+        m: Migration {
+            id: String::new(),
+            vm,
+            kind: MigrationKind::Vmotion,
+            state: PowerState::Hot,
+            start: Timestamp(start),
+            end: Timestamp(end),
+            source_host,
+            dest_host,
+            memory_mb: None,
+            disk_mb: None,
+            vsphere_version: None,
+        },
+        origin: Origin {
+            at,
+            drs: false,
+            narrowed,
+        },
+        state_unknown: false,
     }
 }
 

@@ -39,6 +39,19 @@ const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The first bundled capture's model written by synth into a fresh directory, with its events
+/// export (`ev/events.csv`, `ev/vmkernel.log`): the directory, the capture and the export's folder.
+fn first_bundled_with_events(tag: &str) -> (TempDir, PathBuf, PathBuf) {
+    let dir = TempDir::new(tag);
+    let out = dir.path().join("all.pcapng");
+    let ev = dir.path().join("ev");
+    let mut all = vec!["synth", "-q", "--out", s(&out), "--events-out", s(&ev)];
+    all.extend(BUNDLED[0].1.split(' '));
+    all.extend(["--seed", "1", "--memory-mb", "1", "--disk-mb", "1"]);
+    assert_eq!(run(&all).code, 0);
+    (dir, out, ev)
+}
+
 /// The parts of a report that labels decide: the migrations, their verdicts over the claim sets,
 /// and the findings. (`migration_labels` names the labels' source and differs by design.)
 ///
@@ -152,13 +165,7 @@ fn regenerated_events_give_the_labels_verdicts() {
 /// sessions they do not explain are listed.
 #[test]
 fn log_lines_alone_leave_the_other_sessions_unexplained() {
-    let dir = TempDir::new("events-logs");
-    let out = dir.path().join("all.pcapng");
-    let ev = dir.path().join("ev");
-    let mut all = vec!["synth", "-q", "--out", s(&out), "--events-out", s(&ev)];
-    all.extend(BUNDLED[0].1.split(' '));
-    all.extend(["--seed", "1", "--memory-mb", "1", "--disk-mb", "1"]);
-    assert_eq!(run(&all).code, 0);
+    let (_dir, out, ev) = first_bundled_with_events("events-logs");
     let r = analyze_with(&out, &["--events", s(&ev.join("vmkernel.log"))]);
     let kinds: Vec<(&str, &str)> = r["migrations"]
         .as_array()
@@ -211,13 +218,7 @@ fn log_lines_alone_leave_the_other_sessions_unexplained() {
 /// of migrations outside.
 #[test]
 fn events_beyond_the_capture_are_counted_not_labelled() {
-    let dir = TempDir::new("events-outside");
-    let out = dir.path().join("all.pcapng");
-    let ev = dir.path().join("ev");
-    let mut all = vec!["synth", "-q", "--out", s(&out), "--events-out", s(&ev)];
-    all.extend(BUNDLED[0].1.split(' '));
-    all.extend(["--seed", "1", "--memory-mb", "1", "--disk-mb", "1"]);
-    assert_eq!(run(&all).code, 0);
+    let (dir, out, ev) = first_bundled_with_events("events-outside");
     let csv = std::fs::read_to_string(ev.join("events.csv")).unwrap();
     // A migration an hour before the capture and one an hour after, and one failed in it.
     let extra = "\
@@ -263,13 +264,7 @@ fn events_beyond_the_capture_are_counted_not_labelled() {
 /// "without events"; one in the capture that moved no migration traffic is "without traffic".
 #[test]
 fn failed_migrations_and_migrations_without_traffic() {
-    let dir = TempDir::new("events-failed");
-    let out = dir.path().join("all.pcapng");
-    let ev = dir.path().join("ev");
-    let mut all = vec!["synth", "-q", "--out", s(&out), "--events-out", s(&ev)];
-    all.extend(BUNDLED[0].1.split(' '));
-    all.extend(["--seed", "1", "--memory-mb", "1", "--disk-mb", "1"]);
-    assert_eq!(run(&all).code, 0);
+    let (dir, out, ev) = first_bundled_with_events("events-failed");
     let csv = std::fs::read_to_string(ev.join("events.csv")).unwrap();
     let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
     // web02's completion (line 5) becomes a failure.
