@@ -52,6 +52,17 @@ fn first_bundled_with_events(tag: &str) -> (TempDir, PathBuf, PathBuf) {
     (dir, out, ev)
 }
 
+/// `vmkflow labels ARGS --out OUT`, asserting success: the run and the labels it wrote.
+fn labels_to(out: &Path, args: &[&str]) -> (crate::util::Run, Value) {
+    let mut all = vec!["labels"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", s(out)]);
+    let r = run(&all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let l = serde_json::from_slice(&std::fs::read(out).expect("labels written")).expect("JSON");
+    (r, l)
+}
+
 /// The parts of a report that labels decide: the migrations, their verdicts over the claim sets,
 /// and the findings. (`migration_labels` names the labels' source and differs by design.)
 ///
@@ -322,18 +333,16 @@ fn failed_migrations_and_migrations_without_traffic() {
 fn samples_convert_to_labels() {
     let dir = TempDir::new("events-samples");
     let out = dir.path().join("labels.json");
-    let r = run(&[
-        "labels",
-        s(&sample("powercli-events.csv")),
-        s(&sample("powercli-tasks.csv")),
-        s(&sample("vmkernel.log")),
-        "--events-tz",
-        "+01:00",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let l: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let (r, l) = labels_to(
+        &out,
+        &[
+            s(&sample("powercli-events.csv")),
+            s(&sample("powercli-tasks.csv")),
+            s(&sample("vmkernel.log")),
+            "--events-tz",
+            "+01:00",
+        ],
+    );
     let got: Vec<String> = l["migrations"]
         .as_array()
         .unwrap()
@@ -396,14 +405,7 @@ fn samples_convert_to_labels() {
         assert!(r.stderr.contains(want), "{want}\n{}", r.stderr);
     }
     // Read in UTC, every time is an hour later.
-    let r = run(&[
-        "labels",
-        s(&sample("powercli-events.csv")),
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let l: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let (r, l) = labels_to(&out, &[s(&sample("powercli-events.csv"))]);
     assert_eq!(
         l["migrations"][0]["start"],
         "2026-03-02T11:00:00.000000000Z"
@@ -420,14 +422,7 @@ fn samples_convert_to_labels() {
 fn json_events_convert_to_labels() {
     let dir = TempDir::new("events-json");
     let out = dir.path().join("labels.json");
-    let r = run(&[
-        "labels",
-        s(&sample("powercli-events.json")),
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let l: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let (_, l) = labels_to(&out, &[s(&sample("powercli-events.json"))]);
     assert_eq!(
         l["migrations"],
         serde_json::json!([{
