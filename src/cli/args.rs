@@ -347,8 +347,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Threads reading one capture: a reader, decoders and the flow accounting in capture order
-    /// (0: one per core available). The report is the same for every count. Capture sets and
-    /// live analysis use one thread.
+    /// (0: one per core available). The report is the same for every count. Files only: capture
+    /// sets, standard input, FIFOs, --follow and --interval read as before.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
     /// Bytes read at a time (the frames of one read travel between threads as one batch); for

@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use crate::util::{TempDir, bundled, corpus_dir, run, run_with_stdin, skip_or_fail, synth_capture};
+use crate::util::{
+    TempDir, bundled, corpus_dir, run, run_with_stdin, skip_or_fail, synth_capture,
+    without_input_names,
+};
 
 /// Thread counts and read-buffer sizes compared with one thread and the default buffer.
 const VARIANTS: [(&str, &str); 5] = [
@@ -195,36 +198,46 @@ fn cut_corrupt_and_compressed_inputs_end_the_same_on_every_thread_count() {
     assert_eq!(assert_same_for_thread_counts(&gz, &["--inventory", inv]), 0);
 }
 
+/// Standard input is read on the live path (its own reader thread, one thread of analysis)
+/// whatever `--threads` says; what it reports equals the threaded read of the same file.
 #[test]
-fn standard_input_gives_the_same_report_on_every_thread_count() {
-    let bytes = std::fs::read(bundled("all-vmware.pcapng")).expect("bundled capture");
+fn standard_input_reports_what_the_threaded_read_of_the_file_does() {
+    let path = bundled("all-vmware.pcapng");
+    let bytes = std::fs::read(&path).expect("bundled capture");
     let inv = bundled("all-vmware.pcapng.inventory.json");
     let inv = inv.to_str().expect("path");
-    let report = |threads: &str, buffer: &str| {
-        let r = run_with_stdin(
-            &[
-                "analyze",
-                "-",
-                "--inventory",
-                inv,
-                "--threads",
-                threads,
-                "--read-buffer",
-                buffer,
-                "--json",
-                "-",
-                "-q",
-            ],
-            &bytes,
-        );
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        r.stdout
+    let args = |input: &str, threads: &str| -> Vec<String> {
+        [
+            "analyze",
+            input,
+            "--no-sidecars",
+            "--inventory",
+            inv,
+            "--threads",
+            threads,
+            "--json",
+            "-",
+            "-q",
+        ]
+        .map(String::from)
+        .to_vec()
     };
-    let one = report("1", "0");
-    for (threads, buffer) in VARIANTS {
+    let report = |r: crate::util::Run| {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        without_input_names(r.json())
+    };
+    let file_args = args(path.to_str().expect("path"), "3");
+    let file = report(run(&file_args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()));
+    for threads in ["1", "3"] {
+        let a = args("-", threads);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let stdin = report(run_with_stdin(&a, &bytes));
         assert!(
-            report(threads, buffer) == one,
-            "stdin, --threads {threads} --read-buffer {buffer}"
+            stdin == file,
+            "stdin with --threads {threads} differs from the file read on three threads"
         );
     }
 }
