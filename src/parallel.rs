@@ -50,10 +50,16 @@ struct Rec {
     link_type: LinkType,
     orig_len: u32,
     offset: u64,
-    /// Start of the data in the batch's buffer, or in `copied` when `in_copied`.
+    /// Where the data lies in the batch's buffer.
     start: usize,
     len: usize,
-    in_copied: bool,
+}
+
+impl Rec {
+    /// The frame's bytes in `buf`, its batch's buffer.
+    fn data<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.start..self.start + self.len).unwrap_or(&[])
+    }
 }
 
 /// Frames of one read buffer, in capture order, decoded once a decoder has seen them.
@@ -61,8 +67,6 @@ struct Rec {
 struct Batch {
     /// The buffer the frames were read into.
     buf: Vec<u8>,
-    /// Frames whose bytes did not lie in `buf` (none is expected; kept for safety).
-    copied: Vec<u8>,
     recs: Vec<Rec>,
     decoded: Vec<Decoded>,
     /// Bytes consumed by the reader when the batch closed (for progress).
@@ -72,12 +76,11 @@ struct Batch {
 impl Batch {
     fn frame(&self, i: usize) -> Frame<'_> {
         let r = &self.recs[i];
-        let src = if r.in_copied { &self.copied } else { &self.buf };
         Frame {
             ts_ns: r.ts_ns,
             interface: r.interface,
             link_type: r.link_type,
-            data: src.get(r.start..r.start + r.len).unwrap_or(&[]),
+            data: r.data(&self.buf),
             orig_len: r.orig_len,
             offset: r.offset,
         }
@@ -86,11 +89,8 @@ impl Batch {
     fn decode(&mut self) {
         // Decoded in place: a `Decoded` is large enough that pushing one costs a copy.
         self.decoded.resize(self.recs.len(), Decoded::default());
-        let (recs, decoded) = (&self.recs, &mut self.decoded);
-        for (r, d) in recs.iter().zip(decoded.iter_mut()) {
-            let src = if r.in_copied { &self.copied } else { &self.buf };
-            let data = src.get(r.start..r.start + r.len).unwrap_or(&[]);
-            decode::decode_into(r.link_type, data, d);
+        for (r, d) in self.recs.iter().zip(self.decoded.iter_mut()) {
+            decode::decode_into(r.link_type, r.data(&self.buf), d);
         }
     }
 
@@ -98,7 +98,6 @@ impl Batch {
     fn clear(&mut self) -> Vec<u8> {
         self.recs.clear();
         self.decoded.clear();
-        self.copied.clear();
         std::mem::take(&mut self.buf)
     }
 }
@@ -237,19 +236,15 @@ fn read_batches(
     };
     loop {
         let frame = match reader.next_frame() {
-            Ok(Some(f)) => Some((
-                f.data.as_ptr() as usize,
-                Rec {
-                    ts_ns: f.ts_ns,
-                    interface: f.interface,
-                    link_type: f.link_type,
-                    orig_len: f.orig_len,
-                    offset: f.offset,
-                    start: 0,
-                    len: f.data.len(),
-                    in_copied: false,
-                },
-            )),
+            Ok(Some(f)) => Some(Rec {
+                ts_ns: f.ts_ns,
+                interface: f.interface,
+                link_type: f.link_type,
+                orig_len: f.orig_len,
+                offset: f.offset,
+                start: 0,
+                len: 0,
+            }),
             Ok(None) => None,
             Err(e) => {
                 error = Some(e);
@@ -286,19 +281,12 @@ fn read_batches(
                 reader.recycle(b);
             }
         }
-        let Some((at, mut rec)) = frame else {
+        let Some(mut rec) = frame else {
             break;
         };
-        let base = reader.buffer().as_ptr() as usize;
-        let in_buffer = at >= base && at + rec.len <= base + reader.buffer().len();
-        if in_buffer {
-            rec.start = at - base;
-        } else if let Some(f) = reader.held() {
-            // Not expected: a frame outside the window's buffer is copied.
-            rec.start = batch.copied.len();
-            rec.in_copied = true;
-            batch.copied.extend_from_slice(f.data);
-        }
+        // The frame lies in the window's current buffer, where the reader consumed it.
+        let range = reader.held_range().unwrap_or(0..0);
+        (rec.start, rec.len) = (range.start, range.len());
         batch.recs.push(rec);
     }
     let position = reader.position();

@@ -226,7 +226,7 @@ impl Window {
         }
     }
 
-    /// The whole current buffer (its address tells whether a slice lies in it).
+    /// The whole current buffer.
     pub fn buffer(&self) -> &[u8] {
         &self.buf
     }
@@ -337,6 +337,21 @@ impl Window {
     pub fn recent(&self, len: usize) -> &[u8] {
         let len = len.min(self.start);
         &self.buf[self.start - len..self.start]
+    }
+
+    /// Where, in [`Window::buffer`], bytes `data_start..data_start + data_len` of the record of
+    /// `len` bytes consumed last lie (cut to the record).
+    pub fn consumed_range(
+        &self,
+        len: usize,
+        data_start: usize,
+        data_len: usize,
+    ) -> std::ops::Range<usize> {
+        let rec_start = self.start - len.min(self.start);
+        let end = data_start
+            .saturating_add(data_len)
+            .min(self.start - rec_start);
+        rec_start + data_start.min(end)..rec_start + end
     }
 
     /// Whether the source ended inside a compressed stream.

@@ -664,9 +664,15 @@ impl CaptureReader {
         self.win.recycle(buf);
     }
 
-    /// The window's current buffer (where the frame read last lies).
-    pub fn buffer(&self) -> &[u8] {
-        self.win.buffer()
+    /// Where the packet read last lies in the window's current buffer (the one
+    /// [`CaptureReader::take_retired`] or [`CaptureReader::take_buffer`] gives up later), while no
+    /// other read happened.
+    pub fn held_range(&self) -> Option<std::ops::Range<usize>> {
+        let h = self.held.as_ref()?;
+        Some(
+            self.win
+                .consumed_range(h.len, h.meta.data_start, h.meta.data_len),
+        )
     }
 
     /// Takes the window's current buffer once reading has ended (hand-off mode).
@@ -687,9 +693,8 @@ impl CaptureReader {
 impl Window {
     /// The bytes of a record just consumed with [`Window::consume`]`(len)`, sliced to the packet data.
     fn consumed_slice(&self, len: usize, data_start: usize, data_len: usize) -> &[u8] {
-        let rec = self.recent(len);
-        let end = data_start.saturating_add(data_len).min(rec.len());
-        rec.get(data_start.min(end)..end).unwrap_or(&[])
+        let range = self.consumed_range(len, data_start, data_len);
+        self.buffer().get(range).unwrap_or(&[])
     }
 }
 
