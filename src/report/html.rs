@@ -463,9 +463,10 @@ fn chart(o: &mut String, s: &MigrationSeries) {
         return;
     }
     let (t0, t1) = (s.edges[0], s.edges[bins]);
-    let span = (t1 - t0).max(1) as f64;
-    let x = |t: i64| L + (t - t0) as f64 / span * (W - L - R);
-    let width_s = |i: usize| (s.edges[i + 1] - s.edges[i]).max(1) as f64 / 1e9;
+    // Saturating: a label's window may reach the ends of the i64 nanosecond range.
+    let span = t1.saturating_sub(t0).max(1) as f64;
+    let x = |t: i64| L + t.saturating_sub(t0) as f64 / span * (W - L - R);
+    let width_s = |i: usize| s.edges[i + 1].saturating_sub(s.edges[i]).max(1) as f64 / 1e9;
     // Layers bottom to top: networks in report order, then bytes under no network.
     let mut layers: Vec<(Option<Network>, &Vec<u64>)> = s
         .by_network
@@ -520,7 +521,7 @@ fn chart(o: &mut String, s: &MigrationSeries) {
             (xb - xa).max(0.0),
             H - T - B,
             esc(name),
-            (*b - *a) as f64 / 1e9,
+            b.saturating_sub(*a) as f64 / 1e9,
             if xb - xa >= 7.0 * name.len() as f64 {
                 format!(
                     "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#333\">{}</text>",
@@ -592,8 +593,8 @@ fn chart(o: &mut String, s: &MigrationSeries) {
         let (xa, xb) = (x(s.edges[i]), x(s.edges[i + 1]));
         let mut t = format!(
             "{:+.3} s to {:+.3} s: {}",
-            (s.edges[i] - s.start) as f64 / 1e9,
-            (s.edges[i + 1] - s.start) as f64 / 1e9,
+            s.edges[i].saturating_sub(s.start) as f64 / 1e9,
+            s.edges[i + 1].saturating_sub(s.start) as f64 / 1e9,
             rate(*total)
         );
         for (n, v) in &layers {
@@ -631,7 +632,7 @@ fn chart(o: &mut String, s: &MigrationSeries) {
         );
     }
     let from = (t0 - s.start) as f64 / 1e9;
-    let to = (t1 - s.start) as f64 / 1e9;
+    let to = t1.saturating_sub(s.start) as f64 / 1e9;
     let step = nice_ceil((to - from) / 8.0);
     let mut tick = (from / step).ceil() * step;
     let mut guard = 0;
