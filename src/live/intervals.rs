@@ -241,6 +241,12 @@ impl Intervals {
         let (Some(r), Some(conv)) = (p.flow, p.conv()) else {
             return;
         };
+        if self.interval_ns.is_none() {
+            // No interval lines: only the stream's totals are read, and nothing is held per
+            // conversation or flow (standard input, a FIFO or --follow without --interval).
+            self.total_payload += r.payload + r.acked;
+            return;
+        }
         let (client_mac, server_mac) = if r.from_client {
             (p.src_mac, p.dst_mac)
         } else {
