@@ -389,7 +389,7 @@ impl<'a> Scope<'a> {
             let Some(s) = self.tl.series.get(c.series) else {
                 continue;
             };
-            for &(idx, bytes) in &s.acknowledged {
+            for &(idx, bytes) in s.acknowledged() {
                 if (self.first_bin..=self.last_bin).contains(&idx) {
                     f(c, idx, bytes);
                 }
@@ -404,7 +404,7 @@ impl<'a> Scope<'a> {
         for c in self.convs.iter().filter(|c| c.class.is_data()) {
             if let Some(s) = self.tl.series.get(c.series) {
                 lost += s
-                    .not_captured
+                    .not_captured()
                     .iter()
                     .filter(|(idx, _)| (self.first_bin..=self.last_bin).contains(idx))
                     .map(|(_, d)| d)
