@@ -5,6 +5,8 @@
 //! bucket) kept every bucket of its capacity resident (entries land anywhere in it), both tables
 //! at once while it grew, and its contents a third time when it was turned into a sorted
 //! vector; the vector holds what it has, grows by reallocation, and is sorted in place.
+//!
+//! The sums are held narrow while they fit ([`Held`]): an entry is 112 bytes instead of 176.
 
 use std::hash::{BuildHasher, BuildHasherDefault};
 
@@ -12,14 +14,101 @@ use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
 use super::ConvStats;
+use crate::flow::Flow;
 use crate::vocab::conv::ConvKey;
+
+/// A conversation's sums as held: each count as `u32` while every one fits (64 bytes), else
+/// [`ConvStats`] itself, boxed (a conversation of 4 GiB or more in a direction, or of more than
+/// 4 billion flows). Every figure stays exact.
+#[derive(Debug)]
+enum Held {
+    /// Flows, then each per-direction count of [`ConvStats`] in its order, both directions.
+    Narrow {
+        counts: [u32; 15],
+        web: bool,
+        authd: bool,
+    },
+    Wide(Box<ConvStats>),
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Held::Narrow {
+            counts: [0; 15],
+            web: false,
+            authd: false,
+        }
+    }
+}
+
+/// The per-direction counts of `s`, in the order [`Held::Narrow`] holds them after the flows.
+fn pairs(s: &ConvStats) -> [[u64; 2]; 7] {
+    [
+        s.packets,
+        s.wire_bytes,
+        s.payload_bytes,
+        s.retransmitted_bytes,
+        s.out_of_order_bytes,
+        s.not_captured_bytes,
+        s.acknowledged_bytes,
+    ]
+}
+
+impl Held {
+    /// The sums.
+    fn get(&self) -> ConvStats {
+        match self {
+            Held::Wide(s) => **s,
+            Held::Narrow { counts, web, authd } => {
+                let c = |i: usize| u64::from(counts[i]);
+                let pair = |k: usize| [c(1 + 2 * k), c(2 + 2 * k)];
+                ConvStats {
+                    flows: c(0),
+                    packets: pair(0),
+                    wire_bytes: pair(1),
+                    payload_bytes: pair(2),
+                    retransmitted_bytes: pair(3),
+                    out_of_order_bytes: pair(4),
+                    not_captured_bytes: pair(5),
+                    acknowledged_bytes: pair(6),
+                    web: *web,
+                    authd: *authd,
+                }
+            }
+        }
+    }
+
+    /// `s` held narrow when every count fits a `u32`.
+    fn of(s: ConvStats) -> Held {
+        let mut counts = [0u32; 15];
+        let all = std::iter::once(s.flows).chain(pairs(&s).into_iter().flatten());
+        for (slot, v) in counts.iter_mut().zip(all) {
+            match u32::try_from(v) {
+                Ok(v) => *slot = v,
+                Err(_) => return Held::Wide(Box::new(s)),
+            }
+        }
+        Held::Narrow {
+            counts,
+            web: s.web,
+            authd: s.authd,
+        }
+    }
+
+    /// Changes the sums with `f`.
+    fn update(&mut self, f: impl FnOnce(&mut ConvStats)) {
+        let mut s = self.get();
+        f(&mut s);
+        *self = Held::of(s);
+    }
+}
 
 fn key_hash(key: &ConvKey) -> u64 {
     BuildHasherDefault::<FxHasher>::default().hash_one(key)
 }
 
 /// The hash of entry `at` (0 past the end, which the index never holds).
-fn entry_hash(entries: &[(ConvKey, ConvStats)], at: u32) -> u64 {
+fn entry_hash(entries: &[(ConvKey, Held)], at: u32) -> u64 {
     entries.get(at as usize).map_or(0, |e| key_hash(&e.0))
 }
 
@@ -27,7 +116,7 @@ fn entry_hash(entries: &[(ConvKey, ConvStats)], at: u32) -> u64 {
 #[derive(Default)]
 pub struct Convs {
     index: HashTable<u32>,
-    entries: Vec<(ConvKey, ConvStats)>,
+    entries: Vec<(ConvKey, Held)>,
 }
 
 impl Convs {
@@ -46,14 +135,24 @@ impl Convs {
             .map(|&i| i as usize)
     }
 
+    /// Adds an ended flow to `key`'s sums.
+    pub fn add(&mut self, key: ConvKey, f: &Flow) {
+        self.entry(key).update(|s| s.add(f));
+    }
+
+    /// Adds another conversation's sums to `key`'s.
+    pub fn merge(&mut self, key: ConvKey, o: &ConvStats) {
+        self.entry(key).update(|s| s.merge(o));
+    }
+
     /// The sums of `key`, created empty when it has none.
-    pub fn entry(&mut self, key: ConvKey) -> &mut ConvStats {
+    fn entry(&mut self, key: ConvKey) -> &mut Held {
         let hash = key_hash(&key);
         let at = match self.find(hash, &key) {
             Some(at) => at,
             None => {
                 let at = self.entries.len();
-                self.entries.push((key, ConvStats::default()));
+                self.entries.push((key, Held::default()));
                 let entries = &self.entries;
                 self.index
                     .insert_unique(hash, at as u32, |&i| entry_hash(entries, i));
@@ -81,7 +180,7 @@ impl Convs {
                 *i = at;
             }
         }
-        Some(self.entries.swap_remove(at as usize).1)
+        Some(self.entries.swap_remove(at as usize).1.get())
     }
 
     /// The entries, sorted by key (the index is dropped first).
@@ -89,9 +188,17 @@ impl Convs {
         drop(self.index);
         let mut entries = self.entries;
         // Keys are distinct: an unstable sort orders them as a stable one, without its buffer
-        // of half the entries.
-        entries.sort_unstable_by_key(|e| e.0);
-        entries
+        // of half the entries. Sorted last first, the entries are taken from the end and the
+        // held ones give their memory back as they go.
+        entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+        let mut out = Vec::with_capacity(entries.len());
+        while let Some((key, held)) = entries.pop() {
+            if entries.len() >= 4096 && entries.len() <= entries.capacity() / 2 {
+                entries.shrink_to_fit();
+            }
+            out.push((key, held.get()));
+        }
+        out
     }
 }
 
@@ -115,11 +222,35 @@ mod tests {
     }
 
     #[test]
+    fn sums_stay_exact_narrow_or_wide() {
+        assert!(std::mem::size_of::<(ConvKey, Held)>() <= 112);
+        let mut s = ConvStats {
+            flows: 3,
+            web: true,
+            ..ConvStats::default()
+        };
+        s.payload_bytes = [u64::from(u32::MAX), 7];
+        s.acknowledged_bytes = [1, 2];
+        assert!(matches!(Held::of(s), Held::Narrow { .. }));
+        assert_eq!(Held::of(s).get(), s);
+        let mut h = Held::of(s);
+        h.update(|s| s.payload_bytes[0] += 1);
+        assert!(matches!(h, Held::Wide(_)));
+        s.payload_bytes[0] += 1;
+        assert_eq!(h.get(), s);
+        let big = ConvStats {
+            flows: 1 << 40,
+            ..ConvStats::default()
+        };
+        assert_eq!(Held::of(big).get(), big);
+    }
+
+    #[test]
     fn entries_are_found_after_removals_move_others() {
         let mut c = Convs::default();
         let mut model = std::collections::BTreeMap::new();
         for n in 0..2_000u32 {
-            c.entry(key(n % 700)).flows += u64::from(n);
+            c.entry(key(n % 700)).update(|s| s.flows += u64::from(n));
             *model.entry(key(n % 700)).or_insert(0) += u64::from(n);
             if n % 3 == 0 {
                 let k = key((n * 7) % 700);

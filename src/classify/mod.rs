@@ -248,7 +248,7 @@ impl Classifier {
             vlan: f.key.vlan,
             shown: None,
         });
-        self.convs.entry(key).add(&f);
+        self.convs.add(key, &f);
         let cap = self.cap();
         if cap == 0 {
             self.folded.flows += 1;
@@ -309,7 +309,7 @@ impl Classifier {
 
     /// Adds sums to a conversation (an aggregate of folded ones).
     pub fn merge(&mut self, key: ConvKey, s: &ConvStats) {
-        self.convs.entry(key).merge(s);
+        self.convs.merge(key, s);
     }
 
     /// The first source MAC seen for an address.
