@@ -775,18 +775,22 @@ impl<'o> Pipeline<'o> {
             },
         );
         let located = migration::locate_all(&self.timeline, &classified, inv);
+        let other_inv = labels.as_ref().and_then(|_| inv.with_unknown_services());
+        let other = other_inv
+            .as_ref()
+            .map(|o| migration::locate_all(&self.timeline, &classified, o));
+        // What the report needs of the conversations' sums is in `traffic` and the located
+        // conversations now: their memory goes before the migrations are analysed.
+        drop(classified);
         let sets = &self.opts.claim_sets;
         let analysed = match &labels {
             Some(l) => {
-                let other_inv = inv.with_unknown_services();
-                let other = other_inv
-                    .as_ref()
-                    .map(|o| migration::locate_all(&self.timeline, &classified, o));
                 let cov = &self.coverage;
                 migration::labelled(l, &self.timeline, &located, inv, other.as_deref(), cov)
             }
             None => migration::detect::detect(&self.timeline, &located, inv, &self.coverage),
         };
+        drop(other);
         let events_check = match &self.opts.labels {
             Labels::Events { derived, .. } => {
                 let sessions =

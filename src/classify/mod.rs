@@ -7,6 +7,7 @@
 //! for the `flows` list, up to a cap. Networks are resolved once, at the end, against the given
 //! inventory or one inferred from all the traffic.
 
+mod convs;
 pub mod infer;
 pub mod inventory;
 pub mod totals;
@@ -193,7 +194,7 @@ impl Ord for Ranked {
 /// every flow listed, is the same.
 pub struct Classifier {
     cfg: ClassifyConfig,
-    convs: FxHashMap<ConvKey, ConvStats>,
+    convs: convs::Convs,
     macs: FxHashMap<IpAddr, Mac>,
     kept: std::collections::BinaryHeap<Ranked>,
     /// What the list of the trimming design would hold: the flows kept at the last trim
@@ -212,7 +213,7 @@ impl Classifier {
     pub fn new(cfg: ClassifyConfig) -> Classifier {
         Classifier {
             cfg,
-            convs: FxHashMap::default(),
+            convs: convs::Convs::default(),
             macs: FxHashMap::default(),
             kept: std::collections::BinaryHeap::new(),
             since_trim: 0,
@@ -247,7 +248,7 @@ impl Classifier {
             vlan: f.key.vlan,
             shown: None,
         });
-        self.convs.entry(key).or_default().add(&f);
+        self.convs.add(key, &f);
         let cap = self.cap();
         if cap == 0 {
             self.folded.flows += 1;
@@ -292,8 +293,8 @@ impl Classifier {
     }
 
     /// Conversations so far.
-    pub fn conversations(&self) -> &FxHashMap<ConvKey, ConvStats> {
-        &self.convs
+    pub fn conversations(&self) -> usize {
+        self.convs.len()
     }
 
     /// Whether the first source MAC seen from `ip` carries a VMware OUI.
@@ -308,7 +309,7 @@ impl Classifier {
 
     /// Adds sums to a conversation (an aggregate of folded ones).
     pub fn merge(&mut self, key: ConvKey, s: &ConvStats) {
-        self.convs.entry(key).or_default().merge(s);
+        self.convs.merge(key, s);
     }
 
     /// The first source MAC seen for an address.
@@ -326,8 +327,7 @@ impl Classifier {
             .into_iter()
             .map(|r| r.0)
             .collect();
-        let mut convs: Vec<(ConvKey, ConvStats)> = self.convs.into_iter().collect();
-        convs.sort_by_key(|a| a.0);
+        let convs = self.convs.into_sorted();
         let macs: Arc<BTreeMap<IpAddr, Mac>> = Arc::new(self.macs.into_iter().collect());
         Classified {
             kept,

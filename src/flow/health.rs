@@ -165,12 +165,8 @@ pub struct DirHealth {
     /// Segments larger than the MSS the other direction advertised (TSO/LRO at the capture host,
     /// or a path that ignores the MSS).
     pub segments_over_peer_mss: u64,
-    /// Segments advertising a zero window (without SYN, FIN, RST).
-    pub zero_windows: u64,
-    /// Zero-window periods (this direction advertised window 0 until it opened again).
-    pub zero_window_periods: u64,
-    /// Time in zero-window periods, ns.
-    pub zero_window_ns: i64,
+    /// Zero windows and stalls, allocated with the first of them.
+    blocked: Option<Box<Blocked>>,
     zero_since: Option<i64>,
     /// RST segments sent.
     pub resets: u64,
@@ -189,15 +185,62 @@ pub struct DirHealth {
     blocked_since: Option<i64>,
     /// Whether the other direction's acknowledgements were seen (stalls are known).
     pub acks_seen: bool,
-    /// Stalls of this direction as a sender.
-    pub stalls: u64,
-    /// Time stalled, ns.
-    pub stall_ns: i64,
-    /// The first [`MAX_STALLS`] stalls, `(start, end)` ns.
-    pub stall_list: Vec<(i64, i64)>,
+}
+
+/// A direction's zero windows and stalls: most streams have neither, so [`DirHealth`] holds
+/// them behind a box allocated with the first (8 bytes instead of 64).
+#[derive(Debug, Clone, Default)]
+struct Blocked {
+    zero_windows: u64,
+    zero_window_periods: u64,
+    zero_window_ns: i64,
+    stalls: u64,
+    stall_ns: i64,
+    stall_list: Vec<(i64, i64)>,
 }
 
 impl DirHealth {
+    /// Segments advertising a zero window (without SYN, FIN, RST).
+    pub fn zero_windows(&self) -> u64 {
+        self.blocked.as_ref().map_or(0, |b| b.zero_windows)
+    }
+
+    /// Zero-window periods (this direction advertised window 0 until it opened again).
+    pub fn zero_window_periods(&self) -> u64 {
+        self.blocked.as_ref().map_or(0, |b| b.zero_window_periods)
+    }
+
+    /// Time in zero-window periods, ns.
+    pub fn zero_window_ns(&self) -> i64 {
+        self.blocked.as_ref().map_or(0, |b| b.zero_window_ns)
+    }
+
+    /// Stalls of this direction as a sender.
+    pub fn stalls(&self) -> u64 {
+        self.blocked.as_ref().map_or(0, |b| b.stalls)
+    }
+
+    /// Time stalled, ns.
+    pub fn stall_ns(&self) -> i64 {
+        self.blocked.as_ref().map_or(0, |b| b.stall_ns)
+    }
+
+    /// The first [`MAX_STALLS`] stalls, `(start, end)` ns.
+    pub fn stall_list(&self) -> &[(i64, i64)] {
+        self.blocked.as_ref().map_or(&[], |b| &b.stall_list)
+    }
+
+    fn blocked_mut(&mut self) -> &mut Blocked {
+        self.blocked.get_or_insert_with(Box::default)
+    }
+
+    /// A zero-window period from `from` ends at `to`.
+    fn zero_window_ended(&mut self, from: i64, to: i64) {
+        let b = self.blocked_mut();
+        b.zero_window_periods += 1;
+        b.zero_window_ns = b.zero_window_ns.saturating_add(to.saturating_sub(from));
+    }
+
     /// Progress at `ts`: a stall ends.
     fn progress(&mut self, ts: i64, min_ns: i64) {
         if let Some(s) = self.blocked_since.take() {
@@ -208,10 +251,11 @@ impl DirHealth {
     }
 
     fn stall(&mut self, from: i64, to: i64) {
-        self.stalls += 1;
-        self.stall_ns = self.stall_ns.saturating_add(to.saturating_sub(from));
-        if self.stall_list.len() < MAX_STALLS {
-            self.stall_list.push((from, to));
+        let b = self.blocked_mut();
+        b.stalls += 1;
+        b.stall_ns = b.stall_ns.saturating_add(to.saturating_sub(from));
+        if b.stall_list.len() < MAX_STALLS {
+            b.stall_list.push((from, to));
         }
     }
 
@@ -373,14 +417,13 @@ impl Health {
         if let (Some(w), Some(t)) = (f.window, ts) {
             let d = &mut self.dir[di];
             if w == 0 && flags & (SYN | FIN | RST) == 0 {
-                d.zero_windows += 1;
+                d.blocked_mut().zero_windows += 1;
                 if d.zero_since.is_none() {
                     d.zero_since = Some(t);
                 }
             } else if w > 0 {
                 if let Some(s) = d.zero_since.take() {
-                    d.zero_window_periods += 1;
-                    d.zero_window_ns = d.zero_window_ns.saturating_add(t.saturating_sub(s));
+                    d.zero_window_ended(s, t);
                 }
             }
         }
@@ -406,8 +449,7 @@ impl Health {
         let min = self.stall_min_ns;
         for d in &mut self.dir {
             if let Some(s) = d.zero_since.take() {
-                d.zero_window_periods += 1;
-                d.zero_window_ns = d.zero_window_ns.saturating_add(end.saturating_sub(s));
+                d.zero_window_ended(s, end);
             }
             d.progress(end, min);
             d.unacked = Vec::new();
@@ -483,7 +525,7 @@ mod tests {
         let med = h.dir[0].rtt.median_ns().expect("median");
         assert!(med >= MS as f64 && med <= 11.0 * MS as f64, "{med}");
         h.finish();
-        assert_eq!(h.dir[0].stalls, 0);
+        assert_eq!(h.dir[0].stalls(), 0);
     }
 
     #[test]
@@ -503,11 +545,11 @@ mod tests {
             Some(1000),
         );
         h.segment(1, Some(2013 * MS), &f(501, 2101, ACK, 1000, None), Some(0));
-        assert_eq!(h.dir[1].zero_windows, 2);
-        assert_eq!(h.dir[1].zero_window_periods, 1);
-        assert_eq!(h.dir[1].zero_window_ns, 2000 * MS);
-        assert_eq!(h.dir[0].stalls, 1);
-        assert_eq!(h.dir[0].stall_list, vec![(11 * MS, 2011 * MS)]);
+        assert_eq!(h.dir[1].zero_windows(), 2);
+        assert_eq!(h.dir[1].zero_window_periods(), 1);
+        assert_eq!(h.dir[1].zero_window_ns(), 2000 * MS);
+        assert_eq!(h.dir[0].stalls(), 1);
+        assert_eq!(h.dir[0].stall_list(), &[(11 * MS, 2011 * MS)]);
         // An idle pause with everything acknowledged is no stall.
         h.segment(
             0,
@@ -516,7 +558,7 @@ mod tests {
             Some(1000),
         );
         h.segment(1, Some(5001 * MS), &f(501, 3101, ACK, 1000, None), Some(0));
-        assert_eq!(h.dir[0].stalls, 1);
+        assert_eq!(h.dir[0].stalls(), 1);
         // Data not acknowledged for 1 s, then acknowledged: a stall.
         h.segment(
             0,
@@ -525,15 +567,15 @@ mod tests {
             Some(1000),
         );
         h.segment(1, Some(7000 * MS), &f(501, 4101, ACK, 1000, None), Some(0));
-        assert_eq!(h.dir[0].stalls, 2);
-        assert_eq!(h.dir[0].stall_ns, 2000 * MS + 1000 * MS);
+        assert_eq!(h.dir[0].stalls(), 2);
+        assert_eq!(h.dir[0].stall_ns(), 2000 * MS + 1000 * MS);
         // A RST before any FIN; a zero-window RST is not a zero window.
         h.segment(0, Some(7001 * MS), &f(4101, 0, RST, 0, None), Some(0));
         assert_eq!(h.dir[0].resets, 1);
         assert!(h.dir[0].reset_before_fin);
-        assert_eq!(h.dir[0].zero_windows, 0);
+        assert_eq!(h.dir[0].zero_windows(), 0);
         h.finish();
-        assert_eq!(h.dir[1].stalls, 0);
+        assert_eq!(h.dir[1].stalls(), 0);
     }
 
     #[test]
@@ -567,7 +609,7 @@ mod tests {
         // flight, and MAX_STALLS intervals.
         assert_eq!(std::mem::size_of::<Option<Box<Health>>>(), 8);
         let size = std::mem::size_of::<Health>();
-        assert!(size <= 520, "{size}");
+        assert!(size <= 408, "{size}");
         // The histogram comes with the first sample.
         let mut r = RttStats::default();
         assert!(r.hist.is_none());

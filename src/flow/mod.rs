@@ -492,22 +492,28 @@ impl FlowTable {
         }
     }
 
-    /// Ends the least recently active quarter of the table (closed flows first).
+    /// Ends the least recently active quarter of the table (closed flows first; among equals
+    /// the earlier created). The order is sorted from slot numbers (24 bytes a flow, not 80
+    /// with its key): serials are distinct, so it is the order the keys would give.
     fn evict_oldest(&mut self, ended: &mut dyn FnMut(Flow)) {
-        let mut order: Vec<(bool, i64, u64, FlowKey)> = self
-            .live_flows()
-            .map(|f| {
-                (
-                    !f.closed(),
-                    f.last_ts().unwrap_or(i64::MIN),
-                    f.serial,
-                    f.key,
-                )
-            })
-            .collect();
+        let mut order: Vec<(bool, i64, u64, u32)> = Vec::with_capacity(self.index.len());
+        for (slot, f) in self.slots.iter().enumerate() {
+            if let Some(f) = f {
+                let last = f.last_ts().unwrap_or(i64::MIN);
+                order.push((!f.closed(), last, f.serial, slot as u32));
+            }
+        }
         order.sort_unstable();
         let n = (self.index.len() / 4).max(1);
-        for (_, _, _, k) in order.into_iter().take(n) {
+        for (_, _, _, slot) in order.into_iter().take(n) {
+            let Some(k) = self
+                .slots
+                .get(slot as usize)
+                .and_then(Option::as_ref)
+                .map(|f| f.key)
+            else {
+                continue;
+            };
             if let Some(mut f) = self.remove(&k) {
                 f.end(if f.closed() {
                     EndReason::Closed

@@ -158,6 +158,15 @@ impl Folder {
         }
     }
 
+    /// Whether folding would turn an end of `key` into a folded peer: an address that is no
+    /// (possible) vmk. A conversation between two (possible) vmks has nothing to fold.
+    fn foldable(&self, key: &ConvKey, given: Option<&VmkInventory>) -> bool {
+        [key.client, key.server]
+            .iter()
+            .filter_map(|p| p.ip())
+            .any(|ip| !self.kept_as_address(ip, given))
+    }
+
     /// Folds when the timeline holds more conversations than the bound: the smallest (by payload
     /// bytes, then key) until half the bound is left, except data conversations with live flows.
     /// Live flows of a folded conversation are tagged with its aggregate, so that what they carry
@@ -176,8 +185,11 @@ impl Folder {
         if held <= self.trigger {
             return;
         }
-        let mut victims: Vec<(u64, ConvKey, u32)> = tl
-            .series
+        // Each victim is its payload and id (16 bytes, not 64 with its key): the key is read
+        // from the series when payloads tie. A conversation whose ends both stay addresses
+        // cannot be folded: it is left out here rather than skipped in the loop.
+        let series = &tl.series;
+        let mut victims: Vec<(u64, u32)> = series
             .iter()
             .enumerate()
             // A data conversation with live flows stays: what their payload will show (HTTP
@@ -186,16 +198,25 @@ impl Folder {
                 s.kind == SeriesKind::Conversation
                     && id != newest as usize
                     && (s.live_flows == 0 || !s.key.class.is_data())
+                    && self.foldable(&s.key, given)
             })
-            .map(|(id, s)| (s.payload, s.key, id as u32))
+            .map(|(id, s)| (s.payload, id as u32))
             .collect();
-        victims.sort_unstable();
+        let key_of = |id: u32| series.get(id as usize).map(|s| s.key);
+        victims.sort_unstable_by(|a, b| {
+            (a.0.cmp(&b.0))
+                .then_with(|| key_of(a.1).cmp(&key_of(b.1)))
+                .then(a.1.cmp(&b.1))
+        });
         let want = held - self.max / 2;
         let mut moves = Vec::new();
-        for (bytes, key, id) in victims {
+        for (bytes, id) in victims {
             if moves.len() >= want {
                 break;
             }
+            let Some(key) = key_of(id) else {
+                continue;
+            };
             let end = |p: Peer| match p.ip() {
                 Some(ip) if !self.kept_as_address(ip, given) => Peer::Folded {
                     vmware_mac: cls.vmware_mac(ip),
@@ -203,9 +224,6 @@ impl Folder {
                 _ => p,
             };
             let (client, server) = (end(key.client), end(key.server));
-            if client == key.client && server == key.server {
-                continue; // both ends are (possible) vmks: nothing to fold
-            }
             for (was, now) in [(key.client, client), (key.server, server)] {
                 if let (Some(ip), None) = (was.ip(), now.ip()) {
                     self.note_folded(ip);

@@ -34,13 +34,14 @@ use timeline::{BIN_NS, SeriesKind, Timeline};
 
 /// A conversation located in the inventory, once per analysis.
 #[derive(Debug, Clone)]
-pub struct LocatedConv {
+pub struct LocatedConv<'i> {
     /// Index into the timeline's series.
     pub series: usize,
     /// Class.
     pub class: TrafficClass,
-    /// Hosts of its vmk endpoints.
-    pub hosts: [Option<String>; 2],
+    /// Hosts of its vmk endpoints: the inventory's names, borrowed (a copy of each for every
+    /// conversation was two allocations per conversation).
+    pub hosts: [Option<&'i str>; 2],
     /// Networks it counts under.
     pub networks: [Option<Network>; 2],
     /// Whether an endpoint is on its host's provisioning-or-management network.
@@ -53,7 +54,7 @@ pub struct LocatedConv {
     pub vsphere: Option<VsphereEvidence>,
 }
 
-impl LocatedConv {
+impl LocatedConv<'_> {
     /// The networks its bytes count under (both ends' when they differ): the one attribution
     /// the report's breakdowns and the HTML timelines share.
     pub fn counted_networks(&self) -> impl Iterator<Item = Network> + '_ {
@@ -84,7 +85,11 @@ impl VsphereEvidence {
 }
 
 /// Locates every conversation of the timeline.
-pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<LocatedConv> {
+pub fn locate_all<'i>(
+    tl: &Timeline,
+    c: &Classified,
+    inv: &'i VmkInventory,
+) -> Vec<LocatedConv<'i>> {
     tl.series
         .iter()
         .enumerate()
@@ -100,7 +105,7 @@ pub fn locate_all(tl: &Timeline, c: &Classified, inv: &VmkInventory) -> Vec<Loca
                 .unwrap_or_default();
             let cl = c.locate(inv, k.client, k.vlan, k.class);
             let sv = c.locate(inv, k.server, k.vlan, k.class);
-            let host = |v: Option<usize>| v.and_then(|i| inv.vmks.get(i)).map(|v| v.host.clone());
+            let host = |v: Option<usize>| v.and_then(|i| inv.vmks.get(i)).map(|v| v.host.as_str());
             let hosts = [host(cl.vmk), host(sv.vmk)];
             let pom = [(&hosts[0], cl.network), (&hosts[1], sv.network)]
                 .iter()
@@ -335,7 +340,7 @@ pub enum WindowScope {
 /// Which conversations a migration looks at, and the bytes they carry within a window.
 pub(crate) struct Scope<'a> {
     pub tl: &'a Timeline,
-    pub convs: Vec<&'a LocatedConv>,
+    pub convs: Vec<&'a LocatedConv<'a>>,
     pub first_bin: i64,
     pub last_bin: i64,
 }
@@ -343,7 +348,7 @@ pub(crate) struct Scope<'a> {
 impl<'a> Scope<'a> {
     pub(crate) fn new(
         tl: &'a Timeline,
-        located: &'a [LocatedConv],
+        located: &'a [LocatedConv<'a>],
         hosts: &BTreeSet<String>,
         start: i64,
         end: i64,
@@ -355,7 +360,7 @@ impl<'a> Scope<'a> {
                 // so that a migration whose data runs there is seen as unattributed.
                 hosts.is_empty()
                     || c.unknown
-                    || c.hosts.iter().flatten().any(|h| hosts.contains(h.as_str()))
+                    || c.hosts.iter().flatten().any(|h| hosts.contains(*h))
             })
             .collect();
         Scope {
@@ -367,8 +372,8 @@ impl<'a> Scope<'a> {
     }
 
     /// Calls `f(conv, bin index, bytes)` for every bin in the window.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&LocatedConv, i64, u64)) {
-        for c in &self.convs {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&'a LocatedConv<'a>, i64, u64)) {
+        for &c in &self.convs {
             let Some(s) = self.tl.series.get(c.series) else {
                 continue;
             };
@@ -389,7 +394,7 @@ impl<'a> Scope<'a> {
             let Some(s) = self.tl.series.get(c.series) else {
                 continue;
             };
-            for &(idx, bytes) in &s.acknowledged {
+            for &(idx, bytes) in s.acknowledged() {
                 if (self.first_bin..=self.last_bin).contains(&idx) {
                     f(c, idx, bytes);
                 }
@@ -404,7 +409,7 @@ impl<'a> Scope<'a> {
         for c in self.convs.iter().filter(|c| c.class.is_data()) {
             if let Some(s) = self.tl.series.get(c.series) {
                 lost += s
-                    .not_captured
+                    .not_captured()
                     .iter()
                     .filter(|(idx, _)| (self.first_bin..=self.last_bin).contains(idx))
                     .map(|(_, d)| d)
@@ -434,13 +439,13 @@ impl<'a> Scope<'a> {
     }
 
     pub(crate) fn hosts(&self) -> Vec<String> {
-        let mut hosts = BTreeSet::new();
+        let mut hosts: BTreeSet<&str> = BTreeSet::new();
         self.for_each(|c, _, bytes| {
             if bytes > 0 && c.class.is_data() {
-                hosts.extend(c.hosts.iter().flatten().cloned());
+                hosts.extend(c.hosts.iter().flatten());
             }
         });
-        hosts.into_iter().collect()
+        hosts.into_iter().map(str::to_string).collect()
     }
 }
 

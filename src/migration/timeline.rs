@@ -170,13 +170,9 @@ pub struct Series {
     pub key: ConvKey,
     /// Bins with bytes, ascending.
     pub bins: Bins,
-    /// Changes of the sequence space never seen (TCP capture loss), by bin: bytes skipped less
-    /// bytes filled in later, in capture order.
-    pub not_captured: Vec<(i64, i64)>,
-    /// Payload bytes taken from acknowledgements (a direction whose own segments were not
-    /// captured), by bin, in capture order; also in `bins`. Empty when both directions were
-    /// captured.
-    pub acknowledged: Vec<(i64, u64)>,
+    /// Capture loss and bytes taken from acknowledgements, allocated with the first of them:
+    /// most conversations have neither (8 bytes instead of two vectors' 48).
+    rare: Option<Box<Rare>>,
     /// A conversation, an aggregate of folded ones, or a free slot.
     pub kind: SeriesKind,
     /// Payload bytes in `bins`.
@@ -185,13 +181,45 @@ pub struct Series {
     pub live_flows: u32,
 }
 
+/// What few series hold: see [`Series::not_captured`] and [`Series::acknowledged`].
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    not_captured: Vec<(i64, i64)>,
+    acknowledged: Vec<(i64, u64)>,
+}
+
 impl Series {
+    /// Changes of the sequence space never seen (TCP capture loss), by bin: bytes skipped less
+    /// bytes filled in later, in capture order.
+    pub fn not_captured(&self) -> &[(i64, i64)] {
+        self.rare.as_ref().map_or(&[], |r| &r.not_captured)
+    }
+
+    /// Payload bytes taken from acknowledgements (a direction whose own segments were not
+    /// captured), by bin, in capture order; also in `bins`. Empty when both directions were
+    /// captured.
+    pub fn acknowledged(&self) -> &[(i64, u64)] {
+        self.rare.as_ref().map_or(&[], |r| &r.acknowledged)
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Appends another series' capture loss and acknowledged bytes (a conversation folded).
+    fn absorb_rare(&mut self, other: Option<Box<Rare>>) {
+        if let Some(o) = other {
+            let r = self.rare_mut();
+            r.not_captured.extend(o.not_captured);
+            r.acknowledged.extend(o.acknowledged);
+        }
+    }
+
     fn new(key: ConvKey, kind: SeriesKind) -> Series {
         Series {
             key,
             bins: Bins::default(),
-            not_captured: Vec::new(),
-            acknowledged: Vec::new(),
+            rare: None,
             kind,
             payload: 0,
             live_flows: 0,
@@ -343,8 +371,7 @@ impl Timeline {
                 .entry(agg)
                 .or_insert_with(|| (Series::new(key, SeriesKind::Aggregate), Vec::new()));
             st_bins.extend(old.bins.iter());
-            st.not_captured.extend(old.not_captured);
-            st.acknowledged.extend(old.acknowledged);
+            st.absorb_rare(old.rare);
             st.payload += old.payload;
             st.live_flows += old.live_flows;
         }
@@ -369,10 +396,11 @@ impl Timeline {
             s.bins = Bins::from_sorted(bins);
             s.payload += st.payload;
             s.live_flows += st.live_flows;
-            s.not_captured.append(&mut st.not_captured);
-            s.not_captured.sort_by_key(|e| e.0);
-            s.acknowledged.append(&mut st.acknowledged);
-            s.acknowledged.sort_by_key(|e| e.0);
+            s.absorb_rare(st.rare.take());
+            if let Some(r) = s.rare.as_deref_mut() {
+                r.not_captured.sort_by_key(|e| e.0);
+                r.acknowledged.sort_by_key(|e| e.0);
+            }
         }
         for (_, id) in &mut self.starts {
             if let Some(agg) = into.get(id) {
@@ -401,9 +429,10 @@ impl Timeline {
             return;
         };
         let idx = ts.div_euclid(BIN_NS);
-        match s.acknowledged.last_mut() {
+        let acknowledged = &mut s.rare_mut().acknowledged;
+        match acknowledged.last_mut() {
             Some(last) if last.0 == idx => last.1 += bytes,
-            _ => s.acknowledged.push((idx, bytes)),
+            _ => acknowledged.push((idx, bytes)),
         }
     }
 
@@ -417,7 +446,9 @@ impl Timeline {
     /// Records a change of conversation `id`'s sequence space never seen.
     pub fn not_captured(&mut self, id: u32, ts: i64, delta: i64) {
         if let Some(s) = self.series.get_mut(id as usize) {
-            s.not_captured.push((ts.div_euclid(BIN_NS), delta));
+            s.rare_mut()
+                .not_captured
+                .push((ts.div_euclid(BIN_NS), delta));
         }
     }
 
@@ -458,7 +489,7 @@ mod tests {
         t.add_acknowledged(id, 9 * BIN_NS + 5, false, 20);
         t.add_acknowledged(id, 9 * BIN_NS + 6, false, 2);
         t.add_acknowledged(id, 11 * BIN_NS, false, 4);
-        assert_eq!(t.series[id as usize].acknowledged, vec![(9, 22), (11, 4)]);
+        assert_eq!(t.series[id as usize].acknowledged(), &[(9, 22), (11, 4)]);
         let bins: Vec<Bin> = t.series[id as usize].bins.iter().collect();
         assert_eq!(
             bins,
@@ -588,7 +619,7 @@ mod tests {
             ]
         );
         assert!(
-            std::mem::size_of::<Series>() <= 152,
+            std::mem::size_of::<Series>() <= 112,
             "{}",
             std::mem::size_of::<Series>()
         );

@@ -124,7 +124,7 @@ fn a_hundred_thousand_concurrent_vmotion_flows_from_standard_input_stay_small() 
     hundred_thousand_flows(true);
 }
 
-/// The peak resident set allowed for 100 000 concurrent flows of 10 segments (MiB): 217 MiB
+/// The peak resident set allowed for 100 000 concurrent flows of 10 segments (MiB): 194 MiB
 /// measured (docs/performance.md, "Memory per flow"), 336 MiB before issue 16. The issue's
 /// 64 MiB is not met: what is left is mostly the report's own work for 100 000 conversations
 /// and inferred vmks.

@@ -369,20 +369,20 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
         let (c_stall, s_stall) = (stall_known(ch, c_seen), stall_known(sh, s_seen));
         sides_not_captured += u64::from(!c_seen) + u64::from(!s_seen);
         retrans += cd.retransmitted_bytes + sd.retransmitted_bytes;
-        zero_windows += ch.zero_windows + sh.zero_windows;
-        zero_ns = zero_ns.saturating_add(ch.zero_window_ns.saturating_add(sh.zero_window_ns));
+        zero_windows += ch.zero_windows() + sh.zero_windows();
+        zero_ns = zero_ns.saturating_add(ch.zero_window_ns().saturating_add(sh.zero_window_ns()));
         resets += ch.resets + sh.resets;
         let mut stream_in_transfer = 0u64;
         for (d, known) in [(ch, c_stall), (sh, s_stall)] {
             if known {
                 stall_dirs_known += 1;
-                stalls += d.stalls;
-                stall_ns = stall_ns.saturating_add(d.stall_ns);
+                stalls += d.stalls();
+                stall_ns = stall_ns.saturating_add(d.stall_ns());
             } else {
                 stall_dirs_unknown += 1;
             }
             stream_in_transfer += d
-                .stall_list
+                .stall_list()
                 .iter()
                 .filter(|(a, b)| *a < t1 && *b > t0)
                 .count() as u64;
@@ -404,7 +404,7 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
         }
         if listed.len() < MAX_LISTED_STREAMS {
             let stall = |d: &DirHealth, known: bool| {
-                known.then(|| json!({"stalls": d.stalls, "stall_s": d.stall_ns as f64 / NS}))
+                known.then(|| json!({"stalls": d.stalls(), "stall_s": d.stall_ns() as f64 / NS}))
             };
             let seen = |v: u64, seen: bool| seen.then_some(v);
             listed.push(json!({
@@ -415,9 +415,9 @@ pub fn stream_health(cfg: &FindingsConfig, m: &Analysed, inp: &Inputs<'_>) -> Op
                     "server_to_client": sd.retransmitted_bytes,
                 },
                 "zero_windows": {
-                    "advertised_by_client": seen(ch.zero_windows, c_seen),
-                    "advertised_by_server": seen(sh.zero_windows, s_seen),
-                    "zero_window_s": (ch.zero_window_ns.saturating_add(sh.zero_window_ns)) as f64 / NS,
+                    "advertised_by_client": seen(ch.zero_windows(), c_seen),
+                    "advertised_by_server": seen(sh.zero_windows(), s_seen),
+                    "zero_window_s": (ch.zero_window_ns().saturating_add(sh.zero_window_ns())) as f64 / NS,
                 },
                 "stalls": {
                     "client_to_server": stall(ch, c_stall),
