@@ -8,10 +8,7 @@
 //!
 //! The sums are held narrow while they fit ([`Held`]): an entry is 112 bytes instead of 176.
 
-use std::hash::{BuildHasher, BuildHasherDefault};
-
 use hashbrown::HashTable;
-use rustc_hash::FxHasher;
 
 use super::ConvStats;
 use crate::flow::Flow;
@@ -103,13 +100,14 @@ impl Held {
     }
 }
 
-fn key_hash(key: &ConvKey) -> u64 {
-    BuildHasherDefault::<FxHasher>::default().hash_one(key)
-}
-
 /// The hash of entry `at` (0 past the end, which the index never holds).
 fn entry_hash(entries: &[(ConvKey, Held)], at: u32) -> u64 {
-    entries.get(at as usize).map_or(0, |e| key_hash(&e.0))
+    entries.get(at as usize).map_or(0, |e| e.0.table_hash())
+}
+
+/// Whether entry `at` is `key`'s.
+fn is_key(entries: &[(ConvKey, Held)], at: u32, key: &ConvKey) -> bool {
+    entries.get(at as usize).is_some_and(|e| e.0 == *key)
 }
 
 /// Conversations by key, with their sums.
@@ -129,9 +127,7 @@ impl Convs {
     fn find(&self, hash: u64, key: &ConvKey) -> Option<usize> {
         let entries = &self.entries;
         self.index
-            .find(hash, |&i| {
-                entries.get(i as usize).is_some_and(|e| e.0 == *key)
-            })
+            .find(hash, |&i| is_key(entries, i, key))
             .map(|&i| i as usize)
     }
 
@@ -147,7 +143,7 @@ impl Convs {
 
     /// The sums of `key`, created empty when it has none.
     fn entry(&mut self, key: ConvKey) -> &mut Held {
-        let hash = key_hash(&key);
+        let hash = key.table_hash();
         let at = match self.find(hash, &key) {
             Some(at) => at,
             None => {
@@ -167,9 +163,7 @@ impl Convs {
         let entries = &self.entries;
         let at = self
             .index
-            .find_entry(key_hash(key), |&i| {
-                entries.get(i as usize).is_some_and(|e| e.0 == *key)
-            })
+            .find_entry(key.table_hash(), |&i| is_key(entries, i, key))
             .ok()?
             .remove()
             .0;

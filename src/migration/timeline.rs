@@ -249,11 +249,6 @@ pub struct Rarp {
     pub vlan: Option<u16>,
 }
 
-fn key_hash(key: &ConvKey) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
-}
-
 /// Whether series `id` is that of `key`.
 fn is_key(series: &[Series], id: u32, key: &ConvKey) -> bool {
     series.get(id as usize).is_some_and(|s| s.key == *key)
@@ -295,7 +290,7 @@ impl Timeline {
 
     /// The id of a series, and whether it was created now.
     fn id_of(&mut self, key: ConvKey, kind: SeriesKind) -> (u32, bool) {
-        let hash = key_hash(&key);
+        let hash = key.table_hash();
         let series = &self.series;
         if let Some(id) = self.ids.find(hash, |&i| is_key(series, i, &key)) {
             return (*id, false);
@@ -317,7 +312,7 @@ impl Timeline {
         }
         let series = &self.series;
         self.ids.insert_unique(hash, id, |&i| {
-            series.get(i as usize).map_or(0, |s| key_hash(&s.key))
+            series.get(i as usize).map_or(0, |s| s.key.table_hash())
         });
         (id, true)
     }
@@ -362,7 +357,7 @@ impl Timeline {
                 continue;
             };
             let old = std::mem::replace(s, Series::new(s.key, SeriesKind::Free));
-            if let Ok(e) = self.ids.find_entry(key_hash(&old.key), |&i| i == id) {
+            if let Ok(e) = self.ids.find_entry(old.key.table_hash(), |&i| i == id) {
                 e.remove();
             }
             self.free.push(id);

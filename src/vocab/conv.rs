@@ -65,6 +65,16 @@ pub struct ConvKey {
     pub shown: Option<Shown>,
 }
 
+impl ConvKey {
+    /// The key's hash for the tables that index conversations by a key they hold (the
+    /// timeline's series ids, the classifier's sums): one function, so that every such table
+    /// hashes a key the same way.
+    pub fn table_hash(&self) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(self)
+    }
+}
+
 /// What the payload of a conversation's flows showed, kept apart when conversations are folded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Shown {
