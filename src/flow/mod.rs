@@ -212,6 +212,19 @@ impl FlowTable {
                 .is_some_and(|f| f.key == *key)
         });
         let slot = entry.ok()?.remove().0;
+        self.release(slot)
+    }
+
+    /// Removes the live flow in `slot` from the table.
+    fn remove_slot(&mut self, slot: u32) -> Option<Flow> {
+        let f = self.slots.get(slot as usize)?.as_ref()?;
+        let hash = tuple_hash(&tuple_of(&f.key));
+        self.index.find_entry(hash, |&s| s == slot).ok()?.remove();
+        self.release(slot)
+    }
+
+    /// Takes the flow out of `slot`, whose index entry is gone, and frees the slot.
+    fn release(&mut self, slot: u32) -> Option<Flow> {
         self.recent = [None; RECENT];
         self.free.push(slot);
         self.slots.get_mut(slot as usize)?.take()
@@ -506,15 +519,7 @@ impl FlowTable {
         order.sort_unstable();
         let n = (self.index.len() / 4).max(1);
         for (_, _, _, slot) in order.into_iter().take(n) {
-            let Some(k) = self
-                .slots
-                .get(slot as usize)
-                .and_then(Option::as_ref)
-                .map(|f| f.key)
-            else {
-                continue;
-            };
-            if let Some(mut f) = self.remove(&k) {
+            if let Some(mut f) = self.remove_slot(slot) {
                 f.end(if f.closed() {
                     EndReason::Closed
                 } else {
